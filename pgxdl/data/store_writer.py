@@ -1,0 +1,206 @@
+"""Write a :class:`~pgxdl.data.cohort.Cohort` to one versioned HDF5 cohort store, atomically.
+
+Layout (``S`` subjects, ``W`` windows, ``H`` haplotype tracks, ``L`` length, ``K`` carried
+variants, ``O`` observations, ``T`` tasks, ``D`` drugs, ``F`` features)::
+
+    /                      attrs: schema_version, pgxdl_version, created_utc, command,
+                           reference_name, reference_build, builder, salt_fingerprint,
+                           provenance (JSON: input file hashes, config)
+    /subjects/id_hash      (S,) str   salted SHA-256 of each subject ID (never the raw ID)
+    /subjects/groups/<key> (S,) str   group keys: site, population, ...
+    /splits/<name>         (S,) int8  0 train, 1 val, 2 test (subject level)
+    /windows/{name,gene,chrom,strand} (W,) str; {start,end} (W,) int64 1-based inclusive
+    /windows/reference     (W, L) uint8 codes
+    /sequence/codes        (S, W, H, L) uint8 codes (pgxdl.genome.encoding)
+    /variants/<field>      (K,) carried variants, sorted by subject; subject_offsets (S+1,)
+    /tabular/numeric       (S, F_num) float32, NaN missing; attrs schema (JSON)
+    /tabular/categorical   (S, F_cat) int32, 0 missing
+    /tabular/normalisation/<split>/{mean,std}  (F_num,) fitted on that split's train part
+    /tasks                 attrs tasks (JSON list of TaskSpec)
+    /drugs/name, /drugs/smiles (D,) str; /drugs/features (D, B) float32
+    /observations/{subject_index,drug_index} (O,) int64; /observations/values (O, T) float32
+    /truth/<field>         simulated ground truth (causal variants), attrs model (JSON)
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+from tqdm.auto import tqdm
+
+from pgxdl import __version__
+from pgxdl.data.cohort import VARIANT_FIELDS, Cohort
+from pgxdl.data.tabular import fit_normalisation
+
+SCHEMA_VERSION = 1
+SALT_ENV = "PGXDL_ID_SALT"
+_STR = h5py.string_dtype()
+
+
+def hash_subject_ids(ids: list[str], salt: str) -> np.ndarray:
+    """Salted SHA-256 (hex, 32 chars) of each ID; raises on duplicate or empty IDs."""
+    seen: dict[str, int] = {}
+    for row, subject in enumerate(ids):
+        subject = str(subject).strip()
+        if not subject:
+            raise ValueError(f"subject {row + 1}: empty subject identifier")
+        if subject in seen:
+            raise ValueError(f"duplicate subject: rows {seen[subject] + 1} and {row + 1} "
+                             "share one identifier")
+        seen[subject] = row
+    return np.array([hashlib.sha256(f"{salt}\x00{s}".encode()).hexdigest()[:32]
+                     for s in seen], dtype=object)
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, for provenance."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_store(path: str | Path, cohort: Cohort, salt: str | None = None,
+                compression: str | None = None, progress: bool = True) -> Path:
+    """Write ``cohort`` to ``path`` through a temporary file and an atomic rename.
+
+    ``salt`` hashes subject IDs (default: ``$PGXDL_ID_SALT``, else a random salt that is
+    never stored, so IDs cannot be recovered); only its fingerprint is kept.
+    ``compression`` applies to the sequence codes (``None`` reads fastest; ``"lzf"``
+    or ``"gzip"`` for smaller files). Returns the final path.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    salt = salt or os.environ.get(SALT_ENV) or secrets.token_hex(16)
+    id_hash = hash_subject_ids(cohort.subject_ids, salt)
+    _check_lengths(cohort)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with h5py.File(tmp, "w") as h5:
+            _write_root_attrs(h5, cohort, salt)
+            h5.create_dataset("subjects/id_hash", data=id_hash, dtype=_STR)
+            for key, values in cohort.groups.items():
+                h5.create_dataset(f"subjects/groups/{key}", data=_strings(values), dtype=_STR)
+            for name, parts in cohort.splits.items():
+                h5.create_dataset(f"splits/{name}", data=np.asarray(parts, dtype=np.int8))
+            if cohort.sequence is not None:
+                _write_sequence(h5, cohort, compression, progress)
+            if cohort.tabular is not None:
+                _write_tabular(h5, cohort)
+            _write_observations(h5, cohort)
+            for key, values in cohort.truth.items():
+                values = np.asarray(values)
+                h5.create_dataset(f"truth/{key}", data=_strings(values)
+                                  if values.dtype.kind in "OUS" else values)
+            if cohort.truth:
+                h5["truth"].attrs["model"] = json.dumps(cohort.truth_attrs, default=str)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _check_lengths(cohort: Cohort) -> None:
+    n = cohort.n_subjects
+    for key, values in {**cohort.groups, **cohort.splits}.items():
+        if len(values) != n:
+            raise ValueError(f"group/split {key!r} has {len(values)} entries for {n} subjects")
+    if cohort.tabular is not None and len(cohort.tabular.numeric) != n:
+        raise ValueError(f"tabular block has {len(cohort.tabular.numeric)} rows for {n} subjects")
+    subjects = np.asarray(cohort.observations.subject_index)
+    if len(subjects) and (subjects.min() < 0 or subjects.max() >= n):
+        raise ValueError(f"observations name subject indices outside [0, {n})")
+
+
+def _write_root_attrs(h5: h5py.File, cohort: Cohort, salt: str) -> None:
+    prov = dict(cohort.provenance)
+    h5.attrs["schema_version"] = SCHEMA_VERSION
+    h5.attrs["pgxdl_version"] = __version__
+    h5.attrs["created_utc"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    h5.attrs["command"] = prov.pop("command", " ".join(sys.argv))
+    h5.attrs["builder"] = prov.pop("builder", "unknown")
+    h5.attrs["reference_name"] = prov.pop("reference_name", "")
+    h5.attrs["reference_build"] = prov.pop("reference_build", "")
+    h5.attrs["salt_fingerprint"] = hashlib.sha256(salt.encode()).hexdigest()[:8]
+    h5.attrs["provenance"] = json.dumps(prov, default=str, sort_keys=True)
+
+
+def _write_sequence(h5: h5py.File, cohort: Cohort, compression: str | None, progress: bool):
+    seq = cohort.sequence
+    windows = seq.windows
+    n_windows, length = seq.reference_codes.shape
+    grp = h5.create_group("windows")
+    for key in ("name", "gene", "chrom", "strand"):
+        grp.create_dataset(key, data=_strings([getattr(w, key) for w in windows]), dtype=_STR)
+    grp.create_dataset("start", data=np.array([w.start for w in windows], dtype=np.int64))
+    grp.create_dataset("end", data=np.array([w.end for w in windows], dtype=np.int64))
+    grp.create_dataset("reference", data=np.asarray(seq.reference_codes, dtype=np.uint8))
+    shape = (cohort.n_subjects, n_windows, seq.haplotypes, length)
+    codes = h5.create_dataset("sequence/codes", shape=shape, dtype=np.uint8,
+                              chunks=(1, n_windows, seq.haplotypes, length) if compression
+                              else None, compression=compression)
+    chunks = [(0, seq.codes)] if isinstance(seq.codes, np.ndarray) else seq.codes
+    with tqdm(total=cohort.n_subjects, desc="write sequences", unit="subject",
+              disable=not progress) as bar:
+        for start, chunk in chunks:
+            if chunk.shape[1:] != shape[1:]:
+                raise ValueError(f"sequence chunk shape {chunk.shape[1:]} != {shape[1:]}")
+            codes[start:start + len(chunk)] = chunk
+            bar.update(len(chunk))
+    _write_variants(h5, seq.variants, cohort.n_subjects)
+
+
+def _write_variants(h5: h5py.File, variants: dict[str, np.ndarray], n_subjects: int) -> None:
+    missing = set(VARIANT_FIELDS) - set(variants)
+    if missing:
+        raise ValueError(f"variant table lacks fields {sorted(missing)}")
+    order = np.argsort(np.asarray(variants["subject_index"]), kind="stable")
+    grp = h5.create_group("variants")
+    for key in VARIANT_FIELDS:
+        values = np.asarray(variants[key])[order]
+        grp.create_dataset(key, data=_strings(values) if values.dtype.kind in "OUS" else values,
+                           dtype=_STR if values.dtype.kind in "OUS" else None)
+    counts = np.bincount(np.asarray(variants["subject_index"], dtype=np.int64),
+                         minlength=n_subjects)
+    grp.create_dataset("subject_offsets", data=np.concatenate([[0], np.cumsum(counts)]))
+
+
+def _write_tabular(h5: h5py.File, cohort: Cohort) -> None:
+    block = cohort.tabular
+    grp = h5.create_group("tabular")
+    grp.create_dataset("numeric", data=block.numeric.astype(np.float32))
+    grp.create_dataset("categorical", data=block.categorical.astype(np.int32))
+    grp.attrs["schema"] = json.dumps(block.schema.to_config())
+    for name, parts in cohort.splits.items():
+        mean, std = fit_normalisation(block.numeric, np.asarray(parts) == 0)
+        grp.create_dataset(f"normalisation/{name}/mean", data=mean)
+        grp.create_dataset(f"normalisation/{name}/std", data=std)
+
+
+def _write_observations(h5: h5py.File, cohort: Cohort) -> None:
+    obs = cohort.observations
+    values = np.asarray(obs.values, dtype=np.float32)
+    if values.ndim != 2 or values.shape[1] != len(obs.tasks):
+        raise ValueError(f"observation values {values.shape} do not match {len(obs.tasks)} tasks")
+    h5.create_group("tasks").attrs["tasks"] = json.dumps([t.__dict__ for t in obs.tasks])
+    h5.create_dataset("observations/subject_index", data=np.asarray(obs.subject_index, np.int64))
+    h5.create_dataset("observations/drug_index", data=np.asarray(obs.drug_index, np.int64))
+    h5.create_dataset("observations/values", data=values)
+    h5.create_dataset("drugs/name", data=_strings(obs.drug_names), dtype=_STR)
+    if obs.drug_smiles is not None:
+        h5.create_dataset("drugs/smiles", data=_strings(obs.drug_smiles), dtype=_STR)
+    if obs.drug_features is not None:
+        h5.create_dataset("drugs/features", data=np.asarray(obs.drug_features, np.float32))
+
+
+def _strings(values) -> np.ndarray:
+    return np.array([str(v) for v in values], dtype=object)
