@@ -133,6 +133,7 @@ class CohortStore:
 
     def normalisation(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         """``mean (F_num,)``, ``std (F_num,)`` fitted on ``split``'s training subjects."""
+        self.split(split)  # a clear error for an unknown split
         grp = self.h5[f"tabular/normalisation/{split}"]
         return grp["mean"][:], grp["std"][:]
 

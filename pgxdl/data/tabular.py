@@ -194,7 +194,9 @@ def _fail_rows(bad: np.ndarray, raw: pd.Series, feature: FeatureSpec, source: st
     if not bad.any():
         return
     rows = np.flatnonzero(bad)
-    examples = ", ".join(f"row {r + 1}: {raw.iloc[r]!r}" for r in rows[:3])
+    values = [raw.iloc[r] for r in rows[:3]]
+    examples = ", ".join(f"row {r + 1}: {getattr(v, 'item', lambda v=v: v)()!r}"
+                         for r, v in zip(rows, values, strict=False))
     raise TabularValueError(
         f"{source}: column {feature.source!r} (feature {feature.name!r}): {len(rows)} value(s) "
         f"{what} ({examples})"

@@ -1,0 +1,108 @@
+"""Cohort store: round trip, hashed IDs, atomic writes, schema checks."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+from store_fixtures import tiny_cohort
+
+from pgxdl.data.store import CohortStore, StoreError
+from pgxdl.data.store_writer import SCHEMA_VERSION, hash_subject_ids, write_store
+from pgxdl.data.tabular import fit_normalisation
+
+
+def test_round_trip(tmp_path):
+    cohort = tiny_cohort()
+    path = write_store(tmp_path / "c.h5", cohort, salt="s", progress=False)
+    with CohortStore(path) as store:
+        assert store.n_subjects == 40
+        np.testing.assert_array_equal(store.h5["sequence/codes"][:], cohort.sequence.codes)
+        np.testing.assert_array_equal(store.split("default"), cohort.splits["default"])
+        np.testing.assert_array_equal(store.groups("site"), cohort.groups["site"])
+        obs = store.observations()
+        np.testing.assert_array_equal(obs["values"], cohort.observations.values)
+        assert [t.name for t in store.tasks] == ["dose", "event"]
+        assert [w["name"] for w in store.windows] == ["w0", "w1"]
+        one = store.variants(subject=7)
+        assert one["offset"].tolist() == [7] and one["ids"].tolist() == ["rs7"]
+        spec = store.spec("default")
+        assert spec.window_length == 16 and spec.n_windows == 2 and spec.channels == 4
+        assert spec.numeric_features == ("age", "weight", "smoker")
+        assert spec.categorical_cardinalities == (4,)
+
+
+def test_ids_are_salted_hashes_and_never_stored_raw(tmp_path):
+    cohort = tiny_cohort()
+    path = write_store(tmp_path / "c.h5", cohort, salt="pepper", progress=False)
+    raw = path.read_bytes()
+    assert b"PATIENT-0001" not in raw
+    with CohortStore(path) as store:
+        stored = [v.decode() for v in store.h5["subjects/id_hash"][:]]
+    assert stored == list(hash_subject_ids(cohort.subject_ids, "pepper"))
+    assert stored != list(hash_subject_ids(cohort.subject_ids, "other salt"))
+
+
+def test_duplicate_subject_is_refused(tmp_path):
+    cohort = tiny_cohort()
+    cohort.subject_ids[9] = cohort.subject_ids[2]
+    with pytest.raises(ValueError, match="duplicate subject: rows 3 and 10"):
+        write_store(tmp_path / "c.h5", cohort, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_write_leaves_nothing_and_keeps_old_store(tmp_path):
+    path = write_store(tmp_path / "c.h5", tiny_cohort(), progress=False)
+    before = path.read_bytes()
+    bad = tiny_cohort()
+    bad.observations.values = bad.observations.values[:, :1]  # 1 column for 2 tasks
+    with pytest.raises(ValueError, match="do not match 2 tasks"):
+        write_store(path, bad, progress=False)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["c.h5"]
+
+
+@pytest.mark.parametrize("version,word", [(SCHEMA_VERSION + 1, "newer"),
+                                          (SCHEMA_VERSION - 1, "older")])
+def test_schema_version_mismatch(tmp_path, version, word):
+    path = write_store(tmp_path / "c.h5", tiny_cohort(), progress=False)
+    with h5py.File(path, "r+") as h5:
+        h5.attrs["schema_version"] = version
+    with pytest.raises(StoreError, match=f"schema_version {version} is {word}"):
+        CohortStore(path)
+
+
+def test_not_a_store(tmp_path):
+    path = tmp_path / "x.h5"
+    path.write_text("hello")
+    with pytest.raises(StoreError, match="not a readable HDF5"):
+        CohortStore(path)
+    with pytest.raises(StoreError, match="not found"):
+        CohortStore(tmp_path / "missing.h5")
+
+
+def test_normalisation_fitted_on_train_only(tmp_path):
+    cohort = tiny_cohort()
+    path = write_store(tmp_path / "c.h5", cohort, progress=False)
+    train = cohort.splits["default"] == 0
+    with CohortStore(path) as store:
+        mean, std = store.normalisation("default")
+    numeric = cohort.tabular.numeric
+    expected = np.nanmean(numeric[train], axis=0)
+    np.testing.assert_allclose(mean, expected, rtol=1e-5)
+    np.testing.assert_allclose(std, np.nanstd(numeric[train], axis=0, ddof=1), rtol=1e-5)
+    assert not np.allclose(mean, np.nanmean(numeric, axis=0))
+    assert fit_normalisation(np.full((4, 1), 3.0), np.ones(4, bool))[1][0] == 1.0
+
+
+def test_provenance_is_json(tmp_path):
+    cohort = tiny_cohort()
+    cohort.provenance = {"builder": "tiny", "config": {"a": 1}}
+    path = write_store(tmp_path / "c.h5", cohort, progress=False)
+    with CohortStore(path) as store:
+        attrs = store.attrs
+    assert attrs["builder"] == "tiny" and attrs["provenance"]["config"] == {"a": 1}
+    assert attrs["schema_version"] == SCHEMA_VERSION
+    json.dumps(attrs)
