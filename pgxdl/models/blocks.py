@@ -1,0 +1,99 @@
+"""Small building blocks shared by the sequence encoders.
+
+Every activation is its own ``nn.ReLU`` instance (DeepLift and other Captum methods
+hook modules, so one module reused at two places would corrupt their attributions).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class ConvStem(nn.Module):
+    """Conv1d -> BatchNorm -> ReLU -> MaxPool: ``(B, C_in, L) -> (B, C_out, L // pool)``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : channels in and out.
+    kernel_size : odd width of the convolution ("same" padding).
+    pool : max-pooling width and stride (1 = no pooling).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, pool: int = 1):
+        super().__init__()
+        if kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd for 'same' padding, got {kernel_size}")
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+        self.norm = nn.BatchNorm1d(out_channels)
+        self.act = nn.ReLU()
+        self.pool = nn.MaxPool1d(pool) if pool > 1 else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pool(self.act(self.norm(self.conv(x))))
+
+
+class DilatedResidualBlock(nn.Module):
+    """Pre-activation residual block: BN-ReLU-dilated conv-BN-ReLU-1x1 conv, plus skip.
+
+    Shape ``(B, C, L) -> (B, C, L)``; the block widens the receptive field by
+    ``(kernel_size - 1) * dilation`` input positions (at its own resolution).
+    """
+
+    def __init__(self, channels: int, kernel_size: int, dilation: int, dropout: float = 0.0):
+        super().__init__()
+        if kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd for 'same' padding, got {kernel_size}")
+        self.norm_in = nn.BatchNorm1d(channels)
+        self.act_in = nn.ReLU()
+        self.conv = nn.Conv1d(channels, channels, kernel_size, dilation=dilation,
+                              padding=dilation * (kernel_size // 2))
+        self.norm_mid = nn.BatchNorm1d(channels)
+        self.act_mid = nn.ReLU()
+        self.mix = nn.Conv1d(channels, channels, 1)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv(self.act_in(self.norm_in(x)))
+        h = self.mix(self.act_mid(self.norm_mid(h)))
+        return x + self.dropout(h)
+
+
+class AttentionPool(nn.Module):
+    """Attention pooling over tokens: ``(B, T, D) -> (B, D)``.
+
+    Scores each token with a small tanh MLP and returns the softmax-weighted mean.
+    """
+
+    def __init__(self, dim: int, hidden: int = 64):
+        super().__init__()
+        self.score = nn.Sequential(nn.Linear(dim, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        weights = torch.softmax(self.score(tokens), dim=1)  # (B, T, 1)
+        return (weights * tokens).sum(dim=1)
+
+
+class MeanPool(nn.Module):
+    """Mean over tokens: ``(B, T, D) -> (B, D)``."""
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return tokens.mean(dim=1)
+
+
+class MaxPool(nn.Module):
+    """Max over tokens: ``(B, T, D) -> (B, D)``."""
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return tokens.amax(dim=1)
+
+
+#: Token pooling modules by name, for the encoders' ``pooling`` option.
+TOKEN_POOLS = {"attention": AttentionPool, "mean": MeanPool, "max": MaxPool}
+
+
+def make_token_pool(kind: str, dim: int) -> nn.Module:
+    """The pooling module ``kind`` (``attention``, ``mean`` or ``max``) for width ``dim``."""
+    if kind not in TOKEN_POOLS:
+        raise ValueError(f"pooling must be one of {sorted(TOKEN_POOLS)}, got {kind!r}")
+    return AttentionPool(dim) if kind == "attention" else TOKEN_POOLS[kind]()
