@@ -105,3 +105,30 @@ def stratify_labels(values: np.ndarray, n_bins: int = 5) -> np.ndarray:
         edges = np.unique(np.quantile(values[finite], np.linspace(0, 1, n_bins + 1)[1:-1]))
         labels[finite] = np.searchsorted(edges, values[finite], side="right")
     return labels
+
+
+def standard_splits(first_target: np.ndarray, groups: dict[str, np.ndarray], settings: dict,
+                    seed: int, grouped_default: bool = True) -> dict[str, np.ndarray]:
+    """The standard split set of a builder.
+
+    ``default``: a hold-out split, stratified on ``first_target`` ``(S,)`` or, with
+    ``settings["group_by"]`` and ``grouped_default``, grouped by that key; ``kfold_i``:
+    k-fold (``settings["kfold"]``, default 5); ``<group_by>_out_i``: leave-one-group-out,
+    when the key has at least 3 groups.
+    """
+    n = len(first_target)
+    group_by = settings.get("group_by")
+    if group_by is not None and group_by not in groups:
+        raise ValueError(f"split group_by {group_by!r} is not a group key ({sorted(groups)})")
+    splits = {"default": holdout_split(
+        n, settings.get("val_fraction", 0.15), settings.get("test_fraction", 0.15), seed,
+        stratify=None if group_by and grouped_default else stratify_labels(first_target),
+        groups=groups[group_by] if group_by and grouped_default else None)}
+    for i, parts in enumerate(kfold_splits(n, settings.get("kfold", 5), seed)):
+        splits[f"kfold_{i}"] = parts
+    if group_by:
+        n_groups = len(np.unique(groups[group_by]))
+        if n_groups >= 3:
+            for i, parts in enumerate(kfold_splits(n, n_groups, seed, groups=groups[group_by])):
+                splits[f"{group_by}_out_{i}"] = parts
+    return splits

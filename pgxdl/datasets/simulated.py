@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from pgxdl.data.cohort import Cohort, Observations, SequenceBlock
-from pgxdl.data.splits import holdout_split, kfold_splits, stratify_labels
+from pgxdl.data.splits import standard_splits
 from pgxdl.data.tabular import TabularSchema
 from pgxdl.datasets.population_genotypes import random_reference, sample_population_genotypes
 from pgxdl.datasets.simulated_outcomes import EHR_SCHEMA, TASKS, simulate_ehr, simulate_outcomes
@@ -77,7 +77,8 @@ def build(config: dict) -> Cohort:
         tabular=tabular,
         observations=Observations.one_drug(targets, TASKS, drug="warfarin (simulated)"),
         groups=groups,
-        splits=_splits(targets[:, 0], ehr["site"].to_numpy(), config["split"], config["seed"]),
+        splits=standard_splits(targets[:, 0], groups, {"group_by": "site", **config["split"]},
+                               config["seed"], grouped_default=False),
         truth=_truth_table(callset, windows, truth),
         truth_attrs={**truth["settings"], "background": config["background"]},
         provenance={"builder": "simulated", "config": config,
@@ -140,19 +141,6 @@ def _schema(n_sites: int) -> TabularSchema:
     items = [dict(item) for item in EHR_SCHEMA]
     items[-1]["categories"] = [f"site{s}" for s in range(n_sites)]
     return TabularSchema.from_config(items)
-
-
-def _splits(dose: np.ndarray, site: np.ndarray, settings: dict, seed: int) -> dict:
-    n = len(dose)
-    splits = {"default": holdout_split(n, settings["val_fraction"], settings["test_fraction"],
-                                       seed, stratify=stratify_labels(dose))}
-    for i, parts in enumerate(kfold_splits(n, settings["kfold"], seed)):
-        splits[f"kfold_{i}"] = parts
-    sites = np.unique(site)
-    if len(sites) >= 3:
-        for i, parts in enumerate(kfold_splits(n, len(sites), seed, groups=site)):
-            splits[f"site_out_{i}"] = parts
-    return splits
 
 
 def _truth_table(callset: CallSet, windows: list[WindowSpec], truth: dict) -> dict:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from pgxdl.genome.reference import ReferenceGenome
-from pgxdl.genome.variants import CallSet, concat_callsets
+from pgxdl.genome.variants import CallSet
 from pgxdl.genome.vcf import read_vcf
 from pgxdl.genome.windows import WindowSpec
 
@@ -56,4 +56,4 @@ def load_1kgp_callset(folder: Path, windows: list[WindowSpec], reference: Refere
         for gene, path in zip(genes[1:], paths[1:], strict=True)]
     panel = read_panel(folder).set_index("sample")[level]
     population = panel.reindex(samples).fillna("unknown").to_numpy(dtype=str)
-    return concat_callsets(callsets), population
+    return CallSet.concat_variants(callsets), population

@@ -1,0 +1,50 @@
+"""Shared helpers of the benchmark scripts: timing, a printed table, JSON output."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+
+def best_time(run: Callable[[], object], repeats: int = 3) -> float:
+    """Best wall-clock seconds of ``repeats`` calls of ``run`` (after none warm-up)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "cpu": platform.processor() or platform.machine(),
+            "threads": torch.get_num_threads(),
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+
+def report(title: str, rows: list[dict], out: str | Path, extra: dict | None = None) -> Path:
+    """Print ``rows`` as an aligned table and write them with ``extra`` to ``out`` (JSON)."""
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    cells = [[_fmt(row.get(c, "")) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    print(title)
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for r in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"title": title, "rows": rows, "machine": machine(),
+                               **(extra or {})}, indent=2))
+    print(f"wrote {out}")
+    return out
+
+
+def _fmt(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,110 @@
+"""Loader throughput: one-hot batches per second from a cohort store vs in-memory tensors.
+
+    python benchmarks/loader.py [--subjects 4096 --windows 4 --length 2000 --batch 256
+                                 --workers 2 --out benchmarks/results/loader.json]
+
+Both paths produce the same one-hot batches ``(256, 4, 4, 2000)`` in the main process
+(late one-hot); the store path reads uint8 codes from HDF5 in ``--workers`` DataLoader
+workers. The figure of merit is the ratio store / in-memory (target >= 0.8).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import report  # noqa: E402
+from pgxdl.data.batch import codes_to_sequence  # noqa: E402
+from pgxdl.data.cohort import Cohort, Observations, SequenceBlock  # noqa: E402
+from pgxdl.data.datamodule import CohortDataModule  # noqa: E402
+from pgxdl.data.spec import TaskSpec  # noqa: E402
+from pgxdl.data.splits import holdout_split  # noqa: E402
+from pgxdl.data.store_writer import write_store  # noqa: E402
+from pgxdl.genome.windows import WindowSpec  # noqa: E402
+
+
+def synthetic_store(path: Path, subjects: int, windows: int, length: int) -> np.ndarray:
+    """Write a store of random codes; return the codes ``(S, W, 1, L)``."""
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 11, (subjects, windows, 1, length), dtype=np.uint8)
+    specs = [WindowSpec(f"w{i}", f"G{i}", "chr1", i * length + 1, (i + 1) * length, "+")
+             for i in range(windows)]
+    empty = {k: np.zeros(0, dtype=t) for k, t in
+             [("subject_index", np.int32), ("window_index", np.int32), ("offset", np.int32),
+              ("pos", np.int64), ("ids", object), ("ref", object), ("alt", object),
+              ("allele_count", np.int8), ("hap_mask", np.uint8)]}
+    cohort = Cohort(
+        subject_ids=[f"s{i}" for i in range(subjects)],
+        sequence=SequenceBlock(specs, codes[0, :, 0], codes, 1, empty),
+        tabular=None,
+        observations=Observations.one_drug(rng.normal(size=subjects),
+                                           [TaskSpec("y", "regression")]),
+        splits={"default": holdout_split(subjects, 0.0, 0.01)},
+    )
+    write_store(path, cohort, progress=False)
+    return codes
+
+
+def batches_per_second(batches, n_batches: int) -> float:
+    """Batches per second over ``n_batches`` (after one warm-up batch)."""
+    iterator = iter(batches)
+    next(iterator)
+    start = time.perf_counter()
+    for _ in range(n_batches):
+        sequence = next(iterator)
+        assert sequence.dtype == torch.float32
+    return n_batches / (time.perf_counter() - start)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subjects", type=int, default=4096)
+    parser.add_argument("--windows", type=int, default=4)
+    parser.add_argument("--length", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--batches", type=int, default=12)
+    parser.add_argument("--out", default="benchmarks/results/loader.json")
+    args = parser.parse_args(argv)
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "bench.h5"
+        codes = synthetic_store(store, args.subjects, args.windows, args.length)
+        memory = torch.from_numpy(codes)
+
+        def from_memory():
+            while True:
+                for index in torch.randperm(len(memory)).split(args.batch):
+                    yield codes_to_sequence(memory[index])
+
+        dm = CohortDataModule(str(store), batch_size=args.batch, num_workers=args.workers)
+
+        def from_store():
+            while True:
+                for batch in dm.train_dataloader():
+                    yield codes_to_sequence(batch["codes"])
+
+        rows = []
+        for name, source in (("in-memory tensors", from_memory), ("cohort store", from_store)):
+            rate = batches_per_second(source(), args.batches)
+            rows.append({"source": name, "batches_per_s": rate,
+                         "samples_per_s": rate * args.batch})
+    ratio = rows[1]["batches_per_s"] / rows[0]["batches_per_s"]
+    for row in rows:
+        row["ratio_to_memory"] = row["batches_per_s"] / rows[0]["batches_per_s"]
+    report(f"loader: batch {args.batch}, {args.windows} windows x {args.length} bp, "
+           f"{args.workers} workers (target ratio >= 0.8)", rows, args.out,
+           {"settings": vars(args), "ratio": ratio})
+
+
+if __name__ == "__main__":
+    main()
