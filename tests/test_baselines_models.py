@@ -10,7 +10,11 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from pgxdl.baselines.features import FEATURE_SETS, derive_features
 from pgxdl.baselines.iwpc_formulas import iwpc_dose
 from pgxdl.baselines.models import CLASSICAL_REGRESSORS, MODEL_NAMES, make_model
-from pgxdl.baselines.protocols import out_of_fold_predictions, protocol_folds
+from pgxdl.baselines.protocols import (
+    out_of_fold_predictions,
+    protocol_folds,
+    sklearn_fold_predictor,
+)
 from pgxdl.datasets.iwpc_policy import select_patients
 from pgxdl.datasets.iwpc_table import read_iwpc_table
 
@@ -95,10 +99,11 @@ class _TrainingMean(RegressorMixin, BaseEstimator):
 def test_out_of_fold_predictions_use_each_fold_model(cohort):
     features, dose, sites = cohort
     folds = list(protocol_folds("leave_site_out", len(dose), seeds=[0, 2], sites=sites))
-    predictions = out_of_fold_predictions(lambda seed: _TrainingMean(), features, dose, folds)
+    predictor = sklearn_fold_predictor(lambda seed: _TrainingMean(), features, dose)
+    predictions = out_of_fold_predictions(predictor, len(dose), folds)
     assert sorted(predictions) == [0, 2]
     for site in np.unique(sites):
         expected = np.mean(dose[sites != site])
         np.testing.assert_allclose(predictions[0][sites == site], expected)
     with pytest.raises(ValueError, match="seed 0 predict .* more than once"):
-        out_of_fold_predictions(lambda seed: _TrainingMean(), features, dose, folds[:1] * 2)
+        out_of_fold_predictions(predictor, len(dose), folds[:1] * 2)

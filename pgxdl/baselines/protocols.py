@@ -68,16 +68,32 @@ def protocol_folds(protocol: str, n_patients: int, seeds: Sequence[int], k: int 
                        np.flatnonzero(parts == TEST))
 
 
-def out_of_fold_predictions(make: Callable[[int], RegressorMixin], features: pd.DataFrame,
-                            dose: np.ndarray, folds: Sequence[Fold]) -> dict[int, np.ndarray]:
-    """Fit a fresh model per fold and predict its test patients.
+FoldPredictor = Callable[[Fold], np.ndarray]
+"""Trains on ``fold.train``, returns the ``(len(fold.test),)`` predicted doses of ``fold.test``."""
+
+
+def sklearn_fold_predictor(make: Callable[[int], RegressorMixin], features: pd.DataFrame,
+                           dose: np.ndarray) -> FoldPredictor:
+    """A :data:`FoldPredictor` fitting a fresh ``make(fold.seed)`` on the training rows.
 
     Parameters
     ----------
-    make : ``seed -> unfitted model``.
+    make : ``seed -> unfitted scikit-learn regressor``.
     features : ``(N, F)`` model inputs.
     dose : ``(N,)`` weekly doses (mg/week).
-    folds : folds of one protocol (any number of seeds).
+    """
+    dose = np.asarray(dose, dtype=float)
+
+    def predict(fold: Fold) -> np.ndarray:
+        model = make(fold.seed).fit(features.iloc[fold.train], dose[fold.train])
+        return model.predict(features.iloc[fold.test])
+
+    return predict
+
+
+def out_of_fold_predictions(predictor: FoldPredictor, n_patients: int,
+                            folds: Sequence[Fold]) -> dict[int, np.ndarray]:
+    """Run ``predictor`` on every fold and gather each seed's out-of-fold predictions.
 
     Returns
     -------
@@ -88,15 +104,13 @@ def out_of_fold_predictions(make: Callable[[int], RegressorMixin], features: pd.
     ValueError
         When the folds of a seed leave some patient unpredicted or predict one twice.
     """
-    dose = np.asarray(dose, dtype=float)
     predictions: dict[int, np.ndarray] = {}
     counts: dict[int, np.ndarray] = {}
     for fold in folds:
         if fold.seed not in predictions:
-            predictions[fold.seed] = np.full(len(dose), np.nan)
-            counts[fold.seed] = np.zeros(len(dose), dtype=np.int64)
-        model = make(fold.seed).fit(features.iloc[fold.train], dose[fold.train])
-        predictions[fold.seed][fold.test] = model.predict(features.iloc[fold.test])
+            predictions[fold.seed] = np.full(n_patients, np.nan)
+            counts[fold.seed] = np.zeros(n_patients, dtype=np.int64)
+        predictions[fold.seed][fold.test] = predictor(fold)
         counts[fold.seed][fold.test] += 1
     for seed, count in counts.items():
         if not np.all(count == 1):

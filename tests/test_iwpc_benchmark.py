@@ -1,0 +1,58 @@
+"""The IWPC benchmark completes on a tiny synthetic table, and reproduces the IWPC formula."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+from iwpc_fixtures import synthetic_rows, write_iwpc_csv
+
+from pgxdl.baselines.features import derive_features
+from pgxdl.baselines.iwpc_formulas import iwpc_dose
+from pgxdl.baselines.metrics import evaluate_doses
+from pgxdl.baselines.models import MODEL_NAMES
+from pgxdl.datasets.iwpc_policy import select_patients
+from pgxdl.datasets.iwpc_table import read_iwpc_table
+from pgxdl.paths import REPO_ROOT
+
+
+def _benchmark_module():
+    spec = importlib.util.spec_from_file_location("iwpc_benchmark",
+                                                  REPO_ROOT / "benchmarks" / "iwpc.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_quick_benchmark_completes_and_writes_every_model_and_protocol(tmp_path, capsys):
+    data = write_iwpc_csv(tmp_path / "synthetic.csv", synthetic_rows(120, seed=2))
+    payload = _benchmark_module().main(["--data", str(data), "--out", str(tmp_path / "out"),
+                                        "--quick", "--n-boot", "20"])
+    written = json.loads((tmp_path / "out" / "iwpc_quick.json").read_text())
+    assert written["selection"]["n_kept"] + sum(written["selection"]["excluded"].values()) == 120
+    for protocol in ("cv", "leave_site_out"):
+        assert list(written["results"][protocol]) == list(MODEL_NAMES)
+        for report in written["results"][protocol].values():
+            assert report["n"] == written["selection"]["n_kept"]
+            assert set(report["metrics"]) == {"mae", "pw20", "r2", "band_accuracy"}
+            assert set(report["subgroups"]) == {"race", "dose_band", "site"}
+    printed = capsys.readouterr().out
+    assert printed.count("leave_site_out  ") == len(MODEL_NAMES)
+    assert written["table"] == payload["table"]
+
+
+@pytest.mark.realdata
+def test_iwpc_formula_reproduces_the_published_validation(shared_data):
+    """Published (Klein et al. 2009, validation cohort): MAE 8.5 mg/week, PW20 about 46%."""
+    frame = read_iwpc_table(shared_data / "iwpc" / "iwpc.csv").frame
+    frame = frame[select_patients(frame)[0]]
+    features = derive_features(frame)
+    report = evaluate_doses(frame["dose_mg_week"].to_numpy(), iwpc_dose(features),
+                            n_boot=500, seed=0)["metrics"]
+    low, high = report["mae"]["ci"]
+    assert low <= 8.5 <= high
+    low, high = report["pw20"]["ci"]
+    assert low <= 46.0 <= high
+    assert np.isclose(report["mae"]["value"], 8.5, atol=0.2)
