@@ -1,0 +1,225 @@
+"""Personal sequence windows: each subject's variants applied to the reference windows.
+
+Output codes have shape ``(S, W, H, L)`` (uint8, :mod:`pgxdl.genome.encoding`):
+
+- ``phased=True``: ``H = 2`` haplotype tracks, slot 1 and slot 2 of each genotype;
+- ``phased=False``: ``H = 1`` dosage track; a heterozygous SNV becomes the IUPAC code of
+  its two bases (one-hot as half of each), a homozygous one the ALT base.
+
+Policies (documented choices; window length never changes):
+
+- SNVs and equal-length substitutions (MNVs) are applied exactly.
+- ``indel_policy='skip'`` (default) leaves the reference at indels; ``'mask'`` writes ``N``
+  over the indel's span on the carrying haplotype (see :mod:`pgxdl.genome.personal_sites`).
+  Either way the indel is listed with ``applied=False`` and counted in the report.
+- ``missing_policy='reference'`` (default) keeps the reference at a missing call;
+  ``'N'`` writes ``N`` over the site's span on the missing haplotype.
+- A REF allele that differs from the reference: the fraction of such sites must not exceed
+  ``ref_mismatch_tolerance`` (else :class:`ReferenceMismatchError` with count and first
+  examples); tolerated ones are left unapplied and listed with ``applied=False``.
+- Order of writes: substitutions, then indel masks, then missing-call masks (``N`` wins).
+- ``oriented=True`` reverse-complements ``-`` strand windows (codes and reference) after
+  applying variants; ``offset`` stays a + strand offset and ``seq_offset`` gives the index
+  along the stored ``L`` axis.
+
+The hot path is vectorised over all subjects of a chunk with numpy fancy indexing; only the
+one-off site table loops, over windows and variant sites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from pgxdl.genome.encoding import CODE_LETTERS, N_CODE, N_CODES, iupac_code, reverse_complement
+from pgxdl.genome.errors import GenomeInputError
+from pgxdl.genome.personal_sites import SiteTable, build_site_table
+from pgxdl.genome.reference import ReferenceGenome
+from pgxdl.genome.variants import CallSet
+from pgxdl.genome.windows import WindowSpec, check_equal_length
+
+INDEL_POLICIES = ("skip", "mask")
+MISSING_POLICIES = ("reference", "N")
+
+#: (N_CODES, N_CODES) uint8: dosage code of two haplotype codes (IUPAC for two bases).
+PAIR_CODE = np.full((N_CODES, N_CODES), N_CODE, dtype=np.uint8)
+for _a in range(N_CODES):
+    PAIR_CODE[_a, _a] = _a
+    for _b in range(4):
+        if _a < 4:
+            PAIR_CODE[_a, _b] = iupac_code(CODE_LETTERS[_a], CODE_LETTERS[_b])
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did. Site counts cover the whole call set; call counts this chunk."""
+
+    n_sites: int
+    n_substitution_sites: int
+    n_indel_sites: int
+    indel_policy: str
+    n_ref_mismatch_sites: int
+    ref_mismatch_examples: tuple[str, ...]
+    n_indel_alleles: int
+    n_missing_calls: int
+
+
+@dataclass
+class PersonalWindows:
+    """Personal windows of ``S`` subjects and the variants each one carries.
+
+    Attributes
+    ----------
+    reference_codes : ``(W, L)`` uint8.
+    codes : ``(S, W, H, L)`` uint8.
+    samples : the ``S`` sample names of this chunk.
+    sample_offset : index of ``samples[0]`` in the whole call set (0 for a full build).
+    variants : dict of ``(K,)`` arrays, one entry per (subject, site) where the subject
+        carries the ALT: ``subject_index`` (int32, into ``samples``), ``window_index``,
+        ``offset`` (int32, + strand), ``seq_offset`` (int32, along the stored ``L`` axis),
+        ``chrom``, ``pos`` (int64), ``ids``, ``ref``, ``alt``, ``allele_count`` (int8, 1 het
+        or 2 hom), ``hap_mask`` (uint8, bit 0 slot 1, bit 1 slot 2), ``applied`` (bool).
+    report : counts of applied, skipped and mismatching sites.
+    """
+
+    reference_codes: np.ndarray
+    codes: np.ndarray
+    samples: list[str]
+    sample_offset: int
+    variants: dict[str, np.ndarray]
+    report: BuildReport
+
+    def variant_table(self) -> dict[str, np.ndarray]:
+        """The per-subject variant list, each field a ``(K,)`` array."""
+        return dict(self.variants)
+
+
+class PersonalWindowBuilder:
+    """Apply call sets to fixed-length reference windows.
+
+    Parameters
+    ----------
+    reference : reference genome holding every window.
+    windows : ``W`` windows of one length ``L``.
+    phased : two haplotype tracks (``H = 2``) instead of one dosage track.
+    indel_policy : ``'skip'`` or ``'mask'`` (module doc).
+    missing_policy : ``'reference'`` or ``'N'`` (module doc).
+    ref_mismatch_tolerance : largest fraction of sites whose REF may differ from the FASTA.
+    oriented : store ``-`` strand windows reverse-complemented (transcript orientation).
+    """
+
+    def __init__(self, reference: ReferenceGenome, windows: list[WindowSpec], phased: bool,
+                 indel_policy: str = "skip", missing_policy: str = "reference",
+                 ref_mismatch_tolerance: float = 0.0, oriented: bool = False) -> None:
+        if indel_policy not in INDEL_POLICIES:
+            raise ValueError(f"indel_policy must be one of {INDEL_POLICIES}, got {indel_policy!r}")
+        if missing_policy not in MISSING_POLICIES:
+            raise ValueError(f"missing_policy must be one of {MISSING_POLICIES}, "
+                             f"got {missing_policy!r}")
+        self.windows = list(windows)
+        self.length = check_equal_length(self.windows)
+        self.phased, self.oriented = phased, oriented
+        self.indel_policy, self.missing_policy = indel_policy, missing_policy
+        self.tolerance = ref_mismatch_tolerance
+        self.plus_codes = reference.fetch_windows(self.windows)  # (W, L), + strand
+        self.minus = np.array([oriented and w.strand == "-" for w in self.windows])
+
+    @property
+    def reference_codes(self) -> np.ndarray:
+        """``(W, L)`` uint8 reference codes as stored (oriented if requested)."""
+        codes = self.plus_codes.copy()
+        codes[self.minus] = reverse_complement(codes[self.minus])
+        return codes
+
+    def build(self, callset: CallSet) -> PersonalWindows:
+        """Personal windows of every subject of ``callset`` at once."""
+        sites = build_site_table(callset, self.windows, self.plus_codes, self.tolerance)
+        return self._build_chunk(callset, sites, 0, callset.n_samples)
+
+    def iter_chunks(self, callset: CallSet, chunk_size: int = 256,
+                    progress: bool = True) -> Iterator[PersonalWindows]:
+        """Personal windows of ``chunk_size`` subjects at a time, with a progress bar.
+
+        Memory holds one chunk's ``(s, W, 2, L)`` codes; ``sample_offset`` places each
+        chunk in the call set.
+        """
+        sites = build_site_table(callset, self.windows, self.plus_codes, self.tolerance)
+        with tqdm(total=callset.n_samples, unit="subject", desc="personal windows",
+                  disable=not progress) as bar:
+            for start in range(0, callset.n_samples, chunk_size):
+                stop = min(start + chunk_size, callset.n_samples)
+                yield self._build_chunk(callset, sites, start, stop)
+                bar.update(stop - start)
+
+    def _build_chunk(self, callset: CallSet, sites: SiteTable, start: int,
+                     stop: int) -> PersonalWindows:
+        genotypes = callset.genotypes[start:stop][:, sites.variant, :]  # (s, K, 2)
+        if self.phased:
+            self._check_phase(callset, sites, genotypes, start, stop)
+        codes = np.broadcast_to(self.plus_codes[None, :, None, :],
+                                (stop - start, len(self.windows), 2, self.length)).copy()
+        self._write(codes, sites, sites.edit_site, sites.edit_offset, sites.edit_code,
+                    genotypes == 1)
+        indel_span = sites.is_indel[sites.span_site]
+        if self.indel_policy == "mask":
+            self._write(codes, sites, sites.span_site[indel_span],
+                        sites.span_offset[indel_span], N_CODE, genotypes == 1)
+        if self.missing_policy == "N":
+            self._write(codes, sites, sites.span_site, sites.span_offset, N_CODE,
+                        genotypes < 0)
+        if not self.phased:
+            codes = PAIR_CODE[codes[:, :, 0], codes[:, :, 1]][:, :, None, :]
+        codes[:, self.minus] = reverse_complement(codes[:, self.minus])
+        report = BuildReport(
+            n_sites=sites.n_sites,
+            n_substitution_sites=int((~sites.is_indel & sites.ref_ok).sum()),
+            n_indel_sites=int(sites.is_indel.sum()), indel_policy=self.indel_policy,
+            n_ref_mismatch_sites=sites.n_ref_mismatch,
+            ref_mismatch_examples=sites.mismatch_examples,
+            n_indel_alleles=int((genotypes[:, sites.is_indel] == 1).sum()),
+            n_missing_calls=int((genotypes < 0).any(axis=2).sum()))
+        return PersonalWindows(self.reference_codes, codes, callset.samples[start:stop], start,
+                               self._variant_list(callset, sites, genotypes), report)
+
+    @staticmethod
+    def _write(codes: np.ndarray, sites: SiteTable, site: np.ndarray, offset: np.ndarray,
+               value, selected: np.ndarray) -> None:
+        """Write ``value`` at ``(window[site], offset)`` where ``selected[s, site, h]``."""
+        subject, index, hap = np.nonzero(selected[:, site, :])
+        value = value[index] if isinstance(value, np.ndarray) else value
+        codes[subject, sites.window[site[index]], hap, offset[index]] = value
+
+    def _check_phase(self, callset: CallSet, sites: SiteTable, genotypes: np.ndarray,
+                     start: int, stop: int) -> None:
+        phased = callset.phased[start:stop][:, sites.variant]
+        het = (genotypes == 1).any(axis=2) & (genotypes[..., 0] != genotypes[..., 1])
+        unphased = het & ~phased
+        if unphased.any():
+            k = int(np.flatnonzero(unphased.any(axis=0))[0])
+            v = sites.variant[k]
+            raise GenomeInputError(
+                f"phased=True but {int(unphased.sum())} heterozygous calls in "
+                f"{callset.source} are unphased (first at {callset.chrom[v]}:{callset.pos[v]}); "
+                f"build with phased=False for a dosage encoding")
+
+    def _variant_list(self, callset: CallSet, sites: SiteTable,
+                      genotypes: np.ndarray) -> dict[str, np.ndarray]:
+        carries = genotypes == 1  # (s, K, 2)
+        subject, k = np.nonzero(carries.any(axis=2))
+        variant, window, offset = sites.variant[k], sites.window[k], sites.offset[k]
+        seq_offset = np.where(self.minus[window], self.length - 1 - offset, offset)
+        return {
+            "subject_index": subject.astype(np.int32),
+            "window_index": window.astype(np.int32),
+            "offset": offset.astype(np.int32),
+            "seq_offset": seq_offset.astype(np.int32),
+            "chrom": callset.chrom[variant], "pos": callset.pos[variant],
+            "ids": callset.ids[variant], "ref": callset.ref[variant],
+            "alt": callset.alt[variant],
+            "allele_count": carries[subject, k].sum(axis=1).astype(np.int8),
+            "hap_mask": (carries[subject, k, 0] | carries[subject, k, 1] << 1).astype(np.uint8),
+            "applied": ~sites.is_indel[k] & sites.ref_ok[k],
+        }
