@@ -1,13 +1,14 @@
 """Evaluation of trained checkpoints: predictions, metrics with bootstrap CIs, subgroups, plots.
 
-``python evaluate.py --ckpt model.ckpt --store store.h5 --out runs/x/eval`` runs
-:func:`evaluate_checkpoint`; see docs/evaluation.md.
+Modules (import what you need; this package imports nothing, so the metric and bootstrap
+modules stay free of torch and Lightning):
+
+- :mod:`~pgxdl.evaluation.metrics`   metric functions per task kind, vectorised over resamples
+- :mod:`~pgxdl.evaluation.bootstrap` seeded percentile bootstrap of any such metric
+- :mod:`~pgxdl.evaluation.scoring`   a predictions table -> metrics overall and per subgroup
+- :mod:`~pgxdl.evaluation.predictions` a checkpoint + a store -> the predictions table
+- :mod:`~pgxdl.evaluation.compatibility` does a store fit a checkpoint's training data
+- :mod:`~pgxdl.evaluation.plots`     PNG figures; :mod:`~pgxdl.evaluation.report` files out
+- :mod:`~pgxdl.evaluation.evaluate_checkpoint` the ``metrics`` subcommand of ``evaluate.py``
+- :mod:`~pgxdl.evaluation.cli`       the subcommand dispatcher behind ``evaluate.py``
 """
-
-from pgxdl.evaluation.bootstrap import bootstrap_metrics
-from pgxdl.evaluation.evaluate_checkpoint import evaluate_checkpoint
-from pgxdl.evaluation.predictions import load_model, predict_store
-from pgxdl.evaluation.scoring import score_table
-
-__all__ = ["bootstrap_metrics", "evaluate_checkpoint", "load_model", "predict_store",
-           "score_table"]
