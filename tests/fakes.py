@@ -35,7 +35,9 @@ def make_spec(n_windows: int = 2, window_length: int = 64, n_numeric: int = 3,
         tasks=tuple(tasks),
         n_drugs=n_drugs,
         store_fingerprint="fake",
-        extra={"normalisation": {"mean": [0.0] * n_numeric, "std": [1.0] * n_numeric}},
+        extra={"normalisation": {"mean": [0.0] * n_numeric, "std": [1.0] * n_numeric},
+               "target_normalisation": {t.name: {"mean": 0.5, "std": 2.0}
+                                        for t in tasks if t.kind == "regression"}},
     )
 
 

@@ -1,0 +1,82 @@
+"""``train.py``'s LightningCLI: data spec linked into the model, run directory, resume checks.
+
+Run layout (``trainer.default_root_dir``, the *run dir*)::
+
+    <run dir>/config_<stage>.yaml     resolved configuration of each command
+    <run dir>/checkpoints/*.ckpt      checkpoints (last.ckpt for resuming)
+    <run dir>/metrics_<stage>.json    final metrics of each command
+    <run dir>/csv/version_<k>/        CSV logs;  <run dir>/wandb/  W&B (offline) files
+    <run dir>/wandb_run_id            W&B run id reused by resumed and requeued jobs
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytorch_lightning as pl
+from jsonargparse import Namespace
+from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
+
+from pgxdl.training.callbacks import EpochSeed, RunConfigSaver, RunSummary
+from pgxdl.training.checkpoints import read_checkpoint, spec_to_plain
+from pgxdl.training.loggers import DEFAULT_RUN_DIR
+from pgxdl.training.module import DrugResponseModule
+
+
+class PgxdlCLI(LightningCLI):
+    """LightningCLI over :class:`DrugResponseModule` and any LightningDataModule with a ``spec``.
+
+    Subcommands ``fit``, ``validate``, ``test``, ``predict``; configs compose with
+    repeated ``--config`` (trainer, data, model) or one experiment file. ``data.spec`` is
+    linked into ``model.spec`` when the data module is instantiated.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("model_class", DrugResponseModule)
+        kwargs.setdefault("datamodule_class", pl.LightningDataModule)
+        kwargs.setdefault("subclass_mode_data", True)
+        kwargs.setdefault("save_config_callback", RunConfigSaver)
+        kwargs.setdefault("seed_everything_default", 0)
+        kwargs.setdefault("trainer_defaults", {"callbacks": [EpochSeed(), RunSummary()]})
+        kwargs.setdefault("auto_configure_optimizers", False)
+        super().__init__(*args, **kwargs)
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.link_arguments("data.spec", "model.spec", compute_fn=spec_to_plain,
+                              apply_on="instantiate")
+        parser.set_defaults({"trainer.default_root_dir": DEFAULT_RUN_DIR})
+
+    def _subcommand_config(self) -> Namespace:
+        subcommand = self.config.get("subcommand")
+        return self.config[subcommand] if subcommand else self.config
+
+    def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
+        """Parse, then resolve ``ckpt_path`` (``last`` = ``<run dir>/checkpoints/last.ckpt``)
+        and fail clearly on a missing or corrupt checkpoint before anything is built."""
+        super().parse_arguments(parser, args)
+        config = self._subcommand_config()
+        ckpt_path = config.get("ckpt_path")
+        if not ckpt_path:
+            return
+        run_dir = Path(config.trainer.default_root_dir or DEFAULT_RUN_DIR)
+        if ckpt_path == "last":
+            last = run_dir / "checkpoints" / "last.ckpt"
+            if not last.is_file():
+                raise FileNotFoundError(
+                    f"--ckpt_path last: no {last} (run dir {run_dir}); start without "
+                    f"--ckpt_path, or point --trainer.default_root_dir at the run to resume")
+            ckpt_path = str(last)
+        elif ckpt_path in ("best", "hpc", "registry"):
+            return
+        read_checkpoint(ckpt_path)
+        config.ckpt_path = ckpt_path
+
+    def before_instantiate_classes(self) -> None:
+        """Give loggers configured with ``save_dir: null`` the run directory."""
+        trainer = self._subcommand_config().trainer
+        run_dir = trainer.default_root_dir or DEFAULT_RUN_DIR
+        loggers = trainer.logger if isinstance(trainer.logger, list) else [trainer.logger]
+        for logger in loggers:
+            if isinstance(logger, Namespace) and "save_dir" in logger.get("init_args", {}):
+                if logger.init_args.save_dir is None:
+                    logger.init_args.save_dir = run_dir
