@@ -12,7 +12,8 @@ variants, ``O`` observations, ``T`` tasks, ``D`` drugs, ``F`` features)::
     /windows/{name,gene,chrom,strand} (W,) str; {start,end} (W,) int64 1-based inclusive
     /windows/reference     (W, L) uint8 codes
     /sequence/codes        (S, W, H, L) uint8 codes (pgxdl.genome.encoding)
-    /variants/<field>      (K,) carried variants, sorted by subject; subject_offsets (S+1,)
+    /variants/<field>      (K,) carried variants, sorted by subject (at least
+                           pgxdl.data.cohort.VARIANT_FIELDS); subject_offsets (S+1,)
     /tabular/numeric       (S, F_num) float32, NaN missing; attrs schema (JSON)
     /tabular/categorical   (S, F_cat) int32, 0 missing
     /tabular/normalisation/<split>/{mean,std}  (F_num,) fitted on that split's train part
@@ -165,7 +166,7 @@ def _write_variants(h5: h5py.File, variants: dict[str, np.ndarray], n_subjects: 
         raise ValueError(f"variant table lacks fields {sorted(missing)}")
     order = np.argsort(np.asarray(variants["subject_index"]), kind="stable")
     grp = h5.create_group("variants")
-    for key in VARIANT_FIELDS:
+    for key in variants:
         values = np.asarray(variants[key])[order]
         grp.create_dataset(key, data=_strings(values) if values.dtype.kind in "OUS" else values,
                            dtype=_STR if values.dtype.kind in "OUS" else None)
