@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from genome_fixtures import CHR1, CHR2, COMPLEMENT, WINDOWS, write_fasta
 
 from pgxdl.genome.builds import build_from_contig_lengths, build_from_text, normalise_chrom
 from pgxdl.genome.encoding import decode
@@ -10,7 +11,6 @@ from pgxdl.genome.errors import ContigNotFoundError, RegionOutsideReferenceError
 from pgxdl.genome.reference import ReferenceGenome
 from pgxdl.genome.windows import WindowSpec, load_windows
 from pgxdl.paths import REPO_ROOT
-from tests.genome_fixtures import CHR1, CHR2, COMPLEMENT, WINDOWS, write_fasta
 
 
 @pytest.fixture

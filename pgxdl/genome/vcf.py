@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -128,17 +129,20 @@ def _stream(vcf: VCF, windows: Sequence[WindowSpec] | None):
 
 def _query_windows(vcf: VCF, windows: Sequence[WindowSpec]):
     """Yield ``(None, record, True)`` for the records inside each window (region queries)."""
-    names = {normalise_chrom(name): name for name in vcf.seqnames}
+    names: dict[str, list[str]] = {}
+    for name in vcf.seqnames:
+        names.setdefault(normalise_chrom(name), []).append(name)
     seen: set[tuple] = set()
     for window in windows:
-        name = names.get(normalise_chrom(window.chrom))
-        if name is None:
-            continue
-        for record in vcf(f"{name}:{window.start}-{window.end}"):
-            key = (record.CHROM, record.POS, record.REF, tuple(record.ALT))
-            if window.start <= record.POS <= window.end and key not in seen:
-                seen.add(key)
-                yield None, record, True
+        for name in names.get(normalise_chrom(window.chrom), ()):
+            with warnings.catch_warnings():  # a header contig without indexed records
+                warnings.filterwarnings("ignore", message="no intervals found")
+                records = list(vcf(f"{name}:{window.start}-{window.end}"))
+            for record in records:
+                key = (record.CHROM, record.POS, record.REF, tuple(record.ALT))
+                if window.start <= record.POS <= window.end and key not in seen:
+                    seen.add(key)
+                    yield None, record, True
 
 
 class _RecordReader:
