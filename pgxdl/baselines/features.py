@@ -29,6 +29,8 @@ from pgxdl.datasets.iwpc_policy import impute_vkorc1
 #: CYP2C9 diplotypes that have a term in the IWPC formula.
 FORMULA_CYP2C9 = ("*1/*1", "*1/*2", "*1/*3", "*2/*2", "*2/*3", "*3/*3")
 ENZYME_INDUCERS = ("carbamazepine", "phenytoin", "rifampin")
+#: The genotype inputs (a cohort store carries them as sequence windows instead).
+GENOTYPE_FEATURES = ("vkorc1", "cyp2c9")
 
 #: Binary clinical fields of the ``extended`` set (NaN where the table has no answer).
 EXTENDED_BINARY = ("smoker", "diabetes", "heart_failure", "valve_replacement", "aspirin",
@@ -50,7 +52,7 @@ class FeatureSet:
 
 
 _IWPC_NUMERIC = ("age_decade", "height_cm", "weight_kg", "enzyme_inducer", "amiodarone")
-_IWPC_CATEGORICAL = ("vkorc1", "cyp2c9", "race")
+_IWPC_CATEGORICAL = (*GENOTYPE_FEATURES, "race")
 
 FEATURE_SETS: dict[str, FeatureSet] = {
     "iwpc": FeatureSet("iwpc", _IWPC_NUMERIC, _IWPC_CATEGORICAL),

@@ -37,16 +37,16 @@ class Fold:
     test: np.ndarray
 
 
-def protocol_folds(protocol: str, n_patients: int, seeds: Sequence[int], k: int = 5,
-                   sites: np.ndarray | None = None) -> Iterator[Fold]:
-    """Yield the folds of ``protocol`` for each seed in turn.
+def protocol_parts(protocol: str, n_patients: int, seed: int, k: int = 5,
+                   sites: np.ndarray | None = None) -> list[np.ndarray]:
+    """The split assignments ``(N,)`` int8 (train 0, val 1, test 2) of one protocol repeat.
 
     Parameters
     ----------
     protocol : ``cv`` or ``leave_site_out``.
     n_patients : cohort size ``N``.
-    seeds : one repeat of the protocol per seed.
-    k : folds of ``cv``.
+    seed : the repeat's seed.
+    k : folds of ``cv`` (``leave_site_out`` has one fold per site).
     sites : ``(N,)`` project site of each patient (``leave_site_out`` only).
 
     Raises
@@ -56,14 +56,27 @@ def protocol_folds(protocol: str, n_patients: int, seeds: Sequence[int], k: int 
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; known: {list(PROTOCOLS)}")
-    groups = None
-    if protocol == "leave_site_out":
-        if sites is None or len(sites) != n_patients:
-            raise ValueError("leave_site_out needs the (N,) project site of every patient")
-        groups = np.asarray(sites).astype(str)
-        k = len(np.unique(groups))
+    if protocol == "cv":
+        return kfold_splits(n_patients, k=k, seed=seed)
+    if sites is None or len(sites) != n_patients:
+        raise ValueError("leave_site_out needs the (N,) project site of every patient")
+    groups = np.asarray(sites).astype(str)
+    return kfold_splits(n_patients, k=len(np.unique(groups)), seed=seed, groups=groups)
+
+
+def split_name(protocol: str, seed: int, fold: int) -> str:
+    """Name of a protocol fold in a cohort store, e.g. ``cv_s0_3`` or ``site_out_s1_12``."""
+    return f"{'site_out' if protocol == 'leave_site_out' else protocol}_s{seed}_{fold}"
+
+
+def protocol_folds(protocol: str, n_patients: int, seeds: Sequence[int], k: int = 5,
+                   sites: np.ndarray | None = None) -> Iterator[Fold]:
+    """Yield the folds of ``protocol`` for each seed in turn (see :func:`protocol_parts`).
+
+    Baselines train on the train and validation parts of each split.
+    """
     for seed in seeds:
-        for fold, parts in enumerate(kfold_splits(n_patients, k=k, seed=seed, groups=groups)):
+        for fold, parts in enumerate(protocol_parts(protocol, n_patients, seed, k, sites)):
             yield Fold(protocol, seed, fold, np.flatnonzero(parts != TEST),
                        np.flatnonzero(parts == TEST))
 
