@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 from genome_fixtures import base, other_base, write_fasta, write_vcf
 
-from pgxdl.genome.errors import BuildMismatchError, MalformedVCFError, SampleNotFoundError
+from pgxdl.genome.errors import (
+    BuildMismatchError,
+    GenomeInputError,
+    MalformedVCFError,
+    SampleNotFoundError,
+)
 from pgxdl.genome.reference import ReferenceGenome
 from pgxdl.genome.vcf import read_vcf
 from pgxdl.genome.windows import WindowSpec
@@ -55,6 +60,8 @@ def test_samples_in_requested_order_and_absent_sample(tmp_path):
         read_vcf(path, samples=["s1", "P9", "P7"])
     with pytest.raises(SampleNotFoundError, match="P9"):
         full.subset_samples(["P9"])
+    with pytest.raises(GenomeInputError, match=r"more than once: \['s1'\]"):
+        read_vcf(path, samples=["s1", "s2", "s1"])
 
 
 def test_windows_and_chr_prefix(tmp_path):

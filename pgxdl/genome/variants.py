@@ -82,10 +82,8 @@ class CallSet:
         ------
         SampleNotFoundError naming the absent samples and the source file.
         """
+        check_samples_present(samples, self.samples, self.source)
         index = {name: i for i, name in enumerate(self.samples)}
-        missing = [str(s) for s in samples if str(s) not in index]
-        if missing:
-            raise SampleNotFoundError(_missing_message(missing, len(samples), self.source))
         order = np.array([index[str(s)] for s in samples], dtype=np.intp)
         return CallSet(self.chrom, self.pos, self.ids, self.ref, self.alt,
                        self.genotypes[order], self.phased[order], list(samples), self.source)
@@ -132,7 +130,22 @@ class CallSet:
             first.samples, " + ".join(c.source for c in callsets))
 
 
-def _missing_message(missing: list[str], n_requested: int, source: str) -> str:
-    shown = ", ".join(missing[:_SHOWN]) + (" ..." if len(missing) > _SHOWN else "")
-    return (f"{len(missing)} of {n_requested} requested samples are absent from {source}: "
-            f"{shown}")
+def check_samples_present(requested: Sequence[str], available: Sequence[str],
+                          source: str) -> None:
+    """Raise unless every requested sample is available, once each.
+
+    Raises
+    ------
+    SampleNotFoundError naming the absent samples (the first ten) and ``source``;
+    GenomeInputError for a sample requested twice.
+    """
+    requested = [str(s) for s in requested]
+    present = set(available)
+    missing = [s for s in requested if s not in present]
+    if missing:
+        shown = ", ".join(missing[:_SHOWN]) + (" ..." if len(missing) > _SHOWN else "")
+        raise SampleNotFoundError(f"{len(missing)} of {len(requested)} requested samples are "
+                                  f"absent from {source}: {shown}")
+    if len(set(requested)) != len(requested):
+        raise GenomeInputError(f"samples requested from {source} more than once: "
+                               f"{sorted({s for s in requested if requested.count(s) > 1})}")

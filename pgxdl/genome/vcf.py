@@ -26,7 +26,7 @@ from pgxdl.genome.build_check import check_build
 from pgxdl.genome.builds import normalise_chrom
 from pgxdl.genome.errors import MalformedVCFError
 from pgxdl.genome.reference import ReferenceGenome
-from pgxdl.genome.variants import CallSet
+from pgxdl.genome.variants import CallSet, check_samples_present
 from pgxdl.genome.vcf_text import is_bcf, record_excerpt, scan_vcf_text
 from pgxdl.genome.windows import WindowSpec
 
@@ -89,14 +89,10 @@ def _select_samples(vcf: VCF, path: Path, samples: Sequence[str] | None):
     if samples is None:
         return np.arange(len(file_samples)), file_samples
     requested = [str(s) for s in samples]
-    probe = CallSet([], [], [], [], [], np.zeros((len(file_samples), 0, 2)),
-                    np.zeros((len(file_samples), 0)), file_samples, str(path))
-    probe.subset_samples(requested)  # raises SampleNotFoundError naming the absent ones
-    duplicated = sorted({s for s in requested if requested.count(s) > 1})
-    if duplicated:
-        raise ValueError(f"samples requested twice from {path}: {duplicated}")
+    check_samples_present(requested, file_samples, str(path))
     vcf.set_samples(requested)
-    kept = [s for s in file_samples if s in set(requested)]
+    wanted = set(requested)
+    kept = [s for s in file_samples if s in wanted]
     position = {name: i for i, name in enumerate(kept)}
     return np.array([position[s] for s in requested], dtype=np.intp), requested
 
