@@ -19,6 +19,8 @@ from pgxdl.data.tabular import TabularBlock
 #: Fields of a carried-variant table (one row per subject x variant the subject carries).
 VARIANT_FIELDS = ("subject_index", "window_index", "offset", "pos", "ids", "ref", "alt",
                   "allele_count", "hap_mask")
+#: Fields that describe the variant site, stored once per site rather than per carrier.
+SITE_FIELDS = ("window_index", "offset", "seq_offset", "chrom", "pos", "ids", "ref", "alt")
 
 
 @dataclass

@@ -147,15 +147,29 @@ class CohortStore:
         return _text(self.h5["drugs/name"])
 
     def variants(self, subject: int | None = None) -> dict[str, np.ndarray]:
-        """Carried-variant table, all subjects or one (by subject index)."""
+        """Carried-variant table, all subjects or one (by subject index), each field ``(K,)``.
+
+        Site fields (window_index, offset, pos, ids, ref, alt, ...) are joined in from the
+        site table; ``site_index`` names the row of :attr:`variant_sites`.
+        """
         grp = self.h5["variants"]
         if subject is None:
             rows = slice(None)
         else:
             offsets = grp["subject_offsets"]
             rows = slice(int(offsets[subject]), int(offsets[subject + 1]))
-        return {k: (np.array(_text(grp[k], rows)) if grp[k].dtype.kind == "O" else grp[k][rows])
-                for k in grp if k != "subject_offsets"}
+        table = {k: grp[k][rows] for k in grp if k not in ("subject_offsets", "sites")}
+        sites = self.variant_sites
+        for key, values in sites.items():
+            table[key] = values[table["site_index"]]
+        return table
+
+    @cached_property
+    def variant_sites(self) -> dict[str, np.ndarray]:
+        """Every variant site carried by somebody in the cohort, each field ``(V,)``."""
+        grp = self.h5["variants/sites"]
+        return {k: (np.array(_text(grp[k])) if grp[k].dtype.kind == "O" else grp[k][:])
+                for k in grp}
 
     def truth(self) -> dict:
         """Simulated ground truth: arrays plus ``model`` (the generative settings)."""

@@ -12,8 +12,10 @@ variants, ``O`` observations, ``T`` tasks, ``D`` drugs, ``F`` features)::
     /windows/{name,gene,chrom,strand} (W,) str; {start,end} (W,) int64 1-based inclusive
     /windows/reference     (W, L) uint8 codes
     /sequence/codes        (S, W, H, L) uint8 codes (pgxdl.genome.encoding)
-    /variants/<field>      (K,) carried variants, sorted by subject (at least
-                           pgxdl.data.cohort.VARIANT_FIELDS); subject_offsets (S+1,)
+    /variants/sites/<field> (V,) one row per variant site (pgxdl.data.cohort.SITE_FIELDS)
+    /variants/<field>      (K,) carried variants sorted by subject: site_index into the
+                           site table, subject_index, allele_count, hap_mask, ...;
+                           subject_offsets (S+1,) so subject s owns rows [o[s], o[s+1])
     /tabular/numeric       (S, F_num) float32, NaN missing; attrs schema (JSON)
     /tabular/categorical   (S, F_cat) int32, 0 missing
     /tabular/normalisation/<split>/{mean,std}  (F_num,) fitted on that split's train part
@@ -35,10 +37,11 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import pandas as pd
 from tqdm.auto import tqdm
 
 from pgxdl import __version__
-from pgxdl.data.cohort import VARIANT_FIELDS, Cohort
+from pgxdl.data.cohort import SITE_FIELDS, VARIANT_FIELDS, Cohort
 from pgxdl.data.tabular import fit_normalisation
 
 SCHEMA_VERSION = 1
@@ -161,18 +164,36 @@ def _write_sequence(h5: h5py.File, cohort: Cohort, compression: str | None, prog
 
 
 def _write_variants(h5: h5py.File, variants: dict[str, np.ndarray], n_subjects: int) -> None:
+    """Write carried variants as a site table plus one compact row per (subject, site)."""
     missing = set(VARIANT_FIELDS) - set(variants)
     if missing:
         raise ValueError(f"variant table lacks fields {sorted(missing)}")
-    order = np.argsort(np.asarray(variants["subject_index"]), kind="stable")
+    site_keys = [k for k in variants if k in SITE_FIELDS]
+    site_index, first = _factorize_sites(variants)
     grp = h5.create_group("variants")
+    for key in site_keys:
+        values = np.asarray(variants[key])[first]
+        text = values.dtype.kind in "OUS"
+        grp.create_dataset(f"sites/{key}", data=_strings(values) if text else values,
+                           dtype=_STR if text else None)
+    order = np.argsort(np.asarray(variants["subject_index"]), kind="stable")
+    grp.create_dataset("site_index", data=site_index[order].astype(np.int32))
     for key in variants:
-        values = np.asarray(variants[key])[order]
-        grp.create_dataset(key, data=_strings(values) if values.dtype.kind in "OUS" else values,
-                           dtype=_STR if values.dtype.kind in "OUS" else None)
+        if key not in SITE_FIELDS:
+            grp.create_dataset(key, data=np.asarray(variants[key])[order])
     counts = np.bincount(np.asarray(variants["subject_index"], dtype=np.int64),
                          minlength=n_subjects)
     grp.create_dataset("subject_offsets", data=np.concatenate([[0], np.cumsum(counts)]))
+
+
+def _factorize_sites(variants: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Site index of each carried-variant row ``(K,)`` and the first row of each site."""
+    keys = pd.MultiIndex.from_arrays([np.asarray(variants[k]) for k in
+                                      ("window_index", "pos", "ref", "alt")])
+    site_index, _ = pd.factorize(keys)
+    first = np.full(site_index.max() + 1 if len(site_index) else 0, -1, dtype=np.int64)
+    first[site_index[::-1]] = np.arange(len(site_index))[::-1]
+    return site_index, first
 
 
 def _write_tabular(h5: h5py.File, cohort: Cohort) -> None:
