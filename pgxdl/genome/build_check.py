@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pgxdl.genome.builds import build_from_contig_lengths, build_from_text, normalise_chrom
+from pgxdl.genome.builds import build_from_contig_lengths, build_from_text, normalise_chroms
 from pgxdl.genome.errors import BuildMismatchError
 from pgxdl.genome.reference import ReferenceGenome
 
@@ -85,7 +85,7 @@ def count_reference_matches(reference: ReferenceGenome, chrom: np.ndarray, pos: 
     Counts over the records lying entirely inside a reference record; ``N`` on either side
     counts as a match.
     """
-    chrom_keys = np.array([normalise_chrom(c) for c in chrom], dtype=str)
+    chrom_keys = normalise_chroms(chrom)
     ref_lengths = np.fromiter((len(r) for r in ref), dtype=np.int64, count=len(ref))
     n_checked = n_match = 0
     examples: list[str] = []

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+import numpy as np
+
 #: Lower-case tokens that name each build in headers and file names.
 BUILD_ALIASES = {
     "GRCh37": ("grch37", "hg19", "b37", "hs37d5", "hs37", "ncbi37", "human_g1k_v37"),
@@ -50,6 +52,15 @@ def normalise_chrom(name: str) -> str:
     if name[:3].lower() == "chr":
         name = name[3:]
     return "MT" if name.upper() in ("M", "MT") else name
+
+
+def normalise_chroms(names) -> np.ndarray:
+    """:func:`normalise_chrom` of each name, shape ``(V,)`` str (one call per distinct name)."""
+    names = np.asarray(names, dtype=object).reshape(-1)
+    if not names.size:
+        return np.zeros(0, dtype=str)
+    unique, inverse = np.unique(names.astype(str), return_inverse=True)
+    return np.array([normalise_chrom(n) for n in unique], dtype=str)[inverse.reshape(-1)]
 
 
 def canonical_build(name: str | None) -> str | None:

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pgxdl.genome.builds import normalise_chrom
+from pgxdl.genome.builds import normalise_chrom, normalise_chroms
 from pgxdl.genome.encoding import N_CODE, decode, encode
 from pgxdl.genome.errors import ReferenceMismatchError
-from pgxdl.genome.variants import CallSet
+from pgxdl.genome.variants import CallSet, allele_lengths
 from pgxdl.genome.windows import WindowSpec
 
 _EXAMPLES = 5
@@ -78,7 +78,7 @@ def build_site_table(callset: CallSet, windows: list[WindowSpec], reference_code
     ReferenceMismatchError with the count, the fraction and the first examples.
     """
     length = reference_codes.shape[1]
-    keys = np.array([normalise_chrom(c) for c in callset.chrom], dtype=str)
+    keys = normalise_chroms(callset.chrom)
     variant, window, offset = [], [], []
     for w, spec in enumerate(windows):
         inside = np.flatnonzero((keys == normalise_chrom(spec.chrom)) & (callset.pos >= spec.start)
@@ -91,9 +91,7 @@ def build_site_table(callset: CallSet, windows: list[WindowSpec], reference_code
     order = np.lexsort((variant, offset, window))
     variant, window, offset = variant[order], window[order], offset[order]
     ref, alt = callset.ref[variant], callset.alt[variant]
-    ref_len = np.char.str_len(ref) if ref.size else np.zeros(0, dtype=np.int64)
-    alt_len = np.char.str_len(alt) if alt.size else np.zeros(0, dtype=np.int64)
-    is_indel = ref_len != alt_len
+    is_indel = allele_lengths(ref) != allele_lengths(alt)
     ref_ok = _reference_matches(ref, window, offset, reference_codes)
     n_bad = int((~ref_ok).sum())
     examples = tuple(
@@ -115,7 +113,7 @@ def _reference_matches(ref: np.ndarray, window: np.ndarray, offset: np.ndarray,
                        reference_codes: np.ndarray) -> np.ndarray:
     """Bool ``(K,)``: REF equals the reference over the part inside the window (N matches)."""
     ok = np.ones(ref.size, dtype=bool)
-    single = np.flatnonzero(np.char.str_len(ref) == 1) if ref.size else np.zeros(0, int)
+    single = np.flatnonzero(allele_lengths(ref) == 1)
     if single.size:
         expected = encode("".join(ref[single]))
         found = reference_codes[window[single], offset[single]]

@@ -1,5 +1,9 @@
 """Variant call sets as a struct of arrays, biallelic after splitting multi-allelic sites.
 
+String fields are numpy object arrays of Python ``str`` (one long indel allele would make a
+fixed-width ``<U`` array of every row that wide; object arrays are also what pandas and
+h5py's ``string_dtype`` take).
+
 Genotype codes: ``0`` reference allele, ``1`` alternate allele, ``-1`` missing, per haplotype
 slot. For unphased calls the two slots are the two alleles in file order; ``phased`` says
 which calls carry phase. At a split multi-allelic site, a haplotype carrying another
@@ -13,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pgxdl.genome.builds import normalise_chrom
+from pgxdl.genome.builds import normalise_chrom, normalise_chroms
 from pgxdl.genome.errors import GenomeInputError, SampleNotFoundError
 from pgxdl.genome.windows import WindowSpec
 
@@ -26,10 +30,10 @@ class CallSet:
 
     Attributes
     ----------
-    chrom : str array ``(V,)``, as the source spells it.
+    chrom : object (str) array ``(V,)``, as the source spells it.
     pos : int64 array ``(V,)``, 1-based position of the first REF base.
-    ids : str array ``(V,)``, variant IDs (``.`` when absent).
-    ref, alt : str arrays ``(V,)``, + strand alleles.
+    ids : object (str) array ``(V,)``, variant IDs (``.`` when absent).
+    ref, alt : object (str) arrays ``(V,)``, + strand alleles.
     genotypes : int8 array ``(S, V, 2)``: 0 ref, 1 alt, -1 missing, per haplotype slot.
     phased : bool array ``(S, V)``: whether each call is phased.
     samples : list of ``S`` sample names.
@@ -47,11 +51,9 @@ class CallSet:
     source: str = field(default="<memory>")
 
     def __post_init__(self) -> None:
-        self.chrom = np.asarray(self.chrom, dtype=str)
+        self.chrom, self.ids = string_array(self.chrom), string_array(self.ids)
+        self.ref, self.alt = string_array(self.ref), string_array(self.alt)
         self.pos = np.asarray(self.pos, dtype=np.int64)
-        self.ids = np.asarray(self.ids, dtype=str)
-        self.ref = np.asarray(self.ref, dtype=str)
-        self.alt = np.asarray(self.alt, dtype=str)
         self.genotypes = np.asarray(self.genotypes, dtype=np.int8)
         self.phased = np.asarray(self.phased, dtype=bool)
         self.samples = [str(s) for s in self.samples]
@@ -64,6 +66,11 @@ class CallSet:
                              f" got {self.genotypes.shape}")
         if self.phased.shape != (n_samples, n_variants):
             raise ValueError(f"CallSet.phased must have shape ({n_samples}, {n_variants})")
+
+    @property
+    def is_indel(self) -> np.ndarray:
+        """Bool ``(V,)``: REF and ALT differ in length."""
+        return allele_lengths(self.ref) != allele_lengths(self.alt)
 
     @property
     def n_samples(self) -> int:
@@ -96,7 +103,7 @@ class CallSet:
 
     def in_windows(self, windows: Iterable[WindowSpec]) -> np.ndarray:
         """Boolean mask ``(V,)``: the variant's POS lies in at least one window."""
-        keys = np.array([normalise_chrom(c) for c in self.chrom], dtype=str)
+        keys = normalise_chroms(self.chrom)
         mask = np.zeros(self.n_variants, dtype=bool)
         for window in windows:
             mask |= ((keys == normalise_chrom(window.chrom))
@@ -128,6 +135,16 @@ class CallSet:
             np.concatenate([c.genotypes for c in callsets], axis=1),
             np.concatenate([c.phased for c in callsets], axis=1),
             first.samples, " + ".join(c.source for c in callsets))
+
+
+def string_array(values) -> np.ndarray:
+    """Object array ``(V,)`` of strings from a list or any numpy string array."""
+    return np.asarray(values, dtype=object).reshape(-1)
+
+
+def allele_lengths(alleles: np.ndarray) -> np.ndarray:
+    """int64 ``(V,)``: length of each allele string."""
+    return np.fromiter(map(len, alleles), dtype=np.int64, count=len(alleles))
 
 
 def check_samples_present(requested: Sequence[str], available: Sequence[str],

@@ -26,7 +26,7 @@ from pgxdl.genome.build_check import check_build
 from pgxdl.genome.builds import normalise_chrom
 from pgxdl.genome.errors import MalformedVCFError
 from pgxdl.genome.reference import ReferenceGenome
-from pgxdl.genome.variants import CallSet, check_samples_present
+from pgxdl.genome.variants import CallSet, check_samples_present, string_array
 from pgxdl.genome.vcf_text import is_bcf, record_excerpt, scan_vcf_text
 from pgxdl.genome.windows import WindowSpec
 
@@ -117,7 +117,9 @@ def _stream(vcf: VCF, windows: Sequence[WindowSpec] | None):
         except Exception as err:  # htslib reports parse failures as a bare Exception
             yield number, err, False
             return
-        key = chrom_keys.setdefault(record.CHROM, normalise_chrom(record.CHROM))
+        key = chrom_keys.get(record.CHROM)
+        if key is None:
+            key = chrom_keys[record.CHROM] = normalise_chrom(record.CHROM)
         keep = windows is None or any(s <= record.POS <= e for s, e in spans.get(key, ()))
         yield number, record, keep
         number += 1
@@ -176,8 +178,7 @@ class _RecordReader:
     def seen_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``chrom, pos, ref`` of every record read, each ``(R,)``."""
         chrom, pos, ref = self._seen
-        return np.asarray(chrom, dtype=str), np.asarray(pos, dtype=np.int64), \
-            np.asarray(ref, dtype=str)
+        return string_array(chrom), np.asarray(pos, dtype=np.int64), string_array(ref)
 
     def _add(self, number: int | None, record) -> None:
         kept_alts = [(i, alt.upper()) for i, alt in enumerate(record.ALT, start=1)
