@@ -10,12 +10,13 @@ from sklearn import metrics as skm
 from torchmetrics.classification import BinaryCalibrationError
 
 from pgxdl.evaluation import metrics as M
-from pgxdl.evaluation.bootstrap import bootstrap_metrics, point_estimates
+from pgxdl.evaluation.bootstrap import bootstrap_metrics, resample_counts
 
 
 def one(fn, **arrays) -> float:
-    """A metric on one (un-resampled) set of observations."""
-    return float(fn({k: np.asarray(v)[None] for k, v in arrays.items()})[0])
+    """A metric on one (un-resampled) set of observations: every weight 1."""
+    n = len(arrays["target"])
+    return float(fn({k: np.asarray(v) for k, v in arrays.items()}, np.ones((1, n)))[0])
 
 
 @pytest.fixture
@@ -97,7 +98,8 @@ def test_bootstrap_is_seeded_and_contains_the_point_estimate(regression):
     other = bootstrap_metrics(data, chosen, n_boot=300, seed=8)
     assert first == again
     assert first["mae"]["ci"] != other["mae"]["ci"]
-    for name, value in point_estimates(data, chosen).items():
+    for name, metric in chosen.items():
+        value = one(metric, **data)
         low, high = first[name]["ci"]
         assert low < value < high == pytest.approx(high)
         assert first[name]["value"] == value
@@ -128,3 +130,57 @@ def test_bootstrap_drops_undefined_resamples_and_checks_input():
     with pytest.raises(ValueError, match="level must be in"):
         bootstrap_metrics({"target": np.zeros(3), "pred": np.zeros(3)}, {"mae": M.mae},
                           level=95)
+
+
+def test_resample_weights_equal_explicitly_resampled_data(regression, binary):
+    """A metric under resample counts equals the reference metric on the resampled rows."""
+    target, pred, _ = regression
+    labels, prob = binary
+    rng = np.random.default_rng(5)
+    for n, check in ((len(target), "regression"), (len(labels), "binary")):
+        counts = resample_counts(n, 3, np.random.default_rng(9))
+        draws = np.random.default_rng(9).integers(0, n, size=(3, n))
+        for b in range(3):
+            rows = draws[b]
+            assert np.array_equal(np.bincount(rows, minlength=n), counts[b])
+            w = counts[b:b + 1]
+            if check == "regression":
+                tied = np.round(pred / 5)
+                d = {"target": target, "pred": tied}
+                assert M.spearman(d, w)[0] == pytest.approx(
+                    stats.spearmanr(tied[rows], target[rows])[0])
+                assert M.r2(d, w)[0] == pytest.approx(skm.r2_score(target[rows], tied[rows]))
+            else:
+                d = {"target": labels, "prob": prob}
+                assert M.auroc(d, w)[0] == pytest.approx(
+                    skm.roc_auc_score(labels[rows], prob[rows]))
+                assert M.auprc(d, w)[0] == pytest.approx(
+                    skm.average_precision_score(labels[rows], prob[rows]))
+    three = rng.integers(0, 3, 200)
+    probs = rng.dirichlet(np.ones(3), 200)
+    d = {"target": three, "pred": probs.argmax(1), "prob": probs}
+    w = resample_counts(200, 1, rng)
+    rows = np.repeat(np.arange(200), w[0].astype(int))
+    assert M.balanced_accuracy(d, w)[0] == pytest.approx(
+        skm.balanced_accuracy_score(three[rows], probs[rows].argmax(1)))
+    assert M.macro_auroc(d, w)[0] == pytest.approx(
+        skm.roc_auc_score(three[rows], probs[rows], multi_class="ovr"))
+    ece = BinaryCalibrationError(n_bins=M.CALIBRATION_BINS, norm="l1")(
+        torch.tensor(probs[rows, 1]), torch.tensor(three[rows] == 1))
+    assert M.expected_calibration_error({"target": (three == 1).astype(float),
+                                         "prob": probs[:, 1]}, w)[0] == pytest.approx(float(ece))
+
+
+def test_cluster_bootstrap_resamples_whole_clusters(regression):
+    target, pred, _ = regression
+    chosen = {"mae": M.mae, "spearman": M.spearman}
+    rows = bootstrap_metrics({"target": target, "pred": pred}, chosen, 300, seed=2)
+    # every subject twice (two drugs, same outcome): clusters must give the same interval
+    doubled = {"target": np.repeat(target, 2), "pred": np.repeat(pred, 2)}
+    subjects = np.repeat(np.arange(len(target)) * 7 + 3, 2)  # any labels
+    clustered = bootstrap_metrics(doubled, chosen, 300, seed=2, clusters=subjects)
+    naive = bootstrap_metrics(doubled, chosen, 300, seed=2)
+    for name in chosen:
+        np.testing.assert_allclose(clustered[name]["ci"], rows[name]["ci"])
+        naive_width = naive[name]["ci"][1] - naive[name]["ci"][0]
+        assert naive_width < 0.85 * (rows[name]["ci"][1] - rows[name]["ci"][0])

@@ -1,10 +1,11 @@
 """Seeded percentile bootstrap of any metric, vectorised over resamples.
 
-Metrics follow the convention of :mod:`pgxdl.evaluation.metrics`: they take a dict of
-arrays shaped ``(B, N, ...)`` (``B`` resamples of ``N`` observations) and return ``(B,)``.
-Resamples are drawn in chunks of ``chunk`` so memory stays at ``chunk * N`` per array.
-Observations are resampled independently (one row per subject when the store has one
-drug; rows of one subject are not resampled together).
+A resample is represented by how often each observation was drawn: a ``(B, N)`` count
+matrix that the metrics of :mod:`pgxdl.evaluation.metrics` take as weights, so no
+resampled copy of the data is made and ranking metrics sort the data once. With
+``clusters`` (e.g. the subject of each observation when a subject has rows for several
+drugs), whole clusters are drawn with replacement and each observation counts as often as
+its cluster was drawn (cluster bootstrap). Resamples are evaluated ``chunk`` at a time.
 """
 
 from __future__ import annotations
@@ -13,40 +14,31 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from pgxdl.evaluation.metrics import Arrays, MetricFn
+from pgxdl.evaluation.metrics import MetricFn
 
 
-def bootstrap_indices(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """``(n_boot, n)`` observation indices drawn with replacement."""
-    return rng.integers(0, n, size=(n_boot, n), dtype=np.int64)
+def resample_counts(n: int, n_boot: int, rng: np.random.Generator,
+                    clusters: np.ndarray | None = None) -> np.ndarray:
+    """``(n_boot, n)`` float counts: how often each observation is in each resample.
 
-
-def point_estimates(data: Mapping[str, np.ndarray], metrics: Mapping[str, MetricFn]
-                    ) -> dict[str, float]:
-    """Each metric on the full data ``{key: (N, ...)}``."""
-    batch = {key: np.asarray(value)[None] for key, value in data.items()}
-    return {name: float(metric(batch)[0]) for name, metric in metrics.items()}
-
-
-def bootstrap_samples(data: Mapping[str, np.ndarray], metrics: Mapping[str, MetricFn],
-                      n_boot: int, rng: np.random.Generator, chunk: int = 200
-                      ) -> dict[str, np.ndarray]:
-    """``(n_boot,)`` resampled values of each metric (NaN where undefined on a resample)."""
-    arrays = {key: np.asarray(value) for key, value in data.items()}
-    n = len(next(iter(arrays.values())))
-    draws: dict[str, list[np.ndarray]] = {name: [] for name in metrics}
-    for start in range(0, n_boot, chunk):
-        index = bootstrap_indices(n, min(chunk, n_boot - start), rng)  # (b, N)
-        resampled: Arrays = {key: value[index] for key, value in arrays.items()}
-        for name, metric in metrics.items():
-            draws[name].append(metric(resampled))
-    return {name: np.concatenate(parts) if parts else np.empty(0)
-            for name, parts in draws.items()}
+    Without ``clusters`` each resample draws ``n`` observations with replacement; with
+    ``clusters (n,)`` it draws as many clusters as there are, with replacement.
+    """
+    if clusters is None:
+        codes, n_units = np.arange(n), n
+    else:
+        _, codes = np.unique(clusters, return_inverse=True)
+        n_units = int(codes.max()) + 1 if n else 0
+    draws = rng.integers(0, n_units, size=(n_boot, n_units), dtype=np.int64)
+    flat = (np.arange(n_boot)[:, None] * n_units + draws).ravel()
+    per_unit = np.bincount(flat, minlength=n_boot * n_units).reshape(n_boot, n_units)
+    return per_unit[:, codes].astype(float)
 
 
 def bootstrap_metrics(data: Mapping[str, np.ndarray], metrics: Mapping[str, MetricFn],
                       n_boot: int = 1000, seed: int | np.random.Generator = 0,
-                      level: float = 0.95, chunk: int = 200) -> dict[str, dict]:
+                      level: float = 0.95, chunk: int = 250,
+                      clusters: np.ndarray | None = None) -> dict[str, dict]:
     """Point estimate and percentile confidence interval of each metric.
 
     Parameters
@@ -56,7 +48,8 @@ def bootstrap_metrics(data: Mapping[str, np.ndarray], metrics: Mapping[str, Metr
     n_boot : resamples; 0 gives no interval (``ci`` is ``[nan, nan]``).
     seed : seed of (or a ready) ``numpy.random.Generator``; equal seeds give equal CIs.
     level : confidence level of the percentile interval.
-    chunk : resamples evaluated at once.
+    chunk : resamples evaluated at once (memory ``chunk * N`` floats per array).
+    clusters : ``(N,)`` labels of units resampled together (``None``: observations).
 
     Returns
     -------
@@ -67,18 +60,27 @@ def bootstrap_metrics(data: Mapping[str, np.ndarray], metrics: Mapping[str, Metr
         raise ValueError(f"level must be in (0, 1), got {level}")
     if n_boot < 0:
         raise ValueError(f"n_boot must be >= 0, got {n_boot}")
-    lengths = {key: len(value) for key, value in data.items()}
+    arrays = {key: np.asarray(value) for key, value in data.items()}
+    lengths = {key: len(value) for key, value in arrays.items()}
+    if clusters is not None:
+        lengths["clusters"] = len(clusters)
     if len(set(lengths.values())) != 1:
         raise ValueError(f"arrays disagree in length: {lengths}")
+    n = next(iter(lengths.values()))
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    values = point_estimates(data, metrics)
-    samples = bootstrap_samples(data, metrics, n_boot, rng, chunk)
+    ones = np.ones((1, n))
+    draws: dict[str, list[np.ndarray]] = {name: [] for name in metrics}
+    for start in range(0, n_boot, chunk):
+        counts = resample_counts(n, min(chunk, n_boot - start), rng, clusters)
+        for name, metric in metrics.items():
+            draws[name].append(metric(arrays, counts))
     tail = 100.0 * (1.0 - level) / 2.0
     result = {}
-    for name in metrics:
-        finite = samples[name][np.isfinite(samples[name])]
+    for name, metric in metrics.items():
+        samples = np.concatenate(draws[name]) if draws[name] else np.empty(0)
+        finite = samples[np.isfinite(samples)]
         low, high = (np.percentile(finite, [tail, 100.0 - tail]) if finite.size
                      else (np.nan, np.nan))
-        result[name] = {"value": values[name], "ci": [float(low), float(high)],
-                        "n_boot_valid": int(finite.size)}
+        result[name] = {"value": float(metric(arrays, ones)[0]),
+                        "ci": [float(low), float(high)], "n_boot_valid": int(finite.size)}
     return result

@@ -15,7 +15,7 @@ from pathlib import Path
 from pgxdl.build import build_store, load_config
 from pgxdl.data.store import CohortStore
 from pgxdl.evaluation.plots import write_plots
-from pgxdl.evaluation.predictions import load_model, predict_store
+from pgxdl.evaluation.predictions import load_model, predict_store, subject_clusters
 from pgxdl.evaluation.report import (
     format_summary,
     noise_floor,
@@ -54,7 +54,10 @@ def evaluate_checkpoint(checkpoint: str | Path, store: str | Path, out: str | Pa
         fingerprint = cohort.fingerprint
     model = load_model(checkpoint, device)
     table = predict_store(model, store, split, part, keys, batch_size, num_workers)
-    report = score_table(table, model.spec.tasks, keys, n_boot, seed, level, min_group_size)
+    clusters = subject_clusters(store, table["index"].to_numpy())
+    report = score_table(table, model.spec.tasks, keys, n_boot, seed, level, min_group_size,
+                         clusters)
+    report["resampling"] = "subjects" if clusters is not None else "observations"
     report["context"] = {"store": str(store), "split": split, "part": part,
                          "checkpoint": str(checkpoint), "n_observations": len(table),
                          "store_fingerprint": fingerprint,

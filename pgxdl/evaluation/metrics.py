@@ -1,16 +1,17 @@
-"""Metric functions, vectorised over bootstrap resamples.
+"""Metric functions over weighted observations, vectorised over bootstrap resamples.
 
-Every metric takes a dict of arrays whose first axis ``B`` indexes resamples (``B = 1`` for
-the point estimate) and whose second axis ``N`` indexes observations, and returns ``(B,)``:
+A bootstrap resample is the original observations, each counted as often as it was drawn.
+So every metric takes the original data and a ``(B, N)`` matrix ``w`` of counts (``B``
+resamples, ``N`` observations; ``w = 1`` for the point estimate) and returns ``(B,)``.
+Metrics that rank (Spearman, AUROC, average precision) sort the data once, not once per
+resample. The data dict holds:
 
-``target``  ``(B, N)``     observed value (regression), 0/1 label (binary), class (multiclass)
-``pred``    ``(B, N)``     predicted mean (regression), predicted class (binary, multiclass)
-``prob``    ``(B, N)``     predicted P(y = 1) (binary) or ``(B, N, K)`` class probabilities
-``std``     ``(B, N)``     predicted standard deviation (heteroscedastic regression only)
+``target``  ``(N,)``     observed value (regression), 0/1 label (binary), class (multiclass)
+``pred``    ``(N,)``     predicted mean (regression) or class (multiclass)
+``prob``    ``(N,)``     predicted P(y = 1) (binary) or ``(N, K)`` class probabilities
+``std``     ``(N,)``     predicted standard deviation (heteroscedastic regression only)
 
 A metric that is undefined on a resample (e.g. AUROC with one class present) gives NaN.
-:data:`METRICS_BY_KIND` lists which metrics apply to each task kind; regression metrics
-that need ``std`` are in :data:`INTERVAL_METRICS`.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.stats import norm, rankdata
+from scipy.stats import norm
 
 Arrays = dict[str, np.ndarray]
-MetricFn = Callable[[Arrays], np.ndarray]
+MetricFn = Callable[[Arrays, np.ndarray], np.ndarray]
 
 #: Central probability of the prediction interval whose coverage is reported.
 INTERVAL_LEVEL = 0.9
@@ -35,97 +36,121 @@ def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
                         np.nan)
 
 
+def weighted_mean(values: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``(B,)`` weighted means of ``values (N,)`` under weights ``w (B, N)``."""
+    return _safe_divide(w @ values, w.sum(axis=1))
+
+
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sort ``values (N,)``: ``order (N,)``, start of each run of equal values ``(U,)``,
+    and the run index of every observation ``(N,)`` (in the original order)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    run_of_sorted = np.cumsum(np.concatenate([[True], ordered[1:] != ordered[:-1]])) - 1
+    run = np.empty_like(run_of_sorted)
+    run[order] = run_of_sorted
+    return order, starts, run
+
+
+def weighted_ranks(values: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``(B, N)`` average ranks (1-based, ties share their mean rank) of each observation
+    within each resample, where observation ``i`` occurs ``w[b, i]`` times."""
+    order, starts, run = _runs(values)
+    per_run = np.add.reduceat(w[:, order], starts, axis=1)  # (B, U)
+    below = np.cumsum(per_run, axis=1) - per_run
+    return (below + (per_run + 1) / 2)[:, run]
+
+
+def _weighted_correlation(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Pearson correlation per resample; ``x``, ``y`` ``(N,)`` or ``(B, N)``."""
+    total = w.sum(axis=1, keepdims=True)
+    x = x - _safe_divide(np.sum(w * x, axis=1, keepdims=True), total)
+    y = y - _safe_divide(np.sum(w * y, axis=1, keepdims=True), total)
+    return _safe_divide(np.sum(w * x * y, axis=1),
+                        np.sqrt(np.sum(w * x * x, axis=1) * np.sum(w * y * y, axis=1)))
+
+
 # -- regression ------------------------------------------------------------------------------
-def mae(d: Arrays) -> np.ndarray:
+def mae(d: Arrays, w: np.ndarray) -> np.ndarray:
     """Mean absolute error."""
-    return np.mean(np.abs(d["pred"] - d["target"]), axis=1)
+    return weighted_mean(np.abs(d["pred"] - d["target"]), w)
 
 
-def rmse(d: Arrays) -> np.ndarray:
+def rmse(d: Arrays, w: np.ndarray) -> np.ndarray:
     """Root mean squared error."""
-    return np.sqrt(np.mean((d["pred"] - d["target"]) ** 2, axis=1))
+    return np.sqrt(weighted_mean((d["pred"] - d["target"]) ** 2, w))
 
 
-def r2(d: Arrays) -> np.ndarray:
+def r2(d: Arrays, w: np.ndarray) -> np.ndarray:
     """Coefficient of determination ``1 - SS_res / SS_tot`` (NaN for a constant target)."""
-    residual = np.sum((d["target"] - d["pred"]) ** 2, axis=1)
-    total = np.sum((d["target"] - d["target"].mean(axis=1, keepdims=True)) ** 2, axis=1)
-    return 1.0 - _safe_divide(residual, total)
+    target = d["target"] - d["target"].mean()  # centred once, for numerical stability
+    spread = target - weighted_mean(target, w)[:, None]  # (B, N)
+    total = np.sum(w * spread ** 2, axis=1)
+    constant = total <= 1e-12 * (w @ target ** 2)  # all drawn targets equal, up to rounding
+    return 1.0 - _safe_divide(w @ (d["target"] - d["pred"]) ** 2, np.where(constant, 0, total))
 
 
-def _correlation(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Row-wise Pearson correlation of ``(B, N)`` arrays (NaN when a row is constant)."""
-    x = x - x.mean(axis=1, keepdims=True)
-    y = y - y.mean(axis=1, keepdims=True)
-    return _safe_divide(np.sum(x * y, axis=1),
-                        np.sqrt(np.sum(x * x, axis=1) * np.sum(y * y, axis=1)))
-
-
-def pearson(d: Arrays) -> np.ndarray:
+def pearson(d: Arrays, w: np.ndarray) -> np.ndarray:
     """Pearson correlation of prediction and target."""
-    return _correlation(d["pred"], d["target"])
+    return _weighted_correlation(d["pred"], d["target"], w)
 
 
-def spearman(d: Arrays) -> np.ndarray:
+def spearman(d: Arrays, w: np.ndarray) -> np.ndarray:
     """Spearman rank correlation (average ranks for ties)."""
-    return _correlation(rankdata(d["pred"], axis=1), rankdata(d["target"], axis=1))
+    return _weighted_correlation(weighted_ranks(d["pred"], w), weighted_ranks(d["target"], w),
+                                 w)
 
 
-def interval_coverage(d: Arrays) -> np.ndarray:
+def interval_coverage(d: Arrays, w: np.ndarray) -> np.ndarray:
     """Fraction of targets inside the central :data:`INTERVAL_LEVEL` Gaussian interval."""
     z = norm.ppf(0.5 + INTERVAL_LEVEL / 2)
-    return np.mean(np.abs(d["target"] - d["pred"]) <= z * d["std"], axis=1)
+    return weighted_mean((np.abs(d["target"] - d["pred"]) <= z * d["std"]).astype(float), w)
 
 
-def gaussian_nll(d: Arrays) -> np.ndarray:
+def gaussian_nll(d: Arrays, w: np.ndarray) -> np.ndarray:
     """Mean Gaussian negative log-likelihood of the targets (nats, constant included)."""
     var = d["std"] ** 2
-    return np.mean(0.5 * (np.log(2 * np.pi * var) + (d["target"] - d["pred"]) ** 2 / var),
-                   axis=1)
+    return weighted_mean(0.5 * (np.log(2 * np.pi * var) + (d["target"] - d["pred"]) ** 2 / var),
+                         w)
 
 
 # -- binary ----------------------------------------------------------------------------------
-def _auroc(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Row-wise AUROC by the Mann-Whitney rank sum (ties count one half)."""
-    positives = labels.sum(axis=1)
-    negatives = labels.shape[1] - positives
-    rank_sum = np.sum(rankdata(scores, axis=1) * labels, axis=1)
+def _auroc(labels: np.ndarray, scores: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """AUROC per resample by the Mann-Whitney rank sum (ties count one half)."""
+    labels = labels.astype(float)
+    positives = w @ labels
+    negatives = w.sum(axis=1) - positives
+    rank_sum = np.sum(w * weighted_ranks(scores, w) * labels, axis=1)
     return _safe_divide(rank_sum - positives * (positives + 1) / 2, positives * negatives)
 
 
-def auroc(d: Arrays) -> np.ndarray:
+def auroc(d: Arrays, w: np.ndarray) -> np.ndarray:
     """Area under the ROC curve of ``prob`` for the positive class."""
-    return _auroc(d["target"].astype(bool), d["prob"])
+    return _auroc(d["target"], d["prob"], w)
 
 
-def auprc(d: Arrays) -> np.ndarray:
+def auprc(d: Arrays, w: np.ndarray) -> np.ndarray:
     """Average precision, ``sum_k (R_k - R_{k-1}) P_k`` over distinct thresholds.
 
     Equal scores form one threshold, as in :func:`sklearn.metrics.average_precision_score`.
     """
-    order = np.argsort(-d["prob"], axis=1, kind="stable")
-    scores = np.take_along_axis(d["prob"], order, axis=1)
-    labels = np.take_along_axis(d["target"].astype(bool), order, axis=1)
-    n = scores.shape[1]
-    true_positives = np.cumsum(labels, axis=1)
-    precision = true_positives / np.arange(1, n + 1)
-    # every position takes the precision at the end of its run of equal scores
-    run_end = np.ones_like(labels)
-    run_end[:, :-1] = scores[:, 1:] != scores[:, :-1]
-    end_index = np.where(run_end, np.arange(n), n)
-    next_end = np.minimum.accumulate(end_index[:, ::-1], axis=1)[:, ::-1]
-    precision_at_run = np.take_along_axis(precision, next_end, axis=1)
-    return _safe_divide(np.sum(precision_at_run * labels, axis=1), labels.sum(axis=1))
+    order, starts, _ = _runs(-d["prob"])  # descending scores
+    weights = w[:, order]
+    hits = np.add.reduceat(weights * d["target"][order], starts, axis=1)  # (B, U)
+    seen = np.cumsum(np.add.reduceat(weights, starts, axis=1), axis=1)
+    precision = _safe_divide(np.cumsum(hits, axis=1), seen)
+    return _safe_divide(np.sum(hits * np.nan_to_num(precision), axis=1), hits.sum(axis=1))
 
 
-def binary_accuracy(d: Arrays) -> np.ndarray:
+def binary_accuracy(d: Arrays, w: np.ndarray) -> np.ndarray:
     """Fraction of correct labels at the 0.5 threshold."""
-    return np.mean((d["prob"] >= 0.5) == d["target"].astype(bool), axis=1)
+    return weighted_mean(((d["prob"] >= 0.5) == d["target"].astype(bool)).astype(float), w)
 
 
-def brier(d: Arrays) -> np.ndarray:
+def brier(d: Arrays, w: np.ndarray) -> np.ndarray:
     """Mean squared difference between ``prob`` and the 0/1 label."""
-    return np.mean((d["prob"] - d["target"]) ** 2, axis=1)
+    return weighted_mean((d["prob"] - d["target"]) ** 2, w)
 
 
 def calibration_bins(prob: np.ndarray, n_bins: int = CALIBRATION_BINS) -> np.ndarray:
@@ -136,37 +161,33 @@ def calibration_bins(prob: np.ndarray, n_bins: int = CALIBRATION_BINS) -> np.nda
     return np.clip(np.floor(prob * n_bins).astype(np.int64), 0, n_bins - 1)
 
 
-def expected_calibration_error(d: Arrays) -> np.ndarray:
+def expected_calibration_error(d: Arrays, w: np.ndarray) -> np.ndarray:
     """``sum_b n_b / N * |mean label_b - mean prob_b|`` over equal-width probability bins."""
-    b, n = d["prob"].shape
-    flat = (np.arange(b)[:, None] * CALIBRATION_BINS + calibration_bins(d["prob"])).ravel()
-    size = b * CALIBRATION_BINS
-    labels = np.bincount(flat, weights=d["target"].ravel().astype(float), minlength=size)
-    probs = np.bincount(flat, weights=d["prob"].ravel(), minlength=size)
-    return np.abs(labels - probs).reshape(b, CALIBRATION_BINS).sum(axis=1) / n
+    in_bin = np.eye(CALIBRATION_BINS)[calibration_bins(d["prob"])]  # (N, bins)
+    gap = (d["target"] - d["prob"])[:, None] * in_bin
+    return _safe_divide(np.abs(w @ gap).sum(axis=1), w.sum(axis=1))
 
 
 # -- multiclass ------------------------------------------------------------------------------
-def multiclass_accuracy(d: Arrays) -> np.ndarray:
+def multiclass_accuracy(d: Arrays, w: np.ndarray) -> np.ndarray:
     """Fraction of observations whose predicted class is the observed one."""
-    return np.mean(d["pred"] == d["target"], axis=1)
+    return weighted_mean((d["pred"] == d["target"]).astype(float), w)
 
 
-def balanced_accuracy(d: Arrays) -> np.ndarray:
+def balanced_accuracy(d: Arrays, w: np.ndarray) -> np.ndarray:
     """Mean recall over the classes present in the target."""
-    n_classes = d["prob"].shape[2]
-    target = d["target"].astype(np.int64)
-    recalls = []
-    for k in range(n_classes):
-        is_k = target == k
-        recalls.append(_safe_divide(np.sum(is_k & (d["pred"] == k), axis=1), is_k.sum(axis=1)))
-    return np.nanmean(np.stack(recalls, axis=1), axis=1)
+    classes = np.arange(d["prob"].shape[1])
+    is_class = (d["target"][:, None] == classes).astype(float)  # (N, K)
+    correct = is_class * (d["pred"] == d["target"])[:, None]
+    recalls = _safe_divide(w @ correct, w @ is_class)  # (B, K), NaN for absent classes
+    present = np.isfinite(recalls)
+    return _safe_divide(np.where(present, recalls, 0).sum(axis=1), present.sum(axis=1))
 
 
-def macro_auroc(d: Arrays) -> np.ndarray:
+def macro_auroc(d: Arrays, w: np.ndarray) -> np.ndarray:
     """Unweighted mean of one-vs-rest AUROCs (NaN unless every class is present)."""
-    target = d["target"].astype(np.int64)
-    per_class = [_auroc(target == k, d["prob"][..., k]) for k in range(d["prob"].shape[2])]
+    per_class = [_auroc(d["target"] == k, d["prob"][:, k], w)
+                 for k in range(d["prob"].shape[1])]
     return np.mean(np.stack(per_class, axis=1), axis=1)
 
 

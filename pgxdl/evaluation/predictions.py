@@ -132,6 +132,15 @@ def predictions_table(outputs: dict[str, np.ndarray], spec: DataSpec, store: str
     return pd.DataFrame(columns)
 
 
+def subject_clusters(store: str | Path, index: np.ndarray) -> np.ndarray | None:
+    """Subject row of each observation ``(N,)`` when some subject has several observations
+    (for a cluster bootstrap), else ``None``. Never written out: it links rows of one
+    subject."""
+    with CohortStore(store) as cohort:
+        subject = cohort.observations()["subject_index"][np.asarray(index, dtype=np.int64)]
+    return subject if len(np.unique(subject)) < len(subject) else None
+
+
 def predict_store(model: LoadedModel, store: str | Path, split: str = "default",
                   part: str = "test", group_keys: Sequence[str] = (), batch_size: int = 256,
                   num_workers: int = 0) -> pd.DataFrame:

@@ -54,19 +54,21 @@ def task_arrays(table: pd.DataFrame, task: TaskSpec) -> dict[str, np.ndarray]:
 
 
 def _score(arrays: dict[str, np.ndarray], task: TaskSpec, n_boot: int, rng_key: list[int],
-           level: float) -> dict:
+           level: float, clusters: np.ndarray | None) -> dict:
     n = len(arrays["target"])
     metrics = metrics_for(task.kind, has_std="std" in arrays)
     if n == 0:
         return {"n": 0, "metrics": {m: {"value": float("nan"), "ci": [float("nan")] * 2,
                                         "n_boot_valid": 0} for m in metrics}}
     return {"n": n, "metrics": bootstrap_metrics(arrays, metrics, n_boot,
-                                                 np.random.default_rng(rng_key), level)}
+                                                 np.random.default_rng(rng_key), level,
+                                                 clusters=clusters)}
 
 
 def score_table(table: pd.DataFrame, tasks: Sequence[TaskSpec],
                 group_keys: Sequence[str] = (), n_boot: int = 1000, seed: int = 0,
-                level: float = 0.95, min_group_size: int = MIN_GROUP_SIZE) -> dict:
+                level: float = 0.95, min_group_size: int = MIN_GROUP_SIZE,
+                clusters: np.ndarray | None = None) -> dict:
     """Metrics with percentile bootstrap CIs for each task, overall and per subgroup.
 
     Parameters
@@ -78,6 +80,9 @@ def score_table(table: pd.DataFrame, tasks: Sequence[TaskSpec],
     seed : base seed; each (task, group key, group) draws from its own stream, so adding a
         group key does not change any other interval.
     min_group_size : subgroups with fewer labelled observations are flagged ``small``.
+    clusters : ``(len(table),)`` unit of resampling of each row (e.g. the subject, when
+        subjects have rows for several drugs); ``None`` resamples rows. Kept out of the
+        table so that no per-subject key is ever written.
 
     Returns
     -------
@@ -91,18 +96,23 @@ def score_table(table: pd.DataFrame, tasks: Sequence[TaskSpec],
                          f"columns are {list(table.columns)}")
     report = {"n_boot": n_boot, "level": level, "seed": seed,
               "min_group_size": min_group_size, "tasks": {}}
+    if clusters is not None and len(clusters) != len(table):
+        raise ValueError(f"clusters has {len(clusters)} entries for {len(table)} rows")
     for t, task in enumerate(tasks):
         arrays = task_arrays(table, task)
+        rows = table[f"{task.name}.mask"].to_numpy(dtype=bool)
+        units = None if clusters is None else np.asarray(clusters)[rows]
         entry = {"kind": task.kind, "units": task.units,
-                 **_score(arrays, task, n_boot, [seed, t, 0, 0], level), "subgroups": {}}
-        labelled = table[table[f"{task.name}.mask"].to_numpy(dtype=bool)]
+                 **_score(arrays, task, n_boot, [seed, t, 0, 0], level, units),
+                 "subgroups": {}}
         for k, key in enumerate(group_keys):
-            labels = labelled[key].astype(str).to_numpy()
+            labels = table.loc[rows, key].astype(str).to_numpy()
             entry["subgroups"][key] = {}
             for g, label in enumerate(np.unique(labels)):
                 inside = labels == label
                 scored = _score({a: v[inside] for a, v in arrays.items()}, task, n_boot,
-                                [seed, t, k + 1, g], level)
+                                [seed, t, k + 1, g], level,
+                                None if units is None else units[inside])
                 entry["subgroups"][key][str(label)] = {
                     "n": scored["n"], "small": scored["n"] < min_group_size,
                     "metrics": scored["metrics"]}
