@@ -51,6 +51,8 @@ def evaluate_checkpoint(checkpoint: str | Path, store: str | Path, out: str | Pa
     out = Path(out)
     with CohortStore(store) as cohort:
         keys = list(cohort.group_keys if groups is None else groups)
+        for key in keys:
+            cohort.groups(key)  # a clear error for an unknown key, before any work
         fingerprint = cohort.fingerprint
     model = load_model(checkpoint, device)
     table = predict_store(model, store, split, part, keys, batch_size, num_workers)

@@ -16,6 +16,7 @@ No subject identifier (raw or hashed) is ever read into the table.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +66,9 @@ def load_model(checkpoint: str | Path, device: str = "cpu") -> LoadedModel:
     """Load a :class:`DrugResponseModule` checkpoint for inference."""
     spec = checkpoint_spec(checkpoint)
     target = resolve_device(device)
-    module = DrugResponseModule.load_from_checkpoint(str(checkpoint), map_location=target)
+    with warnings.catch_warnings():  # the module's training metrics warn; none run here
+        warnings.filterwarnings("ignore", message=".*SpearmanCorrcoef.* will save all")
+        module = DrugResponseModule.load_from_checkpoint(str(checkpoint), map_location=target)
     module.eval()
     return LoadedModel(module, spec, target)
 
