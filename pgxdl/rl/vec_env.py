@@ -40,6 +40,7 @@ class BatchedDosingVecEnv(VecEnv):
         self.observations = ObservationBuilder(config)
         space = gym.spaces.Box(-OBS_LIMIT, OBS_LIMIT, shape=(self.observations.size,),
                                dtype=np.float32)
+        self.render_mode = None  # read back by VecEnv.__init__ through get_attr
         super().__init__(n_envs, space, self.actions.space)
         self.rng = np.random.default_rng(seed)
         self.session: DosingSession | None = None
