@@ -12,7 +12,7 @@ from pgxdl.data.spec import DataSpec, TaskSpec
 from pgxdl.data.splits import holdout_split
 from pgxdl.data.store_writer import write_store
 from pgxdl.data.tabular import TabularSchema
-from pgxdl.genome.encoding import ALPHABET, iupac_code
+from pgxdl.genome.encoding import ALPHABET, iupac_code, reverse_complement
 from pgxdl.genome.windows import WindowSpec
 
 SCHEMA = TabularSchema.from_config([
@@ -25,14 +25,17 @@ TASKS = [TaskSpec("dose", "regression", "mg/week"), TaskSpec("event", "binary")]
 
 
 def variant_cohort(n: int = 30, n_windows: int = 2, length: int = 24, sites: int = 5,
-                   seed: int = 0) -> Cohort:
+                   seed: int = 0, oriented: bool = False) -> Cohort:
     """A dosage-coded cohort whose carried variants match the reference windows.
 
     Window ``w`` is ``chr{w+1}:1001-(1000+length)``; every window holds ``sites`` SNV
-    sites; every other site has an rsID, the others have ``.`` (no ID).
+    sites; every other site has an rsID, the others have ``.`` (no ID). With ``oriented``
+    the last window is a ``-`` strand window stored reverse-complemented (as
+    ``PersonalWindowBuilder(oriented=True)`` writes it, with ``seq_offset``).
     """
     rng = np.random.default_rng(seed)
-    windows = [WindowSpec(f"w{w}", f"GENE{w}", f"chr{w + 1}", 1001, 1000 + length, "+")
+    windows = [WindowSpec(f"w{w}", f"GENE{w}", f"chr{w + 1}", 1001, 1000 + length,
+                          "-" if oriented and w == n_windows - 1 else "+")
                for w in range(n_windows)]
     reference = rng.integers(0, 4, (n_windows, length)).astype(np.uint8)
     codes = np.repeat(reference[None, :, None, :], n, axis=0).copy()
@@ -59,6 +62,13 @@ def variant_cohort(n: int = 30, n_windows: int = 2, length: int = 24, sites: int
                 rows["allele_count"].append(count)
                 rows["hap_mask"].append(0)
     variants = {k: np.array(v) for k, v in rows.items()}
+    variants["seq_offset"] = variants["offset"].copy()
+    if oriented:
+        last = n_windows - 1
+        reference[last] = reverse_complement(reference[last])
+        codes[:, last] = reverse_complement(codes[:, last])
+        flip = variants["window_index"] == last
+        variants["seq_offset"][flip] = length - 1 - variants["offset"][flip]
     ehr = pd.DataFrame({"age": rng.uniform(20, 80, n), "weight": rng.uniform(50, 110, n),
                         "smoker": rng.integers(0, 2, n), "site": rng.choice(["a", "b", "c"], n)})
     ehr.loc[3, "age"] = np.nan
