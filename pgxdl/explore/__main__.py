@@ -1,0 +1,5 @@
+"""``python -m pgxdl.explore``: see :mod:`pgxdl.explore.cli`."""
+
+from pgxdl.explore.cli import main
+
+main()
