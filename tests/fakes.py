@@ -16,6 +16,10 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from pgxdl.data.spec import DataSpec, TaskSpec
 from pgxdl.genome.encoding import one_hot
 
+# One intra-op thread: on small shared CPUs, torch's default thread pool oversubscribes
+# the cores and makes these tiny models ~10x slower.
+torch.set_num_threads(1)
+
 TASKS = (TaskSpec("dose", "regression", "mg/week"), TaskSpec("bleeding", "binary"),
          TaskSpec("response", "multiclass", n_classes=3))
 
@@ -156,3 +160,15 @@ class KillAtStep(pl.Callback):
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         if trainer.global_step >= self.step:
             os.kill(os.getpid(), 9)
+
+
+def build_tiny_store(path, n_subjects: int = 120, window_length: int = 128,
+                     n_windows: int = 4) -> str:
+    """Build a small simulated cohort store at ``path`` with ``python -m pgxdl.build``'s code."""
+    from pgxdl.build import build_store, load_config
+    from pgxdl.paths import REPO_ROOT
+
+    config = load_config(REPO_ROOT / "configs" / "data" / "simulated.yaml",
+                         [f"n_subjects={n_subjects}", f"window_length={window_length}",
+                          f"n_windows={n_windows}", "sites_per_window=6"])
+    return str(build_store(config, path))

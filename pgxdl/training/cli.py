@@ -45,16 +45,22 @@ class PgxdlCLI(LightningCLI):
         parser.link_arguments("data.spec", "model.spec", compute_fn=spec_to_plain,
                               apply_on="instantiate")
         parser.set_defaults({"trainer.default_root_dir": DEFAULT_RUN_DIR})
+        parser.add_argument("--run_dir", type=str | None, default=None,
+                            help="Run directory; when set it replaces trainer.default_root_dir "
+                                 "(experiment configs name one per experiment).")
 
     def _subcommand_config(self) -> Namespace:
         subcommand = self.config.get("subcommand")
         return self.config[subcommand] if subcommand else self.config
 
     def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
-        """Parse, then resolve ``ckpt_path`` (``last`` = ``<run dir>/checkpoints/last.ckpt``)
-        and fail clearly on a missing or corrupt checkpoint before anything is built."""
+        """Parse, apply ``run_dir``, then resolve ``ckpt_path`` (``last`` is
+        ``<run dir>/checkpoints/last.ckpt``) and fail clearly on a missing or corrupt
+        checkpoint before anything is built."""
         super().parse_arguments(parser, args)
         config = self._subcommand_config()
+        if config.get("run_dir"):
+            config.trainer.default_root_dir = config.run_dir
         ckpt_path = config.get("ckpt_path")
         if not ckpt_path:
             return
