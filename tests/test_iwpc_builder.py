@@ -75,7 +75,7 @@ def test_genotypes_become_the_right_bases(cohort):
         found = tuple(_letter(cohort, index, rsid)
                       for rsid in ("rs9923231", "rs1057910", "rs1799853"))
         assert found == expected, subject
-    carried = cohort.sequence.variants
+    carried = cohort.sequence.flat_variants
     h1 = carried["subject_index"] == cohort.subject_ids.index("H1")
     assert sorted(carried["ids"][h1]) == ["rs1057910", "rs9923231"]
     assert cohort.provenance["vkorc1_source"]["imputed_rs2359612"] >= 1

@@ -29,7 +29,10 @@ class SequenceBlock:
 
     ``codes`` is either the whole ``(S, W, H, L)`` uint8 array or an iterable of
     ``(start_subject, chunk (s, W, H, L))`` pairs, for cohorts too large for memory.
-    ``variants`` maps each of :data:`VARIANT_FIELDS` to a ``(K,)`` array.
+    ``variants`` maps each of :data:`VARIANT_FIELDS` to a ``(K,)`` array (one row per
+    carrier); when ``sites`` is given instead (the fast path of
+    :meth:`from_personal`), ``variants`` holds only carrier fields with a ``site_index``
+    into ``sites``.
     """
 
     windows: list  # list[pgxdl.genome.windows.WindowSpec]
@@ -37,6 +40,21 @@ class SequenceBlock:
     codes: np.ndarray | Iterable[tuple[int, np.ndarray]]
     haplotypes: int  # H
     variants: dict[str, np.ndarray]
+    sites: dict[str, np.ndarray] | None = None
+
+    @property
+    def flat_variants(self) -> dict[str, np.ndarray]:
+        """One row per carrier with every site field joined in, each ``(K,)``."""
+        if self.sites is None:
+            return self.variants
+        site = np.asarray(self.variants["site_index"])
+        return {**{k: np.asarray(v)[site] for k, v in self.sites.items()}, **self.variants}
+
+    @classmethod
+    def from_personal(cls, windows: list, personal) -> SequenceBlock:
+        """From a :class:`pgxdl.genome.personal.PersonalWindows` of the whole cohort."""
+        return cls(windows, personal.reference_codes, personal.codes, personal.codes.shape[2],
+                   personal.carriers, personal.sites)
 
 
 @dataclass

@@ -160,37 +160,43 @@ def _write_sequence(h5: h5py.File, cohort: Cohort, compression: str | None, prog
                 raise ValueError(f"sequence chunk shape {chunk.shape[1:]} != {shape[1:]}")
             codes[start:start + len(chunk)] = chunk
             bar.update(len(chunk))
-    _write_variants(h5, seq.variants, cohort.n_subjects)
+    _write_variants(h5, seq, cohort.n_subjects)
 
 
-def _write_variants(h5: h5py.File, variants: dict[str, np.ndarray], n_subjects: int) -> None:
+def _write_variants(h5: h5py.File, seq, n_subjects: int) -> None:
     """Write carried variants as a site table plus one compact row per (subject, site)."""
-    missing = set(VARIANT_FIELDS) - set(variants)
-    if missing:
-        raise ValueError(f"variant table lacks fields {sorted(missing)}")
-    site_keys = [k for k in variants if k in SITE_FIELDS]
-    site_index, first = _factorize_sites(variants)
+    variants = seq.variants
+    if seq.sites is None:
+        missing = set(VARIANT_FIELDS) - set(variants)
+        if missing:
+            raise ValueError(f"variant table lacks fields {sorted(missing)}")
+        site_index, first = _factorize_sites(variants)
+        sites = {k: np.asarray(v)[first] for k, v in variants.items() if k in SITE_FIELDS}
+        carriers = {k: v for k, v in variants.items() if k not in SITE_FIELDS}
+    else:
+        sites, carriers = seq.sites, dict(variants)
+        site_index = np.asarray(carriers.pop("site_index"))
     grp = h5.create_group("variants")
-    for key in site_keys:
-        values = np.asarray(variants[key])[first]
+    for key, values in sites.items():
+        values = np.asarray(values)
         text = values.dtype.kind in "OUS"
         grp.create_dataset(f"sites/{key}", data=_strings(values) if text else values,
                            dtype=_STR if text else None)
-    order = np.argsort(np.asarray(variants["subject_index"]), kind="stable")
+    order = np.argsort(np.asarray(carriers["subject_index"]), kind="stable")
     grp.create_dataset("site_index", data=site_index[order].astype(np.int32))
-    for key in variants:
-        if key not in SITE_FIELDS:
-            grp.create_dataset(key, data=np.asarray(variants[key])[order])
-    counts = np.bincount(np.asarray(variants["subject_index"], dtype=np.int64),
+    for key, values in carriers.items():
+        grp.create_dataset(key, data=np.asarray(values)[order])
+    counts = np.bincount(np.asarray(carriers["subject_index"], dtype=np.int64),
                          minlength=n_subjects)
     grp.create_dataset("subject_offsets", data=np.concatenate([[0], np.cumsum(counts)]))
 
 
 def _factorize_sites(variants: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Site index of each carried-variant row ``(K,)`` and the first row of each site."""
-    keys = pd.MultiIndex.from_arrays([np.asarray(variants[k]) for k in
-                                      ("window_index", "pos", "ref", "alt")])
-    site_index, _ = pd.factorize(keys)
+    site_index = np.zeros(len(variants["pos"]), dtype=np.int64)
+    for key in ("window_index", "pos", "ref", "alt"):  # mixed-radix key, refactorised
+        codes, uniques = pd.factorize(np.asarray(variants[key]))
+        site_index, _ = pd.factorize(site_index * len(uniques) + codes)
     first = np.full(site_index.max() + 1 if len(site_index) else 0, -1, dtype=np.int64)
     first[site_index[::-1]] = np.arange(len(site_index))[::-1]
     return site_index, first

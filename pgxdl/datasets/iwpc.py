@@ -150,8 +150,7 @@ def build(config: dict) -> Cohort:
                                   split["kfold"]))
     return Cohort(
         subject_ids=frame["subject_id"].astype(str).tolist(),
-        sequence=SequenceBlock(windows, personal.reference_codes, personal.codes, 1,
-                               personal.variant_table()),
+        sequence=SequenceBlock.from_personal(windows, personal),
         tabular=tabular_block(features, FEATURE_SETS[feature_set],
                               bool(config.get("genotypes_in_tabular", False))),
         observations=Observations.one_drug(values, [TaskSpec(target, "regression",

@@ -72,8 +72,7 @@ def build(config: dict) -> Cohort:
     groups = {"population": population, "site": ehr["site"].to_numpy()}
     return Cohort(
         subject_ids=ids,
-        sequence=SequenceBlock(windows, personal.reference_codes, personal.codes, 1,
-                               personal.variant_table()),
+        sequence=SequenceBlock.from_personal(windows, personal),
         tabular=tabular,
         observations=Observations.one_drug(targets, TASKS, drug="warfarin (simulated)"),
         groups=groups,

@@ -98,8 +98,7 @@ def build(config: dict) -> Cohort:
     groups = {key: table[key].astype(str).to_numpy() for key in config.get("groups", [])}
     return Cohort(
         subject_ids=subjects,
-        sequence=SequenceBlock(windows, personal.reference_codes, personal.codes,
-                               2 if phased else 1, personal.variant_table()),
+        sequence=SequenceBlock.from_personal(windows, personal),
         tabular=schema.encode(table, source=source),
         observations=Observations.one_drug(values, tasks, config.get("drug", "drug")),
         groups=groups,
