@@ -39,11 +39,13 @@ residual conc. (log scale)  variance 0.09 (SD 0.30)    H07 estimates
 
 The numbers are those of the paper as reproduced in the open re-implementations used in the
 warfarin reinforcement-learning literature (Ravvaz et al., Circ Cardiovasc Genet 2017,
-supplement; Anzabi Zadeh et al., Sci Rep 2022, ``reil`` package); they were not re-read
-from the paper here. Two readings are ours and are settings: inter-individual variability
-is taken as a coefficient of variation (``omega = sqrt(log(1 + CV**2))``, ``reil`` takes the
-same numbers as variances but then truncates to the inter-quartile range), and the age
-effect is linear on both sides of 71 years (``reil`` applies it above 71 only). For
+in-silico trial; Anzabi Zadeh, Street and Thomas, J Biomed Inform 2023, ``reil`` package);
+they were not re-read from the paper here. Some readings are ours: inter-individual
+variability is taken as a coefficient of variation (``omega = sqrt(log(1 + CV**2))``;
+``reil`` takes the same numbers as variances, then truncates to the inter-quartile range),
+the residual INR error 0.0325 as a variance (``reil`` uses it as the SD), and the age effect
+is linear on both sides of 71 years (``reil`` applies it above 71 only). ``reil`` also sets
+F = 0.9; here CL is the apparent oral clearance and F = 1. For
 comparison, Hamberg et al. 2010 (Clin Pharmacol Ther 87:727) re-estimated a one-compartment
 model with per-allele clearances 0.174 (*1), 0.0879 (*2), 0.0422 (*3) L/h, age -0.571 %/year,
 EC50 4.1 mg/L (G/G) and gamma 1.15; those values are not used here.

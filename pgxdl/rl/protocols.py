@@ -7,12 +7,12 @@ it) and the INR measured on the measurement days of the environment, nothing els
 - :class:`IWPCGuidedProtocol`: the IWPC pharmacogenetic algorithm (Klein et al., NEJM
   2009;360:753, appendix formula) gives the starting daily dose from age, height, weight,
   race, CYP2C9 and VKORC1; from day 3 on the INR titration nomogram below adjusts it.
-  No loading dose (as in the IWPC dose's use as a maintenance estimate, and the COAG
-  genotype arm's days 1-3, Kimmel et al., NEJM 2013;369:2283).
+  No loading dose: the IWPC dose estimates the maintenance dose.
 - :class:`ClinicalLoadingProtocol`: genotype-free initiation of the EU-PACT control arm
   (Pirmohamed et al., NEJM 2013;369:2294): 10 mg on days 1 and 2 and 5 mg on day 3 for
   patients aged 75 or younger, 5 mg on days 1-3 if older; then 5 mg/day adjusted by the
-  same nomogram.
+  same nomogram. (From the trial's published description as we recall it; the day-4/5
+  dosing table of the trial is replaced by the nomogram.)
 
 Titration nomogram (:data:`STANDARD_NOMOGRAM`), a percent-of-weekly-dose adjustment of the
 kind anticoagulation clinics use for maintenance (adjustments of 5-20 % of the weekly
