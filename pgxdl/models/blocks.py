@@ -10,22 +10,34 @@ import torch
 from torch import nn
 
 
+def make_norm(kind: str, channels: int) -> nn.Module:
+    """Normalisation over ``(B, C, L)``: ``batch`` (BatchNorm1d) or ``group`` (one group:
+    per-sample statistics, independent of the batch, so DDP on CPU needs no SyncBatchNorm)."""
+    if kind == "batch":
+        return nn.BatchNorm1d(channels)
+    if kind == "group":
+        return nn.GroupNorm(1, channels)
+    raise ValueError(f"norm must be 'batch' or 'group', got {kind!r}")
+
+
 class ConvStem(nn.Module):
-    """Conv1d -> BatchNorm -> ReLU -> MaxPool: ``(B, C_in, L) -> (B, C_out, L // pool)``.
+    """Conv1d -> norm -> ReLU -> MaxPool: ``(B, C_in, L) -> (B, C_out, L // pool)``.
 
     Parameters
     ----------
     in_channels, out_channels : channels in and out.
     kernel_size : odd width of the convolution ("same" padding).
     pool : max-pooling width and stride (1 = no pooling).
+    norm : ``batch`` or ``group`` (see :func:`make_norm`).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, pool: int = 1):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, pool: int = 1,
+                 norm: str = "batch"):
         super().__init__()
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd for 'same' padding, got {kernel_size}")
         self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
-        self.norm = nn.BatchNorm1d(out_channels)
+        self.norm = make_norm(norm, out_channels)
         self.act = nn.ReLU()
         self.pool = nn.MaxPool1d(pool) if pool > 1 else nn.Identity()
 
@@ -34,21 +46,22 @@ class ConvStem(nn.Module):
 
 
 class DilatedResidualBlock(nn.Module):
-    """Pre-activation residual block: BN-ReLU-dilated conv-BN-ReLU-1x1 conv, plus skip.
+    """Pre-activation residual block: norm-ReLU-dilated conv-norm-ReLU-1x1 conv, plus skip.
 
     Shape ``(B, C, L) -> (B, C, L)``; the block widens the receptive field by
     ``(kernel_size - 1) * dilation`` input positions (at its own resolution).
     """
 
-    def __init__(self, channels: int, kernel_size: int, dilation: int, dropout: float = 0.0):
+    def __init__(self, channels: int, kernel_size: int, dilation: int, dropout: float = 0.0,
+                 norm: str = "batch"):
         super().__init__()
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd for 'same' padding, got {kernel_size}")
-        self.norm_in = nn.BatchNorm1d(channels)
+        self.norm_in = make_norm(norm, channels)
         self.act_in = nn.ReLU()
         self.conv = nn.Conv1d(channels, channels, kernel_size, dilation=dilation,
                               padding=dilation * (kernel_size // 2))
-        self.norm_mid = nn.BatchNorm1d(channels)
+        self.norm_mid = make_norm(norm, channels)
         self.act_mid = nn.ReLU()
         self.mix = nn.Conv1d(channels, channels, 1)
         self.dropout = nn.Dropout(dropout)

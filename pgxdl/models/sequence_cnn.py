@@ -23,17 +23,18 @@ class CNNTrunk(nn.Module):
 
     def __init__(self, in_channels: int, length: int, widths: list[int], depth: int,
                  kernel_size: int, dilation_growth: int, stem_kernel: int, stem_pool: int,
-                 stage_pool: int, dropout: float):
+                 stage_pool: int, dropout: float, norm: str = "batch"):
         super().__init__()
         if not widths or depth < 0:
             raise ValueError(f"CNN needs at least one width and depth >= 0, got widths="
                              f"{widths}, depth={depth}")
-        layers: list[nn.Module] = [ConvStem(in_channels, widths[0], stem_kernel, stem_pool)]
+        layers: list[nn.Module] = [ConvStem(in_channels, widths[0], stem_kernel, stem_pool, norm)]
         previous = widths[0]
         for stage, width in enumerate(widths):
             if width != previous:
                 layers.append(nn.Conv1d(previous, width, 1))
-            layers.extend(DilatedResidualBlock(width, kernel_size, dilation_growth ** j, dropout)
+            layers.extend(DilatedResidualBlock(width, kernel_size, dilation_growth ** j, dropout,
+                                               norm)
                           for j in range(depth))
             if stage < len(widths) - 1 and stage_pool > 1:
                 layers.append(nn.MaxPool1d(stage_pool))
@@ -62,6 +63,7 @@ class CNNSequenceEncoder(SequenceEncoder):
     stem_pool : max-pooling after the stem.
     stage_pool : max-pooling between stages.
     dropout : dropout inside the residual blocks.
+    norm : ``batch`` or ``group`` normalisation (group: batch-independent).
     windows : names of the windows to encode (all when ``None``).
     shared_windows : one trunk for all windows plus a window embedding, or one per window.
     pooling : ``attention``, ``mean`` or ``max`` pooling of each window's tokens.
@@ -70,13 +72,14 @@ class CNNSequenceEncoder(SequenceEncoder):
     def __init__(self, spec: DataSpec, widths: list[int] | None = None, depth: int = 2,
                  kernel_size: int = 3, dilation_growth: int = 2, stem_kernel: int = 15,
                  stem_pool: int = 4, stage_pool: int = 4, dropout: float = 0.1,
-                 windows: list[str] | None = None, shared_windows: bool = True,
+                 norm: Literal["batch", "group"] = "batch", windows: list[str] | None = None,
+                 shared_windows: bool = True,
                  pooling: Literal["attention", "mean", "max"] = "attention"):
         widths = list(widths) if widths is not None else [32, 64]
 
         def make_trunk() -> CNNTrunk:
             return CNNTrunk(spec.channels, spec.window_length, widths, depth, kernel_size,
-                            dilation_growth, stem_kernel, stem_pool, stage_pool, dropout)
+                            dilation_growth, stem_kernel, stem_pool, stage_pool, dropout, norm)
 
         super().__init__(spec, make_trunk, windows, shared_windows, pooling)
 

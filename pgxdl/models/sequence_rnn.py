@@ -24,11 +24,12 @@ class RNNTrunk(nn.Module):
     """
 
     def __init__(self, in_channels: int, length: int, conv_channels: int, conv_kernel: int,
-                 conv_pool: int, hidden: int, layers: int, cell: str, dropout: float):
+                 conv_pool: int, hidden: int, layers: int, cell: str, dropout: float,
+                 norm: str = "batch"):
         super().__init__()
         if cell not in RNN_CELLS:
             raise ValueError(f"cell must be one of {sorted(RNN_CELLS)}, got {cell!r}")
-        self.stem = ConvStem(in_channels, conv_channels, conv_kernel, conv_pool)
+        self.stem = ConvStem(in_channels, conv_channels, conv_kernel, conv_pool, norm)
         self.rnn = RNN_CELLS[cell](conv_channels, hidden, num_layers=layers, batch_first=True,
                                    bidirectional=True, dropout=dropout if layers > 1 else 0.0)
         self.token_dim = 2 * hidden
@@ -51,16 +52,18 @@ class RNNSequenceEncoder(SequenceEncoder):
     layers : stacked recurrent layers.
     cell : ``lstm`` or ``gru``.
     dropout : dropout between recurrent layers.
+    norm : ``batch`` or ``group`` normalisation in the stem.
     windows, shared_windows, pooling : as in :class:`~pgxdl.models.sequence.SequenceEncoder`.
     """
 
     def __init__(self, spec: DataSpec, conv_channels: int = 32, conv_kernel: int = 15,
                  conv_pool: int = 8, hidden: int = 32, layers: int = 1,
                  cell: Literal["lstm", "gru"] = "lstm", dropout: float = 0.0,
-                 windows: list[str] | None = None, shared_windows: bool = True,
+                 norm: Literal["batch", "group"] = "batch", windows: list[str] | None = None,
+                 shared_windows: bool = True,
                  pooling: Literal["attention", "mean", "max"] = "attention"):
         def make_trunk() -> RNNTrunk:
             return RNNTrunk(spec.channels, spec.window_length, conv_channels, conv_kernel,
-                            conv_pool, hidden, layers, cell, dropout)
+                            conv_pool, hidden, layers, cell, dropout, norm)
 
         super().__init__(spec, make_trunk, windows, shared_windows, pooling)
