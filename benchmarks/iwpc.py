@@ -3,14 +3,19 @@
 Usage::
 
     python benchmarks/iwpc.py                      # full run on ../shared/data/iwpc/iwpc.csv
-    python benchmarks/iwpc.py --quick              # one seed, small models, 100 resamples
+    python benchmarks/iwpc.py --quick              # one seed, 1 epoch, small models: completes?
+    python benchmarks/iwpc.py --deep-models        # the baselines only
     python benchmarks/iwpc.py --data PharmGKB.xls --out benchmarks/results/iwpc
 
 Patients: the IWPC-scoreable set (a stable therapeutic dose, age, height and weight
-present; see :data:`pgxdl.datasets.iwpc_policy.SCOREABLE`); every excluded row is counted
-by reason in the JSON. Protocols: 5-fold patient-level CV and leave-site-out CV, each
-repeated over ``--seeds``. Metrics (mean over seeds, 95% bootstrap CI over patients): MAE,
-PW20, R2 and dose-band accuracy, overall and per race, true dose band and site.
+present; :data:`pgxdl.datasets.iwpc_policy.SCOREABLE`); every excluded row is counted by
+reason in the JSON. Models: the fixed 35 mg/week dose and the IWPC clinical and
+pharmacogenetic formulas (published coefficients), scikit-learn models refitted per fold,
+and pgxdl's deep models trained from the IWPC cohort store (built into ``--out`` unless
+``--store`` names one). Protocols: 5-fold patient-level CV and leave-site-out CV, repeated
+over ``--seeds`` (``--deep-seeds`` for the deep models). Metrics (mean over seeds, 95%
+bootstrap CI over patients): MAE, PW20, R2 and dose-band accuracy, overall and per race,
+actual dose band and site.
 """
 
 from __future__ import annotations
@@ -26,42 +31,61 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+import torch
+import yaml
 from sklearn.exceptions import ConvergenceWarning
 
 import pgxdl
 from pgxdl.baselines.comparison import compare_models, format_table
+from pgxdl.baselines.deep_models import DeepFoldPredictor, interval_coverage, load_model_config
 from pgxdl.baselines.features import FEATURE_SETS, derive_features
 from pgxdl.baselines.metrics import DOSE_BAND_NAMES, dose_band
 from pgxdl.baselines.models import MODEL_NAMES, make_model
 from pgxdl.baselines.protocols import PROTOCOLS, protocol_folds, sklearn_fold_predictor
+from pgxdl.build import build_store
 from pgxdl.datasets.iwpc_policy import SCOREABLE, select_patients
 from pgxdl.datasets.iwpc_table import read_iwpc_table
 from pgxdl.paths import REPO_ROOT, shared_data_file
+
+#: Deep models (``configs/model/<name>.yaml``) of the default run.
+DEEP_MODELS = ("tabular_only", "sequence_only_cnn", "cnn_concat", "cnn_gated", "cnn_film",
+               "cnn_cross_attention", "cnn_late_fusion", "rnn_lstm_concat")
+DATA_CONFIG = REPO_ROOT / "configs" / "data" / "iwpc.yaml"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=None,
                         help="IWPC table (CSV/TSV/Excel); default: shared data iwpc/iwpc.csv")
+    parser.add_argument("--reference", type=Path, default=None,
+                        help="GRCh38 FASTA for the store; default: shared data reference")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks/results/iwpc",
-                        help="folder for the JSON results")
+                        help="folder for the JSON results (and the store it builds)")
+    parser.add_argument("--store", type=Path, default=None, help="reuse this IWPC store")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--deep-seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--folds", type=int, default=5, help="folds of the patient-level CV")
-    parser.add_argument("--models", nargs="+", default=list(MODEL_NAMES), choices=MODEL_NAMES)
+    parser.add_argument("--models", nargs="*", default=list(MODEL_NAMES), choices=MODEL_NAMES)
+    parser.add_argument("--deep-models", nargs="*", default=list(DEEP_MODELS),
+                        help="configs/model names (none: baselines only)")
     parser.add_argument("--protocols", nargs="+", default=list(PROTOCOLS), choices=PROTOCOLS)
-    parser.add_argument("--features", default="iwpc", choices=sorted(FEATURE_SETS))
+    parser.add_argument("--features", default="extended", choices=sorted(FEATURE_SETS))
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
+    parser.add_argument("--max-epochs", type=int, default=30)
+    parser.add_argument("--patience", type=int, default=5, help="early stopping on val/loss")
+    parser.add_argument("--torch-threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true",
-                        help="one seed, small models and 100 resamples: checks it completes")
+                        help="one seed, 1 epoch, small models, 100 resamples: checks it completes")
     args = parser.parse_args(argv)
     if args.quick:  # the small models stop early by design: their warnings are noise here
-        args.seeds, args.n_boot = args.seeds[:1], min(args.n_boot, 100)
+        args.seeds, args.deep_seeds = args.seeds[:1], args.deep_seeds[:1]
+        args.n_boot, args.max_epochs = min(args.n_boot, 100), 1
         warnings.filterwarnings("ignore", category=ConvergenceWarning)
     return args
 
 
-def load_cohort(path: Path) -> tuple[dict, object, np.ndarray, dict]:
-    """Parsed table, scoreable features, doses and the selection summary."""
+def load_cohort(path: Path) -> tuple[dict, object, np.ndarray, np.ndarray]:
+    """Selection summary, scoreable features ``(N, F)``, doses ``(N,)`` and sites ``(N,)``."""
     table = read_iwpc_table(path)
     kept, report = select_patients(table.frame, SCOREABLE)
     frame = table.frame[kept].reset_index(drop=True)
@@ -72,7 +96,20 @@ def load_cohort(path: Path) -> tuple[dict, object, np.ndarray, dict]:
         "vkorc1_source": features["vkorc1_source"].value_counts().to_dict(),
         "sites": int(frame["site"].nunique()),
     }
-    return selection, features, frame["dose_mg_week"].to_numpy(), {"site": frame["site"]}
+    return (selection, features, frame["dose_mg_week"].to_numpy(),
+            frame["site"].astype(str).to_numpy())
+
+
+def cohort_store(args: argparse.Namespace, table: Path) -> Path:
+    """The IWPC cohort store of the deep models: ``--store``, or built from the data config."""
+    if args.store:
+        return args.store
+    config = yaml.safe_load(DATA_CONFIG.read_text())
+    config.update(table=str(table), feature_set=args.features, require=list(SCOREABLE),
+                  protocol_seeds=args.deep_seeds, split={**config["split"], "kfold": args.folds})
+    if args.reference:
+        config["reference"] = str(args.reference)
+    return build_store(config, args.out / "iwpc_store.h5", command="benchmarks/iwpc.py")
 
 
 def write_json(path: Path, payload: dict) -> None:
@@ -83,15 +120,38 @@ def write_json(path: Path, payload: dict) -> None:
     os.replace(temporary, path)
 
 
+def run_deep_models(args, table: Path, dose: np.ndarray, sites: np.ndarray,
+                    subgroups: dict) -> dict:
+    """Train and score every deep model on the deep seeds' folds; add interval coverage."""
+    store = cohort_store(args, table)
+    folds = {protocol: list(protocol_folds(protocol, len(dose), args.deep_seeds, args.folds,
+                                           sites)) for protocol in args.protocols}
+    results = {protocol: {} for protocol in args.protocols}
+    for name in args.deep_models:
+        predictor = DeepFoldPredictor(store, load_model_config(name), args.max_epochs,
+                                      args.patience)
+        for protocol, protocol_folds_ in folds.items():
+            predictor.intervals.clear()
+            report = compare_models({name: predictor}, dose, {protocol: protocol_folds_},
+                                    subgroups, n_boot=args.n_boot)[protocol][name]
+            if predictor.intervals:
+                report["interval"] = {
+                    "level": predictor.level,
+                    **{key: float(np.mean([interval_coverage(dose, bounds)[key]
+                                           for bounds in predictor.intervals.values()]))
+                       for key in ("coverage", "median_width")}}
+            results[protocol][name] = report
+    return results
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    path = args.data or shared_data_file("iwpc", "iwpc.csv")
-    selection, features, dose, groups = load_cohort(path)
-    print(f"IWPC cohort {path}: kept {selection['n_kept']} of {selection['n_rows']} patients "
+    torch.set_num_threads(args.torch_threads)
+    table = args.data or shared_data_file("iwpc", "iwpc.csv")
+    selection, features, dose, sites = load_cohort(table)
+    print(f"IWPC cohort {table}: kept {selection['n_kept']} of {selection['n_rows']} patients "
           f"from {selection['sites']} sites; excluded {selection['excluded']}")
-    sites = groups["site"].to_numpy()
-    folds = {protocol: list(protocol_folds(protocol, len(dose), args.seeds, k=args.folds,
-                                           sites=sites))
+    folds = {protocol: list(protocol_folds(protocol, len(dose), args.seeds, args.folds, sites))
              for protocol in args.protocols}
     feature_set = FEATURE_SETS[args.features]
     predictors = {
@@ -101,19 +161,23 @@ def main(argv: list[str] | None = None) -> dict:
         for name in args.models
     }
     subgroups = {"race": features["race"].to_numpy(),
-                 "dose_band": np.asarray(DOSE_BAND_NAMES)[dose_band(dose)],
-                 "site": sites}
+                 "dose_band": np.asarray(DOSE_BAND_NAMES)[dose_band(dose)], "site": sites}
     results = compare_models(predictors, dose, folds, subgroups, n_boot=args.n_boot)
-    table = format_table(results)
-    print(f"\nMean over seeds {args.seeds}; 95% bootstrap CI over patients "
-          f"({args.n_boot} resamples); features: {args.features}\n{table}")
+    if args.deep_models:
+        for protocol, reports in run_deep_models(args, table, dose, sites, subgroups).items():
+            results[protocol].update(reports)
+    table_text = format_table(results)
+    print(f"\nMean over seeds (baselines {args.seeds}, deep models {args.deep_seeds}); 95% "
+          f"bootstrap CI over patients ({args.n_boot} resamples); features: {args.features}"
+          f"\n{table_text}")
     payload = {
-        "command": shlex.join([Path(sys.argv[0]).name, *(argv if argv is not None
-                                                         else sys.argv[1:])]),
+        "command": shlex.join(["benchmarks/iwpc.py", *(sys.argv[1:] if argv is None
+                                                        else argv)]),
         "pgxdl_version": pgxdl.__version__, "python": platform.python_version(),
-        "selection": selection, "features": feature_set.columns, "seeds": args.seeds,
-        "folds": args.folds, "n_boot": args.n_boot, "quick": args.quick,
-        "results": results, "table": table,
+        "torch": torch.__version__, "selection": selection, "features": feature_set.columns,
+        "seeds": args.seeds, "deep_seeds": args.deep_seeds, "folds": args.folds,
+        "n_boot": args.n_boot, "max_epochs": args.max_epochs, "patience": args.patience,
+        "quick": args.quick, "results": results, "table": table_text,
     }
     out = args.out / ("iwpc_quick.json" if args.quick else "iwpc.json")
     write_json(out, payload)

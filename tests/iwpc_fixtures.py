@@ -1,7 +1,8 @@
 """Tiny IWPC-shaped tables for tests: PharmGKB column names, written to a temporary folder.
 
 No real patient data: rows are written by hand in tests or drawn from a seeded generator
-whose doses follow the IWPC pharmacogenetic formula plus noise.
+whose doses follow the IWPC pharmacogenetic formula plus noise. No real genome either: the
+reference is random bases with the allele table's REF alleles at the variant positions.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from pgxdl.datasets.iwpc_columns import IWPC_COLUMNS
+from pgxdl.genome.alleles import default_allele_table
 
 #: The real file spells two columns with runs of spaces; keep that to test normalisation.
 SPACED_NAMES = {"VKORC1 -1639 consensus": "VKORC1     -1639 consensus",
@@ -79,3 +81,22 @@ def synthetic_rows(n: int, seed: int = 0, n_sites: int = 4) -> list[dict[str, st
                 "Current Smoker": str(int(rng.random() < 0.2)),
             }))
     return rows
+
+
+#: Region-slice records of the made-up reference, covering the windows of the IWPC config.
+FAKE_RECORDS = {"chr16": (31090001, 31098000), "chr10": (94941001, 94982000)}
+
+
+def write_fake_reference(path: Path) -> Path:
+    """A FASTA of random bases over :data:`FAKE_RECORDS`, REF alleles of the allele table set."""
+    rng = np.random.default_rng(0)
+    sequences = {chrom: list(rng.choice(list("ACGT"), end - start + 1))
+                 for chrom, (start, end) in FAKE_RECORDS.items()}
+    for variant in default_allele_table().variants.values():
+        start, end = FAKE_RECORDS.get(variant.chrom, (0, -1))
+        if start <= variant.pos and variant.pos + len(variant.ref) - 1 <= end:
+            offset = variant.pos - start
+            sequences[variant.chrom][offset:offset + len(variant.ref)] = list(variant.ref)
+    path.write_text("".join(f">{chrom}:{start}-{end}\n{''.join(sequences[chrom])}\n"
+                            for chrom, (start, end) in FAKE_RECORDS.items()))
+    return path

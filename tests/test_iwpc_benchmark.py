@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from iwpc_fixtures import synthetic_rows, write_iwpc_csv
+from iwpc_fixtures import synthetic_rows, write_fake_reference, write_iwpc_csv
 
 from pgxdl.baselines.features import derive_features
 from pgxdl.baselines.iwpc_formulas import iwpc_dose
@@ -26,20 +26,26 @@ def _benchmark_module():
     return module
 
 
+@pytest.mark.slow
 def test_quick_benchmark_completes_and_writes_every_model_and_protocol(tmp_path, capsys):
-    data = write_iwpc_csv(tmp_path / "synthetic.csv", synthetic_rows(120, seed=2))
-    payload = _benchmark_module().main(["--data", str(data), "--out", str(tmp_path / "out"),
-                                        "--quick", "--n-boot", "20"])
+    data = write_iwpc_csv(tmp_path / "synthetic.csv", synthetic_rows(80, seed=2))
+    reference = write_fake_reference(tmp_path / "fake_GRCh38.fa")
+    deep = ["tabular_only", "cnn_gated"]
+    payload = _benchmark_module().main([
+        "--data", str(data), "--reference", str(reference), "--out", str(tmp_path / "out"),
+        "--quick", "--n-boot", "20", "--deep-models", *deep])
     written = json.loads((tmp_path / "out" / "iwpc_quick.json").read_text())
-    assert written["selection"]["n_kept"] + sum(written["selection"]["excluded"].values()) == 120
+    assert written["selection"]["n_kept"] + sum(written["selection"]["excluded"].values()) == 80
     for protocol in ("cv", "leave_site_out"):
-        assert list(written["results"][protocol]) == list(MODEL_NAMES)
+        assert list(written["results"][protocol]) == [*MODEL_NAMES, *deep]
         for report in written["results"][protocol].values():
             assert report["n"] == written["selection"]["n_kept"]
             assert set(report["metrics"]) == {"mae", "pw20", "r2", "band_accuracy"}
             assert set(report["subgroups"]) == {"race", "dose_band", "site"}
+        interval = written["results"][protocol]["cnn_gated"]["interval"]
+        assert 0 <= interval["coverage"] <= 1 and interval["median_width"] > 0
     printed = capsys.readouterr().out
-    assert printed.count("leave_site_out  ") == len(MODEL_NAMES)
+    assert printed.count("leave_site_out  ") == len(MODEL_NAMES) + len(deep)
     assert written["table"] == payload["table"]
 
 

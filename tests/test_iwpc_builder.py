@@ -1,7 +1,6 @@
 """The IWPC builder: genotypes land as the right bases of the windows; splits match protocols.
 
-The reference is a made-up FASTA (random bases, with the allele table's REF allele at each
-variant) over the spans of the windows of ``configs/data/iwpc.yaml``: no real data needed.
+The reference is made up (:func:`iwpc_fixtures.write_fake_reference`): no real data needed.
 """
 
 from __future__ import annotations
@@ -9,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
-from iwpc_fixtures import patient, synthetic_rows, write_iwpc_csv
+from iwpc_fixtures import patient, synthetic_rows, write_fake_reference, write_iwpc_csv
 
 from pgxdl.baselines.protocols import protocol_folds, split_name
 from pgxdl.data.store import CohortStore
@@ -20,23 +19,6 @@ from pgxdl.genome.encoding import CODE_LETTERS
 from pgxdl.paths import REPO_ROOT
 
 CONFIG = yaml.safe_load((REPO_ROOT / "configs" / "data" / "iwpc.yaml").read_text())
-RECORDS = {"chr16": (31090001, 31098000), "chr10": (94941001, 94982000)}
-
-
-def _write_reference(path):
-    rng = np.random.default_rng(0)
-    sequences = {chrom: list(rng.choice(list("ACGT"), end - start + 1))
-                 for chrom, (start, end) in RECORDS.items()}
-    for variant in default_allele_table().variants.values():
-        start, end = RECORDS.get(variant.chrom, (0, -1))
-        if start <= variant.pos and variant.pos + len(variant.ref) - 1 <= end:
-            offset = variant.pos - start
-            sequences[variant.chrom][offset:offset + len(variant.ref)] = list(variant.ref)
-    path.write_text("".join(f">{chrom}:{start}-{end}\n{''.join(sequences[chrom])}\n"
-                            for chrom, (start, end) in RECORDS.items()))
-    return path
-
-
 HAND_ROWS = [
     patient("H1", **{"VKORC1 -1639 consensus": "A/A", "CYP2C9 consensus": "*1/*3"}),
     patient("H2", **{"VKORC1 -1639 consensus": "A/G", "CYP2C9 consensus": "*2/*2"}),
@@ -54,7 +36,7 @@ def cohort(tmp_path_factory):
     folder = tmp_path_factory.mktemp("iwpc_build")
     rows = synthetic_rows(60, seed=4, n_sites=3) + HAND_ROWS
     config = {**CONFIG, "table": str(write_iwpc_csv(folder / "iwpc.csv", rows)),
-              "reference": str(_write_reference(folder / "fake_GRCh38.fa")),
+              "reference": str(write_fake_reference(folder / "fake_GRCh38.fa")),
               "protocol_seeds": [0, 1]}
     return build(config), folder
 
@@ -109,7 +91,7 @@ def test_store_round_trip_and_bad_config(cohort):
     path = write_store(folder / "iwpc.h5", cohort, salt="test", progress=False)
     with CohortStore(path) as store:
         spec = store.spec("cv_s0_0", "dosage")
-    assert spec.window_length == 512 and spec.n_windows == 7
+    assert spec.window_length == 96 and spec.n_windows == 9
     assert [t.name for t in spec.tasks] == ["sqrt_dose"]
     with pytest.raises(ValueError, match="target 'log_dose'"):
         build({**CONFIG, "target": "log_dose"})

@@ -1,0 +1,116 @@
+"""pgxdl's deep models, trained from a cohort store fold by fold, as comparison fold predictors.
+
+Each fold of :mod:`pgxdl.baselines.protocols` is a split stored in the IWPC cohort store
+(:func:`~pgxdl.baselines.protocols.split_name`), so a deep model trains on exactly the
+patients a baseline trains on, minus the validation part, which it uses for early stopping
+(the weights of the best validation epoch are kept). The model is a
+:class:`~pgxdl.training.DrugResponseModule` built from a ``configs/model/<name>.yaml``
+(``network`` / ``optimizer`` / ``lr_scheduler`` as ``class_path`` configuration).
+
+The store's task is the weekly dose or its square root (the IWPC builder's ``target``);
+predictions are returned in mg/week. A heteroscedastic head also gives a standard deviation
+``s``; the central ``level`` interval ``mean +/- z s`` on the task scale is mapped to mg/week
+(squared for a square-root target, the lower end clipped at 0) and kept per seed in
+:attr:`DeepFoldPredictor.intervals`.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+import yaml
+from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
+from scipy.stats import norm
+
+from pgxdl.baselines.protocols import Fold, split_name
+from pgxdl.data.datamodule import CohortDataModule
+from pgxdl.paths import REPO_ROOT
+from pgxdl.training import DrugResponseModule, build_module
+
+MODEL_CONFIGS = REPO_ROOT / "configs" / "model"
+
+
+def load_model_config(name: str | Path) -> dict:
+    """The ``model:`` configuration in ``configs/model/<name>.yaml``, or in a YAML path."""
+    path = Path(name)
+    if path.suffix not in (".yaml", ".yml"):
+        path = MODEL_CONFIGS / f"{name}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in MODEL_CONFIGS.glob("*.yaml"))
+        raise FileNotFoundError(f"model config {path} not found; known models: {known}")
+    return yaml.safe_load(path.read_text())
+
+
+class DeepFoldPredictor:
+    """Train a fresh deep model per fold and predict the fold's test patients (mg/week).
+
+    Parameters
+    ----------
+    store : path of the IWPC cohort store holding the protocol splits.
+    model_config : ``model:`` configuration (see :func:`load_model_config`).
+    max_epochs, patience : training length and early-stopping patience (on ``val/loss``).
+    batch_size : patients per batch.
+    level : coverage of the prediction intervals of heteroscedastic models.
+    """
+
+    def __init__(self, store: str | Path, model_config: dict, max_epochs: int = 30,
+                 patience: int = 5, batch_size: int = 64, level: float = 0.8):
+        self.store = str(store)
+        self.model_config = copy.deepcopy(model_config)
+        self.max_epochs, self.patience, self.batch_size = max_epochs, patience, batch_size
+        self.level = level
+        self.intervals: dict[int, np.ndarray] = {}  # seed -> (N, 2) mg/week, NaN if none
+
+    def __call__(self, fold: Fold) -> np.ndarray:
+        """Train on ``fold``'s stored split; return the ``(len(fold.test),)`` doses."""
+        data = CohortDataModule(self.store, split=split_name(fold.protocol, fold.seed, fold.fold),
+                                batch_size=self.batch_size, seed=fold.seed)
+        if not np.array_equal(data.rows["test"], fold.test):
+            raise ValueError(f"{self.store}: stored split of {fold.protocol} seed {fold.seed} "
+                             f"fold {fold.fold} does not hold the fold's test patients; rebuild "
+                             "the store from the same table and selection")
+        task = data.spec.tasks[0]
+        pl.seed_everything(fold.seed, workers=True)
+        module = build_module(data.spec, self.model_config)
+        with tempfile.TemporaryDirectory(prefix="pgxdl_iwpc_") as folder:
+            best = ModelCheckpoint(dirpath=folder, monitor="val/loss", mode="min", save_top_k=1)
+            trainer = pl.Trainer(
+                accelerator="cpu", devices=1, max_epochs=self.max_epochs, deterministic=True,
+                logger=False, enable_progress_bar=False, enable_model_summary=False,
+                default_root_dir=folder, num_sanity_val_steps=0,
+                callbacks=[best, EarlyStopping("val/loss", patience=self.patience)])
+            trainer.fit(module, datamodule=data)
+            module = DrugResponseModule.load_from_checkpoint(best.best_model_path,
+                                                             weights_only=False)
+            batches = trainer.predict(module, datamodule=data)  # the test part
+        index = torch.cat([b["index"] for b in batches]).numpy()
+        order = np.argsort(index)
+        mean = torch.cat([b[task.name] for b in batches]).numpy()[order]
+        square = task.units.startswith("sqrt")
+        if f"{task.name}_std" in batches[0]:
+            std = torch.cat([b[f"{task.name}_std"] for b in batches]).numpy()[order]
+            half = norm.ppf(0.5 + self.level / 2) * std
+            bounds = np.stack([mean - half, mean + half], axis=1)
+            self._store_interval(fold, np.square(np.clip(bounds, 0, None)) if square else bounds)
+        return np.square(np.clip(mean, 0, None)) if square else mean
+
+    def _store_interval(self, fold: Fold, bounds: np.ndarray) -> None:
+        if fold.seed not in self.intervals:
+            n = len(fold.train) + len(fold.test)
+            self.intervals[fold.seed] = np.full((n, 2), np.nan)
+        self.intervals[fold.seed][fold.test] = bounds
+
+
+def interval_coverage(dose: np.ndarray, intervals: np.ndarray) -> dict:
+    """Share of patients whose dose lies in their interval, and the median width (mg/week).
+
+    ``dose (N,)``, ``intervals (N, 2)``.
+    """
+    low, high = intervals[:, 0], intervals[:, 1]
+    return {"coverage": float(np.mean((dose >= low) & (dose <= high))),
+            "median_width": float(np.median(high - low))}
