@@ -1,4 +1,4 @@
-"""Callbacks the CLI adds to every run: per-epoch seeding, run summary, config saving."""
+"""Callbacks the CLI adds to every run: per-step seeding, run summary, config saving."""
 
 from __future__ import annotations
 
@@ -16,23 +16,25 @@ from pytorch_lightning.cli import SaveConfigCallback
 from pgxdl.training.loggers import write_text_atomic
 
 
-class EpochSeed(pl.Callback):
-    """Reseed torch, NumPy and ``random`` from ``(seed, epoch)`` at each training epoch.
+class StepSeed(pl.Callback):
+    """Reseed torch, NumPy and ``random`` from ``(seed, global step)`` before each training step.
 
-    An epoch's randomness (dropout, augmentation) then depends only on the seed and the
-    epoch number, so a run resumed from an epoch-end checkpoint continues exactly as an
-    uninterrupted one. ``seed=None`` takes ``PL_GLOBAL_SEED`` (set by ``seed_everything``).
+    A step's randomness (dropout, augmentation) then depends only on the seed and the step
+    number, so a run resumed from a checkpoint continues exactly as an uninterrupted one
+    (whatever Lightning's restart bookkeeping does with epoch hooks). ``seed=None`` takes
+    ``PL_GLOBAL_SEED`` (set by ``seed_everything``).
     """
 
     def __init__(self, seed: int | None = None):
         self.seed = seed
 
-    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+    def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule,
+                             batch, batch_idx: int) -> None:
         base = self.seed if self.seed is not None else int(os.environ.get("PL_GLOBAL_SEED", 0))
-        epoch_seed = (base * 1_000_003 + trainer.current_epoch) % (2**32)
-        random.seed(epoch_seed)
-        np.random.seed(epoch_seed)  # noqa: NPY002 (the global RNG third-party code draws from)
-        torch.manual_seed(epoch_seed)
+        step_seed = (base * 1_000_003 + trainer.global_step) % (2**32)
+        random.seed(step_seed)
+        np.random.seed(step_seed)  # noqa: NPY002 (the global RNG third-party code draws from)
+        torch.manual_seed(step_seed)
 
 
 class RunCheckpoint(ModelCheckpoint):

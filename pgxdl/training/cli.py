@@ -11,13 +11,14 @@ Run layout (``trainer.default_root_dir``, the *run dir*)::
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytorch_lightning as pl
 from jsonargparse import Namespace
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 
-from pgxdl.training.callbacks import EpochSeed, RunConfigSaver, RunSummary
+from pgxdl.training.callbacks import RunConfigSaver, RunSummary, StepSeed
 from pgxdl.training.checkpoints import read_checkpoint, spec_to_plain
 from pgxdl.training.loggers import DEFAULT_RUN_DIR
 from pgxdl.training.module import DrugResponseModule
@@ -37,7 +38,7 @@ class PgxdlCLI(LightningCLI):
         kwargs.setdefault("subclass_mode_data", True)
         kwargs.setdefault("save_config_callback", RunConfigSaver)
         kwargs.setdefault("seed_everything_default", 0)
-        kwargs.setdefault("trainer_defaults", {"callbacks": [EpochSeed(), RunSummary()]})
+        kwargs.setdefault("trainer_defaults", {"callbacks": [StepSeed(), RunSummary()]})
         kwargs.setdefault("auto_configure_optimizers", False)
         super().__init__(*args, **kwargs)
 
@@ -46,8 +47,8 @@ class PgxdlCLI(LightningCLI):
                               apply_on="instantiate")
         parser.set_defaults({"trainer.default_root_dir": DEFAULT_RUN_DIR})
         parser.add_argument("--run_dir", type=str | None, default=None,
-                            help="Run directory; when set it replaces trainer.default_root_dir "
-                                 "(experiment configs name one per experiment).")
+                            help="Run directory ($VARS expanded); when set it replaces "
+                                 "trainer.default_root_dir (each experiment config names one).")
 
     def _subcommand_config(self) -> Namespace:
         subcommand = self.config.get("subcommand")
@@ -60,7 +61,11 @@ class PgxdlCLI(LightningCLI):
         super().parse_arguments(parser, args)
         config = self._subcommand_config()
         if config.get("run_dir"):
-            config.trainer.default_root_dir = config.run_dir
+            run_dir = os.path.expandvars(config.run_dir)
+            if "$" in run_dir:
+                raise ValueError(f"run_dir {config.run_dir!r}: environment variable not set "
+                                 f"(after expansion: {run_dir!r})")
+            config.run_dir = config.trainer.default_root_dir = run_dir
         ckpt_path = config.get("ckpt_path")
         if not ckpt_path:
             return

@@ -35,11 +35,18 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def persistent_run_id(save_dir: str) -> str:
-    """The W&B run id stored in ``save_dir``, created (on rank zero) the first time."""
+    """The W&B run id of the run in ``save_dir``.
+
+    ``WANDB_RUN_ID`` when set (a sweep agent sets it), else the id stored in
+    ``save_dir``, else a new one; it is stored (on rank zero) for resumed jobs.
+    """
     path = Path(save_dir) / RUN_ID_FILE
-    if path.is_file():
+    if os.environ.get("WANDB_RUN_ID"):
+        run_id = os.environ["WANDB_RUN_ID"]
+    elif path.is_file():
         return path.read_text().strip()
-    run_id = uuid.uuid4().hex[:12]
+    else:
+        run_id = uuid.uuid4().hex[:12]
     if rank_zero_only.rank == 0:
         write_text_atomic(path, run_id + "\n")
     return run_id
