@@ -1,0 +1,27 @@
+"""benchmarks/train_throughput.py completes with --tiny and reports both models."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from pgxdl.paths import REPO_ROOT
+
+
+@pytest.mark.slow
+def test_tiny_throughput_benchmark_reports_cnn_and_rnn(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location(
+        "train_throughput", REPO_ROOT / "benchmarks" / "train_throughput.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "throughput.json"
+    bench.main(["--tiny", "--out", str(out)])
+    saved = json.loads(out.read_text())
+    assert [row["model"] for row in saved["rows"]] == ["cnn", "rnn"]
+    for row in saved["rows"]:
+        assert 0 < row["samples"] <= 2 * 16 and row["samples_per_s"] > 0
+        assert 0 <= row["data_wait_fraction"] < 1
+    assert saved["setup"]["window_length"] == 64
+    assert "samples_per_s" in capsys.readouterr().out
