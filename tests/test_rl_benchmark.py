@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import json
 
+import pytest
+
 from pgxdl.paths import REPO_ROOT
 from pgxdl.rl.evaluate import REPORTED_METRICS
 
@@ -17,6 +19,7 @@ def load_benchmark():
     return module
 
 
+@pytest.mark.slow
 def test_tiny_benchmark_reports_every_policy_metric_and_group(tmp_path, capsys):
     bench = load_benchmark()
     bench.main(["--tiny", "--out", str(tmp_path), "--seeds", "0", "1", "--n-patients", "8"])

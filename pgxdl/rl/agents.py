@@ -1,7 +1,7 @@
 """Build, save and load dosing agents named by ``class_path`` / ``init_args`` in a config.
 
 Any class with the stable-baselines3 calls works: ``cls(env=..., seed=..., **init_args)``,
-``learn(total_timesteps, callback, reset_num_timesteps)``, ``predict(obs, deterministic)``,
+``learn(total_timesteps, callback)``, ``predict(obs, deterministic)``,
 ``save(path)`` and ``cls.load(path)``. Shipped configs use ``stable_baselines3.PPO``,
 ``stable_baselines3.DQN`` and :class:`pgxdl.rl.qlearning.TabularQLearning`.
 """

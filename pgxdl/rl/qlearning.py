@@ -118,7 +118,7 @@ class TabularQLearning:
         progress = min(1.0, self.num_timesteps / span)
         return self.initial_epsilon + progress * (self.final_epsilon - self.initial_epsilon)
 
-    def learn(self, total_timesteps: int, callback=None, reset_num_timesteps: bool = True):
+    def learn(self, total_timesteps: int, callback=None):
         """Interact for ``total_timesteps`` steps; ``callback(reward, info, done)`` each step."""
         if self.env is None:
             raise RuntimeError("a loaded TabularQLearning has no env to learn from")
