@@ -26,13 +26,18 @@ DOSE_BY_POPULATION = {"A": 20.0, "B": 35.0, "C": 50.0}
 
 def carried_table(genotypes: np.ndarray, window_index: np.ndarray, offset: np.ndarray,
                   windows: list[WindowSpec], ref: np.ndarray, alt: np.ndarray) -> dict:
-    """The carried-variant table of phased ``genotypes (S, V, 2)`` (0 ref, 1 alt)."""
+    """The carried-variant table of phased ``genotypes (S, V, 2)`` (0 ref, 1 alt).
+
+    Windows are on the + strand, so a site's ``seq_offset`` equals its ``offset``.
+    """
     subject, variant = np.nonzero(genotypes.sum(axis=2))
     starts = np.array([w.start for w in windows])[window_index[variant]]
     hap = genotypes[subject, variant]
     return {"subject_index": subject.astype(np.int32),
             "window_index": window_index[variant].astype(np.int32),
             "offset": offset[variant].astype(np.int32),
+            "seq_offset": offset[variant].astype(np.int32),
+            "chrom": np.array([w.chrom for w in windows])[window_index[variant]],
             "pos": (starts + offset[variant]).astype(np.int64),
             "ids": np.array([f"v{v}" for v in variant]), "ref": ref[variant],
             "alt": alt[variant], "allele_count": hap.sum(axis=1).astype(np.int8),

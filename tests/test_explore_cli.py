@@ -10,7 +10,7 @@ from explore_fixtures import POPULATIONS, write_planted_store
 
 from pgxdl.data.store import CohortStore, StoreError
 from pgxdl.explore.cli import main
-from pgxdl.explore.features import dosage_matrix
+from pgxdl.explore.genotypes import dosage_matrix
 
 CLUSTERERS = ["kmeans", "gmm", "hierarchical", "dbscan"]
 

@@ -13,7 +13,9 @@ from pgxdl.data.cohort import Observations
 from pgxdl.data.spec import TaskSpec
 from pgxdl.data.store import CohortStore, StoreError
 from pgxdl.data.store_writer import write_store
-from pgxdl.explore.features import FeatureMatrix, dosage_matrix, subject_targets
+from pgxdl.explore.features import FeatureMatrix, subject_targets
+from pgxdl.explore.genotypes import dosage_matrix
+from pgxdl.genome.encoding import N_CODE
 from pgxdl.genome.windows import WindowSpec
 
 
@@ -66,6 +68,21 @@ def test_dosages_keys_and_maf_filter_by_hand(tmp_path):
     # alt frequencies 3/12, 1/12, 1/12, 3/12: only the first and last pass MAF >= 0.15
     assert common.names.tolist() == ["chr1:510:A:G", "chr2:103:C:T"]
     assert by_id.names.tolist() == ["v2", "v3", "v1", "v0"]
+
+
+def test_missing_calls_are_mean_imputed(tmp_path):
+    cohort = _hand_cohort()
+    codes = cohort.sequence.codes.copy()
+    codes[5, 1, 0, 9] = N_CODE  # subject 5 uncalled at chr1:510 (w1 offset 9)
+    codes[3, 1, 0, 9] = N_CODE  # subject 3 carries it (hom-alt): the carried call wins
+    sequence = dataclasses.replace(cohort.sequence, codes=codes)
+    with _store(tmp_path, dataclasses.replace(cohort, sequence=sequence)) as store:
+        matrix = dosage_matrix(store, min_maf=0.0)
+    column = matrix.names.tolist().index("chr1:510:A:G")
+    called = [0, 0, 1, 2, 0]  # subjects 0-4
+    np.testing.assert_allclose(matrix.values[:, column], called + [np.mean(called)])
+    assert matrix.values[:, matrix.names.tolist().index("chr2:103:C:T")].tolist() == \
+        [2, 1, 0, 0, 0, 0]
 
 
 def test_overlapping_windows_count_a_variant_once(tmp_path):

@@ -9,6 +9,7 @@ from explore_fixtures import DOSE_BY_POPULATION, POPULATIONS, TASKS, planted_coh
 from scipy import stats
 
 from pgxdl.data.spec import TaskSpec
+from pgxdl.explore.analysis import ExploreSettings, explore
 from pgxdl.explore.features import FeatureMatrix
 from pgxdl.explore.subgroups import (
     band_separation,
@@ -121,3 +122,12 @@ def test_band_separation_and_cluster_sizes():
     sizes = cluster_sizes(np.array([2, 2, -1, 0, 0, 0]))
     assert sizes["cluster"].tolist() == [-1, 0, 2] and sizes["size"].tolist() == [1, 3, 2]
     assert sizes["fraction"].sum() == pytest.approx(1.0)
+
+
+def test_explore_names_a_bad_band_task_and_label(planted):
+    genotypes, population, targets, _ = planted
+    settings = ExploreSettings(methods=("pca",), clusterers=("kmeans",), band_task="event")
+    with pytest.raises(ValueError, match="band_task 'event' is not a regression target"):
+        explore(genotypes, settings, targets=targets, tasks=TASKS)
+    with pytest.raises(ValueError, match="label has 3 rows"):
+        explore(genotypes, ExploreSettings(methods=("pca",)), label=population[:3])

@@ -6,7 +6,8 @@ a checkpoint's embeddings), :func:`explore` (arrays), and ``python -m pgxdl.expl
 
 from pgxdl.explore.analysis import ClusterOutcome, Exploration, ExploreSettings, explore
 from pgxdl.explore.clustering import CLUSTERERS, Clustering, cluster, dbscan_eps
-from pgxdl.explore.features import FeatureMatrix, dosage_matrix, subject_targets
+from pgxdl.explore.features import FeatureMatrix, subject_targets
+from pgxdl.explore.genotypes import dosage_matrix
 from pgxdl.explore.reduction import REDUCERS, Reduction, reduce
 from pgxdl.explore.stability import Stability, agreement, stability
 from pgxdl.explore.store_exploration import comparison, explore_store

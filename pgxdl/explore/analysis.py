@@ -117,6 +117,12 @@ def explore(features: FeatureMatrix, settings: ExploreSettings | None = None,
                                                     features.subject_index):
         raise ValueError("genotypes and features must have the same rows in the same order")
     settings = settings or ExploreSettings()
+    regression = [t.name for t in tasks if t.kind == "regression"]
+    if settings.band_task is not None and settings.band_task not in regression:
+        raise ValueError(f"band_task {settings.band_task!r} is not a regression target; "
+                         f"regression targets are {regression}")
+    if label is not None and len(label) != len(features.values):
+        raise ValueError(f"label has {len(label)} rows, features {len(features.values)}")
     if genotypes is None and features.source == "genotype":
         genotypes = features
     result = Exploration(features, label, targets, list(tasks), genotypes)

@@ -1,9 +1,11 @@
-"""Subject features to explore, read from a cohort store: genotype dosages and targets.
+"""Subject features to explore and the targets of their rows, read from a cohort store.
 
 A :class:`FeatureMatrix` is what reduction and clustering work on: one row per subject (or
 per observation of one drug, for learned embeddings), with the store's subject index of
 each row, so group labels, targets and genotypes can be matched to it. Rows carry store
-indices only, never subject identifiers.
+indices only, never subject identifiers. Genotype dosages come from
+:func:`pgxdl.explore.genotypes.dosage_matrix`, embeddings from
+:func:`pgxdl.explore.embeddings.model_embeddings`.
 """
 
 from __future__ import annotations
@@ -49,62 +51,6 @@ class FeatureMatrix:
                              f"{int(np.asarray(subject_index)[where < 0][0])}")
         return FeatureMatrix(self.values[where], np.asarray(subject_index, np.int64),
                              self.names, self.source)
-
-
-def alt_frequencies(dosage: np.ndarray) -> np.ndarray:
-    """Alternate-allele frequency of each variant ``(V,)`` from dosages ``(N, V)``."""
-    return dosage.mean(axis=0) / 2.0
-
-
-def dosage_matrix(store: CohortStore, min_maf: float = 0.01, key: str = "position"
-                  ) -> FeatureMatrix:
-    """Alternate-allele dosage of every subject at every carried variant.
-
-    Parameters
-    ----------
-    store : an open cohort store with a carried-variant table.
-    min_maf : keep variants whose minor-allele frequency over all subjects is at least this
-        (monomorphic variants are always dropped).
-    key : variant names: ``position`` (``chrom:pos:ref:alt``) or ``id`` (the stored ID,
-        the position key where the ID is missing or ``.``).
-
-    Returns
-    -------
-    FeatureMatrix of ``(S, V)`` dosages (0, 1 or 2; a variant a subject does not carry
-    counts 0), rows in store subject order, variants ordered by chromosome and position;
-    a variant listed by two overlapping windows is one column.
-    """
-    if key not in ("position", "id"):
-        raise ValueError(f"key must be 'position' or 'id', got {key!r}")
-    if "variants" not in store.h5:
-        raise StoreError(f"{store.path}: no carried-variant table (/variants); build the store "
-                         "from genotypes to explore genotype clusters")
-    carried = store.variants()
-    counts = np.unique(carried["allele_count"])
-    if not np.isin(counts, (1, 2)).all():
-        raise StoreError(f"{store.path}: /variants/allele_count holds {counts.tolist()}; "
-                         "expected 1 (heterozygous) or 2 (homozygous alternate)")
-    chroms = np.array([w["chrom"] for w in store.windows] or [""])
-    table = pd.DataFrame({"chrom": chroms[carried["window_index"]], "pos": carried["pos"],
-                          "ref": carried["ref"], "alt": carried["alt"],
-                          "ids": carried["ids"]})
-    groups = table.groupby(["chrom", "pos", "ref", "alt"], sort=True)
-    column = groups.ngroup().to_numpy()
-    first = table.loc[groups.head(1).index].sort_values(["chrom", "pos", "ref", "alt"])
-    dosage = np.zeros((store.n_subjects, len(first)), dtype=np.float32)
-    # maximum, not sum: overlapping windows list one carried variant once per window
-    np.maximum.at(dosage, (carried["subject_index"], column), carried["allele_count"])
-    names = np.array([_name(row, key) for row in first.itertuples()], dtype=str)
-    frequency = alt_frequencies(dosage)
-    keep = np.minimum(frequency, 1 - frequency) >= max(min_maf, np.finfo(np.float32).tiny)
-    return FeatureMatrix(dosage[:, keep], np.arange(store.n_subjects, dtype=np.int64),
-                         names[keep], "genotype")
-
-
-def _name(row, key: str) -> str:
-    if key == "id" and row.ids not in ("", "."):
-        return str(row.ids)
-    return f"{row.chrom}:{int(row.pos)}:{row.ref}:{row.alt}"
 
 
 def subject_targets(store: CohortStore, subject_index: np.ndarray, drug: str | None = None

@@ -16,8 +16,9 @@ import pandas as pd
 
 from pgxdl.data.store import CohortStore
 from pgxdl.explore.analysis import Exploration, ExploreSettings, explore
-from pgxdl.explore.features import FeatureMatrix, dosage_matrix, subject_targets
+from pgxdl.explore.features import FeatureMatrix, subject_targets
 from pgxdl.explore.files import write_text
+from pgxdl.explore.genotypes import dosage_matrix
 from pgxdl.explore.report import write_exploration
 
 
