@@ -27,6 +27,7 @@ import platform
 import shlex
 import sys
 import warnings
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -48,8 +49,8 @@ from pgxdl.datasets.iwpc_table import read_iwpc_table
 from pgxdl.paths import REPO_ROOT, shared_data_file
 
 #: Deep models (``configs/model/<name>.yaml``) of the default run.
-DEEP_MODELS = ("tabular_only", "sequence_only_cnn", "cnn_concat", "cnn_gated", "cnn_film",
-               "cnn_cross_attention", "cnn_late_fusion", "rnn_lstm_concat")
+DEEP_MODELS = ("tabular_only", "cnn_gated", "rnn_lstm_concat", "cnn_concat", "cnn_film",
+               "cnn_cross_attention", "cnn_late_fusion", "sequence_only_cnn")
 DATA_CONFIG = REPO_ROOT / "configs" / "data" / "iwpc.yaml"
 
 
@@ -71,8 +72,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--protocols", nargs="+", default=list(PROTOCOLS), choices=PROTOCOLS)
     parser.add_argument("--features", default="extended", choices=sorted(FEATURE_SETS))
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
-    parser.add_argument("--max-epochs", type=int, default=30)
-    parser.add_argument("--patience", type=int, default=5, help="early stopping on val/loss")
+    parser.add_argument("--max-epochs", type=int, default=20)
+    parser.add_argument("--patience", type=int, default=4, help="early stopping on val/loss")
     parser.add_argument("--torch-threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true",
                         help="one seed, 1 epoch, small models, 100 resamples: checks it completes")
@@ -121,15 +122,18 @@ def write_json(path: Path, payload: dict) -> None:
 
 
 def run_deep_models(args, table: Path, dose: np.ndarray, sites: np.ndarray,
-                    subgroups: dict) -> dict:
-    """Train and score every deep model on the deep seeds' folds; add interval coverage."""
+                    subgroups: dict) -> Iterator[tuple[str, dict]]:
+    """Train and score each deep model on the deep seeds' folds, with interval coverage.
+
+    Yields ``(model name, {protocol: report})`` as each model finishes.
+    """
     store = cohort_store(args, table)
     folds = {protocol: list(protocol_folds(protocol, len(dose), args.deep_seeds, args.folds,
                                            sites)) for protocol in args.protocols}
-    results = {protocol: {} for protocol in args.protocols}
     for name in args.deep_models:
         predictor = DeepFoldPredictor(store, load_model_config(name), args.max_epochs,
                                       args.patience)
+        reports = {}
         for protocol, protocol_folds_ in folds.items():
             predictor.intervals.clear()
             report = compare_models({name: predictor}, dose, {protocol: protocol_folds_},
@@ -140,8 +144,8 @@ def run_deep_models(args, table: Path, dose: np.ndarray, sites: np.ndarray,
                     **{key: float(np.mean([interval_coverage(dose, bounds)[key]
                                            for bounds in predictor.intervals.values()]))
                        for key in ("coverage", "median_width")}}
-            results[protocol][name] = report
-    return results
+            reports[protocol] = report
+        yield name, reports
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -162,14 +166,7 @@ def main(argv: list[str] | None = None) -> dict:
     }
     subgroups = {"race": features["race"].to_numpy(),
                  "dose_band": np.asarray(DOSE_BAND_NAMES)[dose_band(dose)], "site": sites}
-    results = compare_models(predictors, dose, folds, subgroups, n_boot=args.n_boot)
-    if args.deep_models:
-        for protocol, reports in run_deep_models(args, table, dose, sites, subgroups).items():
-            results[protocol].update(reports)
-    table_text = format_table(results)
-    print(f"\nMean over seeds (baselines {args.seeds}, deep models {args.deep_seeds}); 95% "
-          f"bootstrap CI over patients ({args.n_boot} resamples); features: {args.features}"
-          f"\n{table_text}")
+    out = args.out / ("iwpc_quick.json" if args.quick else "iwpc.json")
     payload = {
         "command": shlex.join(["benchmarks/iwpc.py", *(sys.argv[1:] if argv is None
                                                         else argv)]),
@@ -177,11 +174,22 @@ def main(argv: list[str] | None = None) -> dict:
         "torch": torch.__version__, "selection": selection, "features": feature_set.columns,
         "seeds": args.seeds, "deep_seeds": args.deep_seeds, "folds": args.folds,
         "n_boot": args.n_boot, "max_epochs": args.max_epochs, "patience": args.patience,
-        "quick": args.quick, "results": results, "table": table_text,
+        "quick": args.quick, "complete": False,
+        "results": compare_models(predictors, dose, folds, subgroups, n_boot=args.n_boot),
     }
-    out = args.out / ("iwpc_quick.json" if args.quick else "iwpc.json")
+    payload["table"] = format_table(payload["results"])
+    write_json(out, payload)  # rewritten after each deep model: a long run leaves partial results
+    for name, reports in (run_deep_models(args, table, dose, sites, subgroups)
+                          if args.deep_models else ()):
+        for protocol, report in reports.items():
+            payload["results"][protocol][name] = report
+        payload["table"] = format_table(payload["results"])
+        write_json(out, payload)
+    payload["complete"] = True
     write_json(out, payload)
-    print(f"\nwrote {out}")
+    print(f"\nMean over seeds (baselines {args.seeds}, deep models {args.deep_seeds}); 95% "
+          f"bootstrap CI over patients ({args.n_boot} resamples); features: {args.features}"
+          f"\n{payload['table']}\n\nwrote {out}")
     return payload
 
 

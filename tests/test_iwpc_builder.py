@@ -91,7 +91,7 @@ def test_store_round_trip_and_bad_config(cohort):
     path = write_store(folder / "iwpc.h5", cohort, salt="test", progress=False)
     with CohortStore(path) as store:
         spec = store.spec("cv_s0_0", "dosage")
-    assert spec.window_length == 96 and spec.n_windows == 9
+    assert spec.window_length == 32 and spec.n_windows == 11
     assert [t.name for t in spec.tasks] == ["sqrt_dose"]
     with pytest.raises(ValueError, match="target 'log_dose'"):
         build({**CONFIG, "target": "log_dose"})
