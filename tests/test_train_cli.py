@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import h5py
+import pandas as pd
 import pytest
 import torch
 from fakes import build_tiny_store
@@ -78,6 +79,15 @@ def test_validate_and_predict_from_checkpoint(trained_run, tiny_store):
     summary = json.loads((run_dir / "metrics_validate.json").read_text())
     assert summary["metrics"]["val/loss"] > 0
     assert (run_dir / "config_validate.yaml").is_file()
+    predict = cli("predict", *experiment_args(config, tiny_store, run_dir,
+                                              f"--trainer.logger={CSV_ONLY}",
+                                              f"--ckpt_path={ckpt}"))
+    table = pd.read_csv(run_dir / "predictions" / "rank0.csv")
+    test_rows = predict.datamodule.rows["test"]
+    assert sorted(table["index"]) == sorted(test_rows.tolist())
+    assert {"dose", "dose_std", "adverse_event", "dose_band_p2"} <= set(table.columns)
+    probabilities = table[[f"dose_band_p{k}" for k in range(3)]].sum(axis=1)
+    assert probabilities.to_numpy() == pytest.approx(1.0, abs=1e-5)
 
 
 def test_resume_with_ckpt_path_last_continues_the_run(trained_run, tiny_store):

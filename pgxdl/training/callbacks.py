@@ -1,4 +1,4 @@
-"""Callbacks the CLI adds to every run: per-step seeding, run summary, config saving."""
+"""Callbacks the CLI adds to every run: per-step seeding, run summary, predictions, config."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import random
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytorch_lightning as pl
 import torch
-from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.callbacks import BasePredictionWriter, ModelCheckpoint
 from pytorch_lightning.cli import SaveConfigCallback
 
 from pgxdl.training.loggers import write_text_atomic
@@ -80,6 +81,30 @@ class RunSummary(pl.Callback):
 
     def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._write(trainer, "test")
+
+
+class PredictionWriter(BasePredictionWriter):
+    """Write ``predict`` outputs to ``<run dir>/predictions/rank<r>.csv`` (one file per rank).
+
+    Columns: ``index`` (the store's observation row), then per task the prediction of
+    :meth:`DrugResponseModule.predict_step`; multiclass tasks give ``<task>_p<k>`` columns.
+    """
+
+    def __init__(self):
+        super().__init__(write_interval="epoch")
+
+    def write_on_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule,
+                           predictions, batch_indices) -> None:
+        columns: dict[str, np.ndarray] = {}
+        for key in predictions[0]:
+            values = torch.cat([p[key] for p in predictions]).float().cpu().numpy()
+            if values.ndim == 2:
+                columns.update({f"{key}_p{k}": values[:, k] for k in range(values.shape[1])})
+            else:
+                columns[key] = values
+        columns["index"] = columns["index"].astype(np.int64)
+        path = Path(trainer.default_root_dir) / "predictions" / f"rank{trainer.global_rank}.csv"
+        write_text_atomic(path, pd.DataFrame(columns).to_csv(index=False))
 
 
 class RunConfigSaver(SaveConfigCallback):

@@ -18,7 +18,7 @@ import pytorch_lightning as pl
 from jsonargparse import Namespace
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 
-from pgxdl.training.callbacks import RunConfigSaver, RunSummary, StepSeed
+from pgxdl.training.callbacks import PredictionWriter, RunConfigSaver, RunSummary, StepSeed
 from pgxdl.training.checkpoints import read_checkpoint, spec_to_plain
 from pgxdl.training.loggers import DEFAULT_RUN_DIR
 from pgxdl.training.module import DrugResponseModule
@@ -38,7 +38,8 @@ class PgxdlCLI(LightningCLI):
         kwargs.setdefault("subclass_mode_data", True)
         kwargs.setdefault("save_config_callback", RunConfigSaver)
         kwargs.setdefault("seed_everything_default", 0)
-        kwargs.setdefault("trainer_defaults", {"callbacks": [StepSeed(), RunSummary()]})
+        kwargs.setdefault("trainer_defaults", {"callbacks": [StepSeed(), RunSummary(),
+                                                           PredictionWriter()]})
         kwargs.setdefault("auto_configure_optimizers", False)
         super().__init__(*args, **kwargs)
 
