@@ -43,6 +43,7 @@ from tqdm.auto import tqdm
 from pgxdl import __version__
 from pgxdl.data.cohort import SITE_FIELDS, VARIANT_FIELDS, Cohort
 from pgxdl.data.tabular import fit_normalisation
+from pgxdl.io import atomic_path
 
 SCHEMA_VERSION = 1
 SALT_ENV = "PGXDL_ID_SALT"
@@ -83,33 +84,27 @@ def write_store(path: str | Path, cohort: Cohort, salt: str | None = None,
     or ``"gzip"`` for smaller files). Returns the final path.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     salt = salt or os.environ.get(SALT_ENV) or secrets.token_hex(16)
     id_hash = hash_subject_ids(cohort.subject_ids, salt)
     _check_lengths(cohort)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with h5py.File(tmp, "w") as h5:
-            _write_root_attrs(h5, cohort, salt)
-            h5.create_dataset("subjects/id_hash", data=id_hash, dtype=_STR)
-            for key, values in cohort.groups.items():
-                h5.create_dataset(f"subjects/groups/{key}", data=_strings(values), dtype=_STR)
-            for name, parts in cohort.splits.items():
-                h5.create_dataset(f"splits/{name}", data=np.asarray(parts, dtype=np.int8))
-            if cohort.sequence is not None:
-                _write_sequence(h5, cohort, compression, progress)
-            if cohort.tabular is not None:
-                _write_tabular(h5, cohort)
-            _write_observations(h5, cohort)
-            for key, values in cohort.truth.items():
-                values = np.asarray(values)
-                h5.create_dataset(f"truth/{key}", data=_strings(values)
-                                  if values.dtype.kind in "OUS" else values)
-            if cohort.truth:
-                h5["truth"].attrs["model"] = json.dumps(cohort.truth_attrs, default=str)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
+        _write_root_attrs(h5, cohort, salt)
+        h5.create_dataset("subjects/id_hash", data=id_hash, dtype=_STR)
+        for key, values in cohort.groups.items():
+            h5.create_dataset(f"subjects/groups/{key}", data=_strings(values), dtype=_STR)
+        for name, parts in cohort.splits.items():
+            h5.create_dataset(f"splits/{name}", data=np.asarray(parts, dtype=np.int8))
+        if cohort.sequence is not None:
+            _write_sequence(h5, cohort, compression, progress)
+        if cohort.tabular is not None:
+            _write_tabular(h5, cohort)
+        _write_observations(h5, cohort)
+        for key, values in cohort.truth.items():
+            values = np.asarray(values)
+            h5.create_dataset(f"truth/{key}", data=_strings(values)
+                              if values.dtype.kind in "OUS" else values)
+        if cohort.truth:
+            h5["truth"].attrs["model"] = json.dumps(cohort.truth_attrs, default=str)
     return path
 
 
