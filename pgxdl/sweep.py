@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from pgxdl.training.loggers import write_text_atomic
+from pgxdl.io import atomic_write_text
 
 
 def sample_parameter(name: str, spec: dict, rng: np.random.Generator):
@@ -121,7 +121,7 @@ def run_sweep(sweep_file: Path, trials: int, seed: int, extra: list[str], out: P
     best = min(scored, key=lambda r: sign * r[metric["name"]]) if scored else None
     report = {"sweep": str(sweep_file), "method": sweep.get("method", "random"), "seed": seed,
               "metric": metric, "trials": results, "best": best}
-    write_text_atomic(out / "sweep_results.json", json.dumps(report, indent=2) + "\n")
+    atomic_write_text(out / "sweep_results.json", json.dumps(report, indent=2) + "\n")
     return report
 
 

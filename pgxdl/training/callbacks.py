@@ -14,7 +14,7 @@ import torch
 from pytorch_lightning.callbacks import BasePredictionWriter, ModelCheckpoint
 from pytorch_lightning.cli import SaveConfigCallback
 
-from pgxdl.training.loggers import write_text_atomic
+from pgxdl.io import atomic_write_text
 
 
 class StepSeed(pl.Callback):
@@ -70,7 +70,7 @@ class RunSummary(pl.Callback):
             summary["best_score"] = None if score is None else float(score)
             summary["monitor"] = callback.monitor
         path = Path(trainer.default_root_dir) / f"metrics_{stage}.json"
-        write_text_atomic(path, json.dumps(summary, indent=2) + "\n")
+        atomic_write_text(path, json.dumps(summary, indent=2) + "\n")
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._write(trainer, "fit")
@@ -104,7 +104,7 @@ class PredictionWriter(BasePredictionWriter):
                 columns[key] = values
         columns["index"] = columns["index"].astype(np.int64)
         path = Path(trainer.default_root_dir) / "predictions" / f"rank{trainer.global_rank}.csv"
-        write_text_atomic(path, pd.DataFrame(columns).to_csv(index=False))
+        atomic_write_text(path, pd.DataFrame(columns).to_csv(index=False))
 
 
 class RunConfigSaver(SaveConfigCallback):
@@ -123,4 +123,4 @@ class RunConfigSaver(SaveConfigCallback):
                     stage: str) -> None:
         text = self.parser.dump(self.config, skip_none=False)
         name = f"config_{getattr(stage, 'value', stage)}.yaml"
-        write_text_atomic(Path(trainer.default_root_dir) / name, text)
+        atomic_write_text(Path(trainer.default_root_dir) / name, text)

@@ -14,6 +14,8 @@ from pathlib import Path
 from pytorch_lightning.loggers import CSVLogger, WandbLogger
 from pytorch_lightning.utilities.rank_zero import rank_zero_only
 
+from pgxdl.io import atomic_write_text
+
 RUN_ID_FILE = "wandb_run_id"
 #: Where runs land when the configuration names no ``trainer.default_root_dir``.
 DEFAULT_RUN_DIR = "runs/default"
@@ -24,14 +26,6 @@ def wandb_mode() -> str:
     if os.environ.get("WANDB_MODE"):
         return os.environ["WANDB_MODE"]
     return "online" if os.environ.get("WANDB_API_KEY") else "offline"
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def persistent_run_id(save_dir: str) -> str:
@@ -48,7 +42,7 @@ def persistent_run_id(save_dir: str) -> str:
     else:
         run_id = uuid.uuid4().hex[:12]
     if rank_zero_only.rank == 0:
-        write_text_atomic(path, run_id + "\n")
+        atomic_write_text(path, run_id + "\n")
     return run_id
 
 
