@@ -98,6 +98,24 @@ def seeded_captum(seed: int) -> Iterator[None]:
         np.random.set_state(state)  # noqa: NPY002
 
 
+@contextlib.contextmanager
+def _deterministic_warn_only() -> Iterator[None]:
+    """Let DeepLift's max-unpooling run after a ``deterministic=True`` Trainer set strict mode.
+
+    PyTorch has no deterministic ``max_unpool``; strict mode would raise, so it warns
+    instead for the duration of the attribution and is restored afterwards.
+    """
+    strict = (torch.are_deterministic_algorithms_enabled()
+              and not torch.is_deterministic_algorithms_warn_only_enabled())
+    if strict:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        if strict:
+            torch.use_deterministic_algorithms(True, warn_only=False)
+
+
 def _ablation_masks(inputs: dict[str, torch.Tensor], baselines: Baselines
                     ) -> tuple[torch.Tensor, ...]:
     """Per-example feature masks: one group per differing sequence position, per feature.
@@ -156,7 +174,7 @@ def attribute_batch(model: nn.Module, inputs: dict[str, torch.Tensor], method: s
     if method in SHAP_METHODS and baselines.size < 2:
         raise ValueError(f"{method} averages over several baselines but got one; use "
                          "cohort baselines (the reference plus background people)")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _deterministic_warn_only():
         for message in _CAPTUM_NOTICES:
             warnings.filterwarnings("ignore", message=message)
         result = _attribute(model, inputs, method, baselines, n_steps, n_samples,
