@@ -7,6 +7,7 @@ import pytest
 from iwpc_fixtures import synthetic_rows, write_iwpc_csv
 from sklearn.base import BaseEstimator, RegressorMixin
 
+from pgxdl.baselines.deep_models import interval_coverage, load_model_config
 from pgxdl.baselines.features import FEATURE_SETS, derive_features
 from pgxdl.baselines.iwpc_formulas import iwpc_dose
 from pgxdl.baselines.models import CLASSICAL_REGRESSORS, MODEL_NAMES, make_model
@@ -107,3 +108,15 @@ def test_out_of_fold_predictions_use_each_fold_model(cohort):
         np.testing.assert_allclose(predictions[0][sites == site], expected)
     with pytest.raises(ValueError, match="seed 0 predict .* more than once"):
         out_of_fold_predictions(predictor, len(dose), folds[:1] * 2)
+
+
+def test_deep_model_configs_and_interval_coverage():
+    assert "network" in load_model_config("cnn_gated")
+    with pytest.raises(FileNotFoundError, match="known models: .*cnn_gated"):
+        load_model_config("transformer_xl")
+    dose = np.array([10.0, 20.0, 30.0, 40.0])
+    bounds = np.array([[5.0, 15.0], [21.0, 30.0], [25.0, 30.0], [30.0, 60.0]])
+    inside = [lo <= d <= hi for d, (lo, hi) in zip(dose, bounds, strict=True)]
+    result = interval_coverage(dose, bounds)
+    assert result["coverage"] == sum(inside) / 4
+    assert result["median_width"] == np.median(bounds[:, 1] - bounds[:, 0])
