@@ -78,3 +78,14 @@ def test_finalize_batch_without_sequence(store):
 def test_unknown_split_is_clear(store):
     with pytest.raises(ValueError, match="no split 'kfold_9'; stored splits are"):
         CohortDataModule(str(store), split="kfold_9")
+
+
+def test_training_shuffle_depends_on_seed_and_epoch_only(store):
+    def order(epoch, seed=0):
+        loader = CohortDataModule(str(store), batch_size=5, seed=seed).train_dataloader()
+        loader.sampler.set_epoch(epoch)
+        return torch.cat([b["index"] for b in loader]).tolist()
+
+    assert order(3) == order(3)  # a fresh loader at epoch 3 = the resumed run's loader
+    assert order(3) != order(4) and order(3) != order(3, seed=1)
+    assert sorted(order(3)) == sorted(order(0))

@@ -7,13 +7,34 @@ from pathlib import Path
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Sampler
 
 from pgxdl.data.batch import finalize_batch
 from pgxdl.data.dataset import CohortDataset, collate_batch
 from pgxdl.data.spec import DataSpec
 from pgxdl.data.splits import PART_NAMES, TEST, TRAIN, VAL
 from pgxdl.data.store import CohortStore
+
+
+class EpochShuffleSampler(Sampler[int]):
+    """A random permutation of ``range(n)`` drawn from ``seed + epoch``.
+
+    Lightning calls :meth:`set_epoch` before each training epoch (under DDP its
+    distributed wrapper shards the permutation and reshuffles from ``seed + epoch`` too).
+    """
+
+    def __init__(self, n: int, seed: int = 0):
+        self.n, self.seed, self.epoch = n, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        return iter(torch.randperm(self.n, generator=generator).tolist())
+
+    def __len__(self) -> int:
+        return self.n
 
 
 class CohortDataModule(pl.LightningDataModule):
@@ -73,11 +94,17 @@ class CohortDataModule(pl.LightningDataModule):
         return self.datasets[part]
 
     def dataloader(self, part: str, shuffle: bool = False) -> DataLoader:
-        """A loader over ``part``; batches hold uint8 ``codes`` until transferred."""
-        generator = torch.Generator().manual_seed(self.seed)
-        return DataLoader(self.dataset(part), batch_size=self.batch_size, shuffle=shuffle,
+        """A loader over ``part``; batches hold uint8 ``codes`` until transferred.
+
+        The training shuffle is a function of ``(seed, epoch)`` only
+        (:class:`EpochShuffleSampler`), so a run resumed at epoch ``e`` sees the same batches
+        as an uninterrupted one.
+        """
+        dataset = self.dataset(part)
+        sampler = EpochShuffleSampler(len(dataset), self.seed) if shuffle else None
+        return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler,
                           num_workers=self.num_workers, collate_fn=collate_batch,
-                          persistent_workers=self.num_workers > 0, generator=generator)
+                          persistent_workers=self.num_workers > 0)
 
     def train_dataloader(self) -> DataLoader:
         return self.dataloader("train", shuffle=True)
