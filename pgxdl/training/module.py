@@ -63,7 +63,7 @@ class DrugResponseModule(pl.LightningModule):
                 numeric_missing: torch.Tensor, categorical: torch.Tensor, drug: torch.Tensor
                 ) -> dict[str, torch.Tensor]:
         """Raw outputs ``{task: (N, out_dim)}`` of the network (regression outputs in
-        standardised units: :meth:`predictions` converts them)."""
+        standardised units; ``self.scaler.unscale_outputs`` gives the data's units)."""
         return self.network(sequence, numeric, numeric_missing, categorical, drug)
 
     def check_data(self, spec: DataSpec) -> None:
