@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     minutes = (time.perf_counter() - start) / 60
     print(f"\nquickstart done in {minutes:.1f} min.\n"
           f"  cohort store    {store}\n"
-          f"  run config      {out / 'train'} (config.yaml beside the checkpoints)\n"
+          f"  run config      {out / 'train' / 'config_fit.yaml'}\n"
           f"  checkpoints     {out / 'train' / 'checkpoints'}\n"
           f"  metrics (JSON)  {out / 'eval' / 'metrics.json'}\n"
           f"  plots (PNG)     {out / 'eval'}/*.png\n"

@@ -14,3 +14,12 @@ def shared_data():
     if not (path / "README.md").exists():
         pytest.skip(f"real data not found at {path} (set {DATA_ENV} to use it)")
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """One intra-op thread per test process: `make test` runs 2 processes on 2 cores, and
+    oversubscribed threads made training steps ~10x slower."""
+    import torch
+
+    torch.set_num_threads(1)

@@ -106,3 +106,15 @@ def test_provenance_is_json(tmp_path):
     assert attrs["builder"] == "tiny" and attrs["provenance"]["config"] == {"a": 1}
     assert attrs["schema_version"] == SCHEMA_VERSION
     json.dumps(attrs)
+
+
+def test_target_normalisation_from_training_observations(tmp_path):
+    cohort = tiny_cohort()
+    path = write_store(tmp_path / "c.h5", cohort, progress=False)
+    train = cohort.splits["default"] == 0
+    dose = cohort.observations.values[train, 0]
+    with CohortStore(path) as store:
+        stats = store.spec("default").extra["target_normalisation"]
+    assert list(stats) == ["dose"]  # regression tasks only
+    assert stats["dose"]["mean"] == pytest.approx(dose.mean(), rel=1e-6)
+    assert stats["dose"]["std"] == pytest.approx(dose.std(ddof=1), rel=1e-5)

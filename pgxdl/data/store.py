@@ -137,6 +137,25 @@ class CohortStore:
         grp = self.h5[f"tabular/normalisation/{split}"]
         return grp["mean"][:], grp["std"][:]
 
+    def target_normalisation(self, split: str) -> dict[str, dict[str, float]]:
+        """Mean and standard deviation of each regression task over ``split``'s labelled
+        training observations (models learn standardised targets, report task units)."""
+        parts = self.split(split)
+        obs = self.observations()
+        train = parts[obs["subject_index"]] == 0
+        stats = {}
+        for t, task in enumerate(self.tasks):
+            if task.kind != "regression":
+                continue
+            values = obs["values"][train, t]
+            values = values[~np.isnan(values)]
+            if len(values) < 2:
+                raise StoreError(f"{self.path}: task {task.name!r} has {len(values)} labelled "
+                                 f"training observations in split {split!r}")
+            std = float(values.std(ddof=1))
+            stats[task.name] = {"mean": float(values.mean()), "std": std if std > 0 else 1.0}
+        return stats
+
     def observations(self) -> dict[str, np.ndarray]:
         """``subject_index (O,)``, ``drug_index (O,)``, ``values (O, T)`` (NaN = missing)."""
         grp = self.h5["observations"]
@@ -194,6 +213,7 @@ class CohortStore:
         if self.has_tabular and schema.numeric_features:
             mean, std = self.normalisation(split)
             extra["normalisation"] = {"mean": mean.tolist(), "std": std.tolist()}
+        extra["target_normalisation"] = self.target_normalisation(split)
         extra["vocabularies"] = {f.name: list(f.categories) for f in schema.categorical_features}
         extra["windows"] = self.windows
         extra["drugs"] = self.drug_names
