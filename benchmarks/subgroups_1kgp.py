@@ -15,6 +15,9 @@ Every person is clustered by every reducer (PCA on 10 components, t-SNE, UMAP) x
 density) and, for the k-based methods, fixed at the true five. Agreement with the five
 super-populations (adjusted Rand index, normalised mutual information) is scored on the
 people the panel labels; the rest (relatives added later) are clustered but not scored.
+As a ceiling, a supervised classifier (multinomial logistic regression, 5-fold
+cross-validated) predicts the super-population from the same dosages: how much ancestry the
+variants carry at all, found or not by the unsupervised methods.
 Writes ``subgroups_1kgp.json`` and ``pca_by_super_population_<regions>.png`` under --out.
 ``--tiny`` runs 150 people, PCA and t-SNE only, for the test suite.
 """
@@ -28,6 +31,11 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -89,7 +97,9 @@ def score_regions(regions: str, store: Path, methods: list[str], resamples: int,
         population = cohort.groups("population")
     known = ~np.isin(population, UNLABELLED)
     rows, info = [], {"n_people": len(population), "n_labelled": int(known.sum()),
-                      "n_variants": int(genotypes.values.shape[1])}
+                      "n_variants": int(genotypes.values.shape[1]),
+                      "supervised_reference": supervised_reference(
+                          genotypes.values[known], population[known], seed)}
     for method in methods:
         start = time.perf_counter()
         reduction = reduce(genotypes.values, method, seed=seed)
@@ -119,6 +129,23 @@ def score_regions(regions: str, store: Path, methods: list[str], resamples: int,
                                                      4),
                              "reduce_seconds": round(seconds, 1)})
     return rows, info
+
+
+def supervised_reference(dosage: np.ndarray, population: np.ndarray, seed: int) -> dict:
+    """Cross-validated logistic regression of ``population (N,)`` on ``dosage (N, V)``.
+
+    Returns accuracy, balanced accuracy and the ARI / NMI of the out-of-fold predictions.
+    """
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000))
+    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+    predicted = cross_val_predict(model, dosage, population, cv=folds)
+    scores = agreement(predicted, population)
+    return {"accuracy": round(float(accuracy_score(population, predicted)), 4),
+            "balanced_accuracy": round(float(balanced_accuracy_score(population, predicted)),
+                                       4),
+            "ari": round(scores["ari"], 4), "nmi": round(scores["nmi"], 4),
+            "majority_class_accuracy": round(float(np.mean(
+                population == max(set(population), key=list(population).count))), 4)}
 
 
 def _pc_axes(explained: np.ndarray) -> tuple[str, str]:
