@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 SUBCOMMANDS = {
     "metrics": "pgxdl.evaluation.evaluate_checkpoint",
+    "attribute": "pgxdl.interpret.cli",
 }
 DEFAULT_SUBCOMMAND = "metrics"
 
