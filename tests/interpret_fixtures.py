@@ -110,7 +110,9 @@ class LinearToyModel(nn.Module):
         self.bias = nn.Parameter(torch.tensor(30.0))
 
     def forward(self, sequence, numeric, numeric_missing, categorical, drug):
-        out = (sequence * self.seq_weight).sum(dim=(1, 2, 3)) + self.bias
+        out = self.bias.expand(len(numeric))
+        if sequence.shape[1]:  # tabular-only data has an empty sequence (N, 0, C, 0)
+            out = out + (sequence * self.seq_weight).sum(dim=(1, 2, 3))
         out = out + numeric @ self.num_weight + numeric_missing @ self.miss_weight
         for k, weight in enumerate(self.cat_weight):
             out = out + weight[categorical[:, k]]

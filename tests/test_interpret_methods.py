@@ -149,3 +149,21 @@ def test_bad_method_and_single_baseline_shap_fail_clearly(data, batch, linear):
         attribute_batch(scalar, batch, "deepliftshap", reference)
     with pytest.raises(ValueError, match="unknown baseline kind 'zeros'"):
         make_baselines(data, "zeros")
+
+
+def test_tabular_only_data_gets_feature_scores_and_no_variants(data):
+    tabular = CohortDataModule(data.store, batch_size=10, with_sequence=False)
+    model = LinearToyModel(data.spec)
+    for method in ("ig", "deepliftshap", "ablation"):
+        found = explain_part(model, tabular, "dose", method, part="all", ism=True)
+        assert found.variants.empty and found.genes.empty
+        assert set(found.features["feature"]) >= {"age", "weight", "smoker"}
+    found = explain_part(model, tabular, "dose", "ig", part="all")
+    batch = next(iter(tabular.dataloader("all")))
+    with torch.no_grad():
+        want = (model.num_weight * batch["numeric"]
+                + model.miss_weight * batch["numeric_missing"])[:, 0]
+    got = found.features[found.features["feature"] == "age"].set_index("observation")
+    torch.testing.assert_close(torch.tensor(got.loc[batch["index"].numpy(), "attribution"]
+                                            .to_numpy(), dtype=torch.float32), want,
+                               atol=1e-5, rtol=1e-4)

@@ -70,8 +70,11 @@ def reference_sequence(store: CohortStore, haplotypes: str = "dosage") -> torch.
 def reference_baselines(datamodule: CohortDataModule) -> Baselines:
     """One baseline row: the reference sequence and the training means of every feature."""
     spec = datamodule.spec
-    with CohortStore(datamodule.store) as store:
-        sequence = reference_sequence(store, datamodule.haplotypes)[None]
+    if datamodule.with_sequence:
+        with CohortStore(datamodule.store) as store:
+            sequence = reference_sequence(store, datamodule.haplotypes)[None]
+    else:  # tabular-only models see an empty sequence (N, 0, C, 0)
+        sequence = torch.zeros(1, 0, spec.channels, 0)
     return Baselines(
         sequence=sequence,
         numeric=torch.zeros(1, spec.n_numeric),
@@ -98,7 +101,8 @@ def cohort_baselines(datamodule: CohortDataModule, n_people: int, seed: int = 0,
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(dataset), min(n_people, len(dataset)), replace=False))
     batch = dataset.__getitems__(rows.tolist())
-    sequence = codes_to_sequence(batch["codes"], datamodule.haplotypes)
+    sequence = (codes_to_sequence(batch["codes"], datamodule.haplotypes) if "codes" in batch
+                else torch.zeros(len(rows), *reference.sequence.shape[1:]))
     return Baselines(
         sequence=torch.cat([reference.sequence, sequence]),
         numeric=torch.cat([reference.numeric, batch["numeric"]]),

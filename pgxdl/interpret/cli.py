@@ -44,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="training people in cohort baselines")
     parser.add_argument("--n-steps", type=int, default=50, help="integrated-gradients steps")
     parser.add_argument("--n-samples", type=int, default=16, help="GradientShap samples")
-    parser.add_argument("--split", default="default", help="stored split scheme")
+    parser.add_argument("--split", default=None,
+                        help="stored split scheme (default: the one the model was trained on)")
     parser.add_argument("--part", default="test", choices=["train", "val", "test", "all"])
     parser.add_argument("--max-observations", type=int, default=None)
     parser.add_argument("--ism", action="store_true",
@@ -68,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     introduce = [parse_variant(text) for text in args.introduce]
     model = load_model(args.ckpt, args.device)
-    data = evaluation_datamodule(model, args.store, args.split, args.batch_size)
+    split = args.split or model.spec.extra.get("split", "default")
+    data = evaluation_datamodule(model, args.store, split, args.batch_size)
     with CohortStore(args.store) as store:
         groups = list(store.group_keys if args.groups is None else args.groups)
         windows = store.windows

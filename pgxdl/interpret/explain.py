@@ -123,12 +123,13 @@ def explain_part(network: nn.Module, datamodule: CohortDataModule, task: str,
         baselines = make_baselines(datamodule, kind, n_background, seed)
     baselines = baselines.to(device)
     with CohortStore(datamodule.store) as store:
-        table = VariantTable.from_store(store) if store.has_sequence else None
+        with_sequence = store.has_sequence and datamodule.with_sequence
+        table = VariantTable.from_store(store) if with_sequence else None
         genes = [w["gene"] for w in store.windows]
         observation_subject = store.observations()["subject_index"]
         group_values = {key: store.groups(key) for key in store.group_keys}
         mutagenesis = (InSilicoMutagenesis(scalar, store, datamodule.haplotypes)
-                       if ism and store.has_sequence else None)
+                       if ism and with_sequence else None)
     units = next(t.units for t in datamodule.spec.tasks if t.name == task)
     column = [t.name for t in datamodule.spec.tasks].index(task)
     parts: dict[str, list[pd.DataFrame]] = {"variants": [], "genes": [], "features": [],

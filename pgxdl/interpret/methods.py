@@ -3,9 +3,9 @@
 The model is a scalar wrapper (:class:`pgxdl.models.TaskOutput`) with the positional
 forward ``(sequence, numeric, numeric_missing, categorical, drug) -> (N,)``. Gradient
 methods attribute the float inputs ``(sequence, numeric, numeric_missing)`` together and
-pass ``(categorical, drug)`` as ``additional_forward_args``; feature ablation also ablates
-``categorical`` (to code 0, "unknown"). The attributed inputs come first in the model's
-own order, so Captum calls the model unchanged.
+pass ``(categorical, drug)`` as ``additional_forward_args``; float inputs the model does
+not use (the sequence of a tabular-only model) travel with them and get zero attribution.
+Feature ablation also ablates ``categorical`` (to code 0, "unknown").
 
 Conventions, all relative to a baseline (see :mod:`pgxdl.interpret.baselines`):
 
@@ -50,6 +50,8 @@ SHAP_METHODS = ("deepliftshap", "gradientshap")
 #: Methods that return Captum convergence deltas.
 DELTA_METHODS = ("ig", "deeplift")
 GRADIENT_INPUTS = ("sequence", "numeric", "numeric_missing")
+ABLATION_INPUTS = (*GRADIENT_INPUTS, "categorical")
+MODEL_INPUT_ORDER = (*ABLATION_INPUTS, "drug")
 #: Captum's informational warnings on every call (inputs made to require gradients,
 #: hooks set on activations), silenced so real warnings stay visible.
 _CAPTUM_NOTICES = (".*did not already require gradients.*", ".*Setting forward, backward hooks.*")
@@ -184,43 +186,84 @@ def attribute_batch(model: nn.Module, inputs: dict[str, torch.Tensor], method: s
         result.delta)))
 
 
+class Reordered(nn.Module):
+    """``g(*args) = f(*(args[i] for i in order))``: call a model with its inputs reordered."""
+
+    def __init__(self, model: nn.Module, order: list[int]):
+        super().__init__()
+        self.model = model
+        self.order = order
+
+    def forward(self, *args: torch.Tensor) -> torch.Tensor:
+        return self.model(*(args[i] for i in self.order))
+
+
+def used_inputs(model: nn.Module, inputs: dict[str, torch.Tensor]) -> list[str]:
+    """Names of the float inputs ``model``'s output depends on (one forward and backward).
+
+    A tabular-only model ignores ``sequence``, a sequence-only one ``numeric``; gradient
+    methods cannot differentiate through an input that is not in the graph.
+    """
+    probes = {k: inputs[k].detach().clone().requires_grad_(True) for k in GRADIENT_INPUTS}
+    with torch.enable_grad():
+        output = model(*(probes.get(k, inputs[k]) for k in MODEL_INPUT_ORDER)).sum()
+        grads = torch.autograd.grad(output, list(probes.values()), allow_unused=True)
+    return [k for k, g in zip(GRADIENT_INPUTS, grads, strict=True) if g is not None]
+
+
 def _attribute(model: nn.Module, inputs: dict[str, torch.Tensor], method: str,
                baselines: Baselines, n_steps: int, n_samples: int,
                internal_batch_size: int | None, seed: int) -> BatchAttribution:
-    floats = tuple(inputs[k] for k in GRADIENT_INPUTS)
-    fixed = (inputs["categorical"], inputs["drug"])
     rows = baselines if method in SHAP_METHODS else baselines.first()
-    base = (rows.sequence, rows.numeric, rows.numeric_missing)
+    base_of = {"sequence": rows.sequence, "numeric": rows.numeric,
+               "numeric_missing": rows.numeric_missing, "categorical": rows.categorical}
     if method == "ablation":
         masks = _ablation_masks(inputs, rows)
         raw = FeatureAblation(model).attribute(
-            (*floats, inputs["categorical"]), baselines=(*base, rows.categorical),
+            tuple(inputs[k] for k in ABLATION_INPUTS),
+            baselines=tuple(base_of[k] for k in ABLATION_INPUTS),
             additional_forward_args=(inputs["drug"],), feature_mask=masks)
         spread = _spread_groups(raw, masks)
         return BatchAttribution(*spread[:3], categorical=spread[3])
+    used = used_inputs(model, inputs)
+    if not used:
+        raise ValueError("the model's output depends on none of the float inputs "
+                         f"{list(GRADIENT_INPUTS)}: use method 'ablation'")
+    fixed_names = [k for k in MODEL_INPUT_ORDER if k not in used]
+    call = used + fixed_names
+    wrapped = Reordered(model, [call.index(k) for k in MODEL_INPUT_ORDER])
+    floats = tuple(inputs[k] for k in used)
+    base = tuple(base_of[k] for k in used)
+    fixed = tuple(inputs[k] for k in fixed_names)
+    attribution, delta = _gradient_method(wrapped, method, floats, base, fixed, n_steps,
+                                          n_samples, internal_batch_size, seed)
+    found = dict(zip(used, attribution, strict=True))
+    return BatchAttribution(*(found.get(k, torch.zeros_like(inputs[k]))
+                              for k in GRADIENT_INPUTS), delta=delta)
+
+
+def _gradient_method(model: nn.Module, method: str, floats: tuple[torch.Tensor, ...],
+                     base: tuple[torch.Tensor, ...], fixed: tuple[torch.Tensor, ...],
+                     n_steps: int, n_samples: int, internal_batch_size: int | None,
+                     seed: int) -> tuple[tuple[torch.Tensor, ...], torch.Tensor | None]:
+    """Attributions of ``floats`` (and the convergence delta, or ``None``)."""
     if method == "ig":
-        attribution, delta = IntegratedGradients(model).attribute(
+        return IntegratedGradients(model).attribute(
             floats, baselines=base, additional_forward_args=fixed, n_steps=n_steps,
             internal_batch_size=internal_batch_size, return_convergence_delta=True)
-        return BatchAttribution(*attribution, delta=delta)
     if method == "deeplift":
-        attribution, delta = DeepLift(model).attribute(
-            floats, baselines=base, additional_forward_args=fixed,
-            return_convergence_delta=True)
-        return BatchAttribution(*attribution, delta=delta)
+        return DeepLift(model).attribute(floats, baselines=base, additional_forward_args=fixed,
+                                         return_convergence_delta=True)
     if method == "deepliftshap":
-        attribution = DeepLiftShap(model).attribute(floats, baselines=base,
-                                                    additional_forward_args=fixed)
-    elif method == "gradientshap":
+        return DeepLiftShap(model).attribute(floats, baselines=base,
+                                             additional_forward_args=fixed), None
+    if method == "gradientshap":
         with seeded_captum(seed):
-            attribution = GradientShap(model).attribute(
+            return GradientShap(model).attribute(
                 floats, baselines=base, additional_forward_args=fixed, n_samples=n_samples,
-                stdevs=0.0)
-    elif method == "inputxgradient":
+                stdevs=0.0), None
+    if method == "inputxgradient":
         shifted = BaselineShift(model, base)
         deltas = tuple(x - b for x, b in zip(floats, base, strict=True))
-        attribution = InputXGradient(shifted).attribute(deltas, additional_forward_args=fixed)
-    else:
-        attribution = Saliency(model).attribute(floats, additional_forward_args=fixed,
-                                                abs=True)
-    return BatchAttribution(*attribution)
+        return InputXGradient(shifted).attribute(deltas, additional_forward_args=fixed), None
+    return Saliency(model).attribute(floats, additional_forward_args=fixed, abs=True), None
