@@ -1,4 +1,4 @@
-"""Dose metrics against scikit-learn and plain loops; bootstrap CIs against a loop."""
+"""Dose metrics against scikit-learn and plain loops; bootstrap CIs against a weighted loop."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from sklearn.metrics import accuracy_score, mean_absolute_error, r2_score
 from pgxdl.baselines.metrics import (
     METRICS,
     band_accuracy,
-    bootstrap_indices,
     dose_band,
     evaluate_doses,
     mae,
     pw20,
     r2,
 )
+from pgxdl.evaluation.bootstrap import resample_counts
 
 
 @pytest.fixture
@@ -26,51 +26,53 @@ def doses():
     return true, pred
 
 
+def _point(metric, true, pred):
+    return float(metric({"target": true, "pred": pred}, np.ones((1, len(true))))[0])
+
+
 def _band_by_hand(dose):
     return [0 if d < 21 else (2 if d > 49 else 1) for d in dose]
 
 
 def test_mae_and_r2_match_sklearn(doses):
     true, pred = doses
-    assert mae(true, pred) == pytest.approx(mean_absolute_error(true, pred), rel=1e-12)
-    assert r2(true, pred) == pytest.approx(r2_score(true, pred), rel=1e-12)
+    assert _point(mae, true, pred) == pytest.approx(mean_absolute_error(true, pred), rel=1e-12)
+    assert _point(r2, true, pred) == pytest.approx(r2_score(true, pred), rel=1e-10)
 
 
 def test_pw20_and_band_accuracy_match_loops(doses):
     true, pred = doses
     within = [abs(p - t) <= 0.2 * t for t, p in zip(true, pred, strict=True)]
-    assert pw20(true, pred) == pytest.approx(100 * sum(within) / len(true))
+    assert _point(pw20, true, pred) == pytest.approx(100 * sum(within) / len(true))
     expected = 100 * accuracy_score(_band_by_hand(true), _band_by_hand(pred))
-    assert band_accuracy(true, pred) == pytest.approx(expected)
+    assert _point(band_accuracy, true, pred) == pytest.approx(expected)
 
 
 def test_band_edges_and_pw20_boundary():
     np.testing.assert_array_equal(dose_band([20.99, 21.0, 35.0, 49.0, 49.01]), [0, 1, 1, 1, 2])
-    assert pw20(np.array([50.0, 50.0]), np.array([60.0, 60.5])) == 50.0  # 20% exactly is in
+    assert _point(pw20, np.array([50.0, 50.0]), np.array([60.0, 60.5])) == 50.0  # 20% is in
 
 
-def test_metrics_reduce_the_last_axis(doses):
+def test_weights_are_resample_counts(doses):
     true, pred = doses
-    stacked = np.stack([pred, pred * 1.1, true])  # (3, N)
+    counts = resample_counts(len(true), 4, np.random.default_rng(0))  # (4, N)
     for name, metric in METRICS.items():
-        batched = metric(true, stacked)
-        assert batched.shape == (3,)
-        assert batched[1] == pytest.approx(metric(true, pred * 1.1)), name
+        batched = metric({"target": true, "pred": pred}, counts)
+        assert batched.shape == (4,)
+        drawn = np.repeat(np.arange(len(true)), counts[2].astype(int))
+        assert batched[2] == pytest.approx(_point(metric, true[drawn], pred[drawn])), name
 
 
-def test_bootstrap_interval_matches_a_loop(doses):
+def test_bootstrap_interval_matches_a_weighted_loop(doses):
     true, pred = doses
     report = evaluate_doses(true, pred, n_boot=200, seed=11, chunk=64)
     rng = np.random.default_rng(11)
-    draws = []  # the same seeded draws, 64 resamples at a time, scored one by one
-    for size in (64, 64, 64, 8):
-        for row in bootstrap_indices(len(true), size, rng):
-            draws.append(mean_absolute_error(true[row], pred[row]))
+    draws = [mean_absolute_error(true, pred, sample_weight=row)  # same seeded draws, 64 at once
+             for size in (64, 64, 64, 8) for row in resample_counts(len(true), size, rng)]
     low, high = np.percentile(draws, [2.5, 97.5])
     assert report["metrics"]["mae"]["ci"] == pytest.approx([low, high], rel=1e-12)
     assert low < report["metrics"]["mae"]["value"] < high
-    again = evaluate_doses(true, pred, n_boot=200, seed=11, chunk=64)
-    assert again == report
+    assert evaluate_doses(true, pred, n_boot=200, seed=11, chunk=64) == report
 
 
 def test_repeats_are_averaged_and_subgroups_scored_apart(doses):

@@ -1,6 +1,9 @@
-"""Warfarin dose metrics with seeded, vectorised bootstrap confidence intervals, by subgroup too.
+"""Warfarin dose metrics, bootstrapped with the project's engine, overall and by subgroup.
 
-Metrics (each reduces the last axis, so one call scores many prediction sets at once):
+Metrics follow :mod:`pgxdl.evaluation.metrics`: each takes the data ``d`` and a ``(B, N)``
+matrix ``w`` of resample counts (``w = 1`` for the point value) and returns ``(B,)``. Here
+``d["target"]`` is ``(N,)`` actual weekly doses and ``d["pred"]`` ``(N, R)`` predictions of
+``R`` repeats (seeds) of the same patients; a metric is the mean over repeats.
 
 ``mae``            mean absolute error, mg/week;
 ``pw20``           percentage of patients whose predicted dose is within 20% of the actual
@@ -10,11 +13,10 @@ Metrics (each reduces the last axis, so one call scores many prediction sets at 
                    as the actual dose: low ``< 21``, intermediate ``21-49`` (both ends
                    included), high ``> 49`` mg/week.
 
-:func:`evaluate_doses` scores ``R`` repeated prediction sets of the same patients (e.g. the
-out-of-fold predictions of ``R`` seeds): the point value is the mean over repeats; the
-confidence interval is the percentile interval of that mean over bootstrap resamples of
-patients (the same resample for every repeat). Within a subgroup, patients are resampled
-within the subgroup.
+:func:`evaluate_doses` gives the point value (mean over repeats), the percentile interval
+of that mean over bootstrap resamples of patients (the same resample for every repeat;
+:func:`pgxdl.evaluation.bootstrap.bootstrap_metrics`), and the spread over repeats. Within
+a subgroup, patients are resampled within the subgroup.
 """
 
 from __future__ import annotations
@@ -23,10 +25,15 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from pgxdl.evaluation import metrics as weighted
+from pgxdl.evaluation.bootstrap import bootstrap_metrics
+
 #: Dose band edges (mg/week): low < 21 <= intermediate <= 49 < high.
 LOW_DOSE_BELOW = 21.0
 HIGH_DOSE_ABOVE = 49.0
 DOSE_BAND_NAMES = ("low (<21)", "intermediate (21-49)", "high (>49)")
+
+Arrays = dict[str, np.ndarray]
 
 
 def dose_band(dose: np.ndarray) -> np.ndarray:
@@ -35,61 +42,57 @@ def dose_band(dose: np.ndarray) -> np.ndarray:
     return (dose >= LOW_DOSE_BELOW).astype(np.int8) + (dose > HIGH_DOSE_ABOVE).astype(np.int8)
 
 
-def mae(true: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """Mean absolute error over the last axis (mg/week)."""
-    return np.mean(np.abs(pred - true), axis=-1)
+def _repeats(d: Arrays) -> tuple[np.ndarray, np.ndarray]:
+    """Target ``(N, 1)`` and predictions ``(N, R)``."""
+    target = np.asarray(d["target"], dtype=float)
+    return target[:, None], np.asarray(d["pred"], dtype=float).reshape(len(target), -1)
 
 
-def pw20(true: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """Percentage within 20% of the actual dose, over the last axis."""
-    return 100.0 * np.mean(np.abs(pred - true) <= 0.2 * true, axis=-1)
+def _mean_over_repeats(values: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``(B,)``: weighted mean over patients of ``values (N, R)``, then mean over repeats."""
+    return np.mean((w @ values) / w.sum(axis=1, keepdims=True), axis=1)
 
 
-def r2(true: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """Coefficient of determination over the last axis (NaN when ``true`` is constant)."""
-    residual = np.sum((true - pred) ** 2, axis=-1)
-    total = np.sum((true - np.mean(true, axis=-1, keepdims=True)) ** 2, axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(total > 0, 1.0 - residual / np.where(total > 0, total, 1.0), np.nan)
+def mae(d: Arrays, w: np.ndarray) -> np.ndarray:
+    """Mean absolute error (mg/week)."""
+    target, pred = _repeats(d)
+    return _mean_over_repeats(np.abs(pred - target), w)
 
 
-def band_accuracy(true: np.ndarray, pred: np.ndarray) -> np.ndarray:
+def pw20(d: Arrays, w: np.ndarray) -> np.ndarray:
+    """Percentage of patients within 20% of the actual dose."""
+    target, pred = _repeats(d)
+    return 100.0 * _mean_over_repeats((np.abs(pred - target) <= 0.2 * target).astype(float), w)
+
+
+def r2(d: Arrays, w: np.ndarray) -> np.ndarray:
+    """Coefficient of determination (NaN for a constant target)."""
+    target, pred = _repeats(d)
+    return np.mean([weighted.r2({"target": target[:, 0], "pred": column}, w)
+                    for column in pred.T], axis=0)
+
+
+def band_accuracy(d: Arrays, w: np.ndarray) -> np.ndarray:
     """Percentage of patients whose predicted dose band matches the actual one."""
-    return 100.0 * np.mean(dose_band(pred) == dose_band(true), axis=-1)
+    target, pred = _repeats(d)
+    return 100.0 * _mean_over_repeats((dose_band(pred) == dose_band(target)).astype(float), w)
 
 
-METRICS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+METRICS: dict[str, Callable[[Arrays, np.ndarray], np.ndarray]] = {
     "mae": mae, "pw20": pw20, "r2": r2, "band_accuracy": band_accuracy,
 }
 
 
-def bootstrap_indices(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """``(n_boot, n)`` indices of patients drawn with replacement."""
-    return rng.integers(0, n, size=(n_boot, n), dtype=np.int64)
-
-
 def _score(true: np.ndarray, preds: np.ndarray, n_boot: int, level: float,
            rng: np.random.Generator, chunk: int) -> dict:
-    """Point values, bootstrap CIs and spread over repeats, for ``preds (R, N)``."""
-    result = {}
-    draws = {name: [] for name in METRICS}
-    for start in range(0, n_boot, chunk):
-        index = bootstrap_indices(len(true), min(chunk, n_boot - start), rng)  # (B, N)
-        sampled_true, sampled_pred = true[index], preds[:, index]  # (B, N), (R, B, N)
-        for name, metric in METRICS.items():
-            draws[name].append(np.mean(metric(sampled_true, sampled_pred), axis=0))  # (B,)
-    tail = 100.0 * (1.0 - level) / 2.0
+    """Point values, bootstrap CIs and spread over repeats, for ``preds (N, R)``."""
+    result = bootstrap_metrics({"target": true, "pred": preds}, METRICS, n_boot=n_boot,
+                               seed=rng, level=level, chunk=chunk)
+    ones = np.ones((1, len(true)))
     for name, metric in METRICS.items():
-        per_repeat = metric(true, preds)  # (R,)
-        samples = np.concatenate(draws[name]) if n_boot else np.empty(0)
-        finite = samples[np.isfinite(samples)]
-        low, high = (np.percentile(finite, [tail, 100.0 - tail]) if finite.size
-                     else (np.nan, np.nan))
-        result[name] = {
-            "value": float(np.mean(per_repeat)),
-            "ci": [float(low), float(high)],
-            "sd_over_repeats": float(np.std(per_repeat, ddof=1)) if len(per_repeat) > 1 else 0.0,
-        }
+        per_repeat = [metric({"target": true, "pred": column}, ones)[0] for column in preds.T]
+        result[name]["sd_over_repeats"] = (float(np.std(per_repeat, ddof=1))
+                                           if len(per_repeat) > 1 else 0.0)
     return result
 
 
@@ -100,7 +103,7 @@ def evaluate_doses(
     n_boot: int = 1000,
     level: float = 0.95,
     seed: int = 0,
-    chunk: int = 100,
+    chunk: int = 250,
 ) -> dict:
     """Every metric, overall and per subgroup, with bootstrap confidence intervals.
 
@@ -112,11 +115,11 @@ def evaluate_doses(
     n_boot : bootstrap resamples (0 for none: the intervals are then NaN).
     level : confidence level of the percentile intervals.
     seed : seed of the ``numpy.random.Generator`` drawing the resamples.
-    chunk : resamples drawn at a time (bounds memory to ``R * chunk * N`` floats).
+    chunk : resamples evaluated at a time (bounds memory to ``chunk * N * R`` floats).
 
     Returns
     -------
-    ``{"n", "metrics": {name: {"value", "ci", "sd_over_repeats"}},
+    ``{"n", "metrics": {name: {"value", "ci", "n_boot_valid", "sd_over_repeats"}},
     "subgroups": {name: {label: {"n", "metrics"}}}}``
 
     Raises
@@ -134,6 +137,7 @@ def evaluate_doses(
                          "missing or not positive: select the scoreable patients first")
     if not np.all(np.isfinite(preds)):
         raise ValueError(f"{int(np.sum(~np.isfinite(preds)))} predictions are not finite")
+    preds = preds.T  # (N, R)
     rng = np.random.default_rng(seed)
     report = {"n": len(true), "metrics": _score(true, preds, n_boot, level, rng, chunk),
               "subgroups": {}}
@@ -144,7 +148,7 @@ def evaluate_doses(
                              f"expected {true.shape}")
         report["subgroups"][name] = {
             str(label): {"n": int(np.sum(labels == label)),
-                         "metrics": _score(true[labels == label], preds[:, labels == label],
+                         "metrics": _score(true[labels == label], preds[labels == label],
                                            n_boot, level, rng, chunk)}
             for label in np.unique(labels)
         }
