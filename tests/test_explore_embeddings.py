@@ -85,3 +85,16 @@ def test_cli_with_checkpoint_and_wrong_drug(trained, tmp_path):
     assert (tmp_path / "embedding" / "methods.csv").exists()
     with pytest.raises(ValueError, match="no drug 'aspirin'"):
         model_embeddings(checkpoint, store, drug="aspirin")
+
+
+def test_part_restricts_both_sources_to_held_out_subjects(trained):
+    store, checkpoint, _ = trained
+    settings = ExploreSettings(methods=("pca",), clusterers=("kmeans",), k=2, n_resamples=0)
+    results = explore_store(store, settings, checkpoint=checkpoint, part="test")
+    with CohortStore(store) as cohort:
+        held_out = np.flatnonzero(cohort.split("default") == 2)
+    for result in results.values():
+        np.testing.assert_array_equal(result.features.subject_index, held_out)
+        assert len(result.targets) == len(held_out)
+    with pytest.raises(ValueError, match="part must be 'all' or one of"):
+        explore_store(store, settings, part="holdout")

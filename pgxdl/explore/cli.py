@@ -29,6 +29,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         default=["kmeans", "gmm", "hierarchical", "dbscan"])
     parser.add_argument("--label", help="group key to colour by and score against "
                                         "(e.g. population, site)")
+    parser.add_argument("--split", default="default", help="stored split that --part refers to")
+    parser.add_argument("--part", default="all", choices=["all", "train", "val", "test"],
+                        help="explore only this part's subjects (test: held out from the model)")
     parser.add_argument("--drug", help="drug whose targets to analyse (multi-drug stores)")
     parser.add_argument("--k", type=int, help="fixed cluster count (default: chosen by "
                                               "silhouette / BIC)")
@@ -52,6 +55,7 @@ def main(argv: list[str] | None = None) -> None:
                                min_maf=args.min_maf, band_task=args.band_task,
                                n_bands=args.bands, seed=args.seed)
     results = explore_store(args.store, settings, checkpoint=args.ckpt, label=args.label,
-                            drug=args.drug, out=args.out, device=args.device)
+                            drug=args.drug, out=args.out, split=args.split, part=args.part,
+                            device=args.device)
     print(comparison(results).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"wrote tables and plots under {args.out}")

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pgxdl.data.splits import PART_NAMES
 from pgxdl.data.store import CohortStore
 from pgxdl.explore.analysis import Exploration, ExploreSettings, explore
 from pgxdl.explore.features import FeatureMatrix, subject_targets
@@ -25,7 +26,8 @@ from pgxdl.explore.report import write_exploration
 def explore_store(store: str | Path, settings: ExploreSettings | None = None,
                   checkpoint: str | Path | None = None, label: str | None = None,
                   drug: str | None = None, out: str | Path | None = None,
-                  device: str = "cpu", batch_size: int = 256) -> dict[str, Exploration]:
+                  split: str = "default", part: str = "all", device: str = "cpu",
+                  batch_size: int = 256) -> dict[str, Exploration]:
     """Explore ``store``'s genotypes (and a checkpoint's embeddings); returns per source.
 
     Parameters
@@ -37,12 +39,19 @@ def explore_store(store: str | Path, settings: ExploreSettings | None = None,
         clusters against (ARI, NMI).
     drug : whose targets to analyse (default: the store's only drug).
     out : folder for tables and plots (nothing is written when ``None``).
+    split, part : explore only the ``train``, ``val`` or ``test`` subjects of a stored split
+        (``part="all"``: everyone). Use the checkpoint's held-out part to compare
+        embeddings with genotypes fairly: embeddings of training subjects fit their targets.
     device, batch_size : embedding inference settings.
     """
     settings = settings or ExploreSettings()
+    if part not in ("all", *PART_NAMES):
+        raise ValueError(f"part must be 'all' or one of {PART_NAMES}, got {part!r}")
     with CohortStore(store) as cohort:
         if label is not None:
             groups = cohort.groups(label)
+        chosen = (np.arange(cohort.n_subjects) if part == "all"
+                  else np.flatnonzero(cohort.split(split) == PART_NAMES.index(part)))
         genotypes = dosage_matrix(cohort, settings.min_maf) if "variants" in cohort.h5 else None
         all_targets, tasks = subject_targets(cohort, np.arange(cohort.n_subjects), drug)
     if genotypes is None and checkpoint is None:
@@ -58,6 +67,7 @@ def explore_store(store: str | Path, settings: ExploreSettings | None = None,
                                                 device=device)
     results = {}
     for name, features in sources.items():
+        features = features.rows_of(np.intersect1d(features.subject_index, chosen))
         results[name] = explore(
             features, settings,
             genotypes=genotypes.rows_of(features.subject_index) if genotypes else None,
