@@ -92,8 +92,10 @@ def test_predictions_equal_a_direct_forward_pass(trained):
     model = load_model(checkpoint)
     data = evaluation_datamodule(model, store, "default")
     batch = next(iter(data.dataloader("test")))
-    with torch.no_grad():
-        outputs = model.module(*model_inputs(finalize_batch(batch)))
+    with torch.no_grad():  # the network works in standardised units; predictions in mg/week
+        outputs = model.module.scaler.unscale_outputs(
+            model.module(*model_inputs(finalize_batch(batch))))
+    assert model.module.scaler is not None and "dose" in model.spec.extra["target_normalisation"]
     table = predictions_table(predict_outputs(model, data.dataloader("test")), model.spec,
                               store, ["site"]).set_index("index")
     rows = table.loc[batch["index"].numpy()]
