@@ -21,8 +21,8 @@ def explored(tmp_path_factory):
     store = write_planted_store(folder / "planted.h5", n=150)
     out = folder / "out"
     main(["--store", str(store), "--methods", "pca", "--clusterers", *CLUSTERERS,
-          "--label", "population", "--resamples", "2", "--band-task", "dose", "--out",
-          str(out)])
+          "--label", "population", "--resamples", "2", "--band-task", "dose",
+          "--dbscan-min-samples", "7", "--out", str(out)])
     return store, out
 
 
@@ -62,6 +62,8 @@ def test_cli_tables_find_the_planted_structure(explored):
     mine = variants[(variants["clusterer"] == "kmeans") & (variants["cluster"] == cluster_of_a)]
     assert planted in mine["variant"].tolist()
     summary = json.loads((folder / "summary.json").read_text())
+    dbscan = next(m for m in summary["methods"] if m["clusterer"] == "dbscan")
+    assert dbscan["min_samples"] == 7 and dbscan["eps"] > 0
     explained = summary["explained_variance_ratio"]["pca"]
     assert len(explained) == 10 and explained == sorted(explained, reverse=True)
 

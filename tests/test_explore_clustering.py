@@ -27,7 +27,7 @@ def test_every_method_recovers_planted_clusters(blobs, method):
     result = cluster(coords, method, seed=0)
     assert result.n_clusters == PLANTED_K
     clustered = result.labels != NOISE  # DBSCAN may leave a few border rows as noise
-    assert clustered.mean() > 0.95
+    assert clustered.mean() >= 0.9
     assert adjusted_rand_score(planted[clustered], result.labels[clustered]) > 0.99
 
 

@@ -36,7 +36,8 @@ class ExploreSettings:
     ``k`` fixes the cluster count of k-means, hierarchical and GMM (default: chosen by
     silhouette / BIC over ``2..k_max``); ``n_resamples`` subsamples measure stability
     (0 skips it); ``band_task`` names a regression target whose quantile bands
-    (``n_bands``) the clusters are scored against (e.g. warfarin dose).
+    (``n_bands``) the clusters are scored against (e.g. warfarin dose);
+    ``dbscan_min_samples`` is DBSCAN's core-point size (default ``max(5, 2 dims)``).
     """
 
     methods: tuple[str, ...] = ("pca", "umap")
@@ -51,6 +52,7 @@ class ExploreSettings:
     top_variants: int = 20
     band_task: str | None = None
     n_bands: int = 3
+    dbscan_min_samples: int | None = None
     seed: int = 0
 
 
@@ -133,7 +135,8 @@ def explore(features: FeatureMatrix, settings: ExploreSettings | None = None,
                            n_components=settings.pca_components if method == "pca" else None)
         result.reductions[method] = reduction
         for name in settings.clusterers:
-            clustering = cluster(reduction.coords, name, settings.k, k_range, settings.seed)
+            clustering = cluster(reduction.coords, name, settings.k, k_range, settings.seed,
+                                 settings.dbscan_min_samples)
             result.outcomes.append(_measure(method, clustering, reduction, result, known,
                                             settings))
     return result

@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--k", type=int, help="fixed cluster count (default: chosen by "
                                               "silhouette / BIC)")
     parser.add_argument("--k-max", type=int, default=8, help="largest cluster count tried")
+    parser.add_argument("--dbscan-min-samples", type=int,
+                        help="DBSCAN core-point size (default max(5, 2 x dimensions))")
     parser.add_argument("--min-maf", type=float, default=0.01, help="minor-allele frequency "
                                                                     "filter of variants")
     parser.add_argument("--resamples", type=int, default=10,
@@ -53,7 +55,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = ExploreSettings(methods=tuple(args.methods), clusterers=tuple(args.clusterers),
                                k=args.k, k_max=args.k_max, n_resamples=args.resamples,
                                min_maf=args.min_maf, band_task=args.band_task,
-                               n_bands=args.bands, seed=args.seed)
+                               n_bands=args.bands, dbscan_min_samples=args.dbscan_min_samples,
+                               seed=args.seed)
     results = explore_store(args.store, settings, checkpoint=args.ckpt, label=args.label,
                             drug=args.drug, out=args.out, split=args.split, part=args.part,
                             device=args.device)

@@ -87,7 +87,8 @@ def summary(result: Exploration, settings: ExploreSettings, label_name: str) -> 
         methods.append({
             "method": o.method, "clusterer": o.clusterer, "n_clusters": c.n_clusters,
             "criterion": c.criterion, "scores": {str(k): v for k, v in c.scores.items()},
-            "eps": c.eps, "noise_fraction": float(np.mean(c.labels == -1)),
+            "eps": c.eps, "min_samples": c.min_samples,
+            "noise_fraction": float(np.mean(c.labels == -1)),
             "stability": asdict(o.stability) if o.stability else None,
             f"agreement_with_{label_name}": o.agreement,
             "target_tests": o.tests.to_dict("records") if o.tests is not None else None,
