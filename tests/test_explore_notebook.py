@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from pgxdl.paths import REPO_ROOT
@@ -10,6 +11,7 @@ from pgxdl.paths import REPO_ROOT
 NOTEBOOK = REPO_ROOT / "notebooks" / "02_subgroups.ipynb"
 
 
+@pytest.mark.slow
 def test_subgroups_notebook_runs_on_tiny_settings(tmp_path, monkeypatch):
     """The kernel inherits the environment: tiny settings, temporary files in tmp_path."""
     monkeypatch.setenv("PGXDL_NOTEBOOK_TINY", "1")

@@ -42,6 +42,7 @@ def test_pca_of_planted_populations_clusters_them(populations):
     assert adjusted_rand_score(population, labels) > 0.95
 
 
+@pytest.mark.slow
 def test_tsne_is_seeded_and_separates_planted_populations(populations):
     dosage, population = populations
     first = reduce(dosage, "tsne", seed=3)
