@@ -43,20 +43,12 @@ def test_pca_of_planted_populations_clusters_them(populations):
 
 
 @pytest.mark.slow
-def test_tsne_is_seeded_and_separates_planted_populations(populations):
+@pytest.mark.parametrize("method", ["tsne", "umap"])
+def test_nonlinear_maps_are_seeded_and_separate_planted_populations(populations, method):
     dosage, population = populations
-    first = reduce(dosage, "tsne", seed=3)
-    np.testing.assert_array_equal(first.coords, reduce(dosage, "tsne", seed=3).coords)
+    first = reduce(dosage, method, seed=3)
+    np.testing.assert_array_equal(first.coords, reduce(dosage, method, seed=3).coords)
     assert first.coords.shape == (180, 2) and first.explained_variance_ratio is None
-    labels = cluster(first.coords, "kmeans", k=3, seed=0).labels
-    assert adjusted_rand_score(population, labels) > 0.9
-
-
-@pytest.mark.slow
-def test_umap_is_seeded_and_separates_planted_populations(populations):
-    dosage, population = populations
-    first = reduce(dosage, "umap", seed=3)
-    np.testing.assert_array_equal(first.coords, reduce(dosage, "umap", seed=3).coords)
     labels = cluster(first.coords, "kmeans", k=3, seed=0).labels
     assert adjusted_rand_score(population, labels) > 0.9
 
