@@ -15,12 +15,13 @@ variant). ``random`` draws random reference windows and Balding-Nichols genotype
 pharmacogenetic variants (configs/data/windows/grch38_pgx_2kb.yaml, shortened to 512 bp
 for CPU; real LD: a causal variant's tags compete with it) and is skipped when
 ``$PGXDL_DATA`` is absent.
-Writes ``results.json`` and ``auroc.png`` under ``--out``.
+Writes ``results_<backgrounds>.json`` and ``auroc_<backgrounds>.png`` under ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 import tempfile
 import time
@@ -29,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytorch_lightning as pl
+import torch
 import yaml
 from scipy.stats import spearmanr
 from sklearn.metrics import average_precision_score, roc_auc_score
@@ -47,13 +49,13 @@ from pgxdl.paths import REPO_ROOT, shared_data_dir  # noqa: E402
 from pgxdl.training import build_module  # noqa: E402
 
 SETTINGS = {
-    "full": {"random": {"n_subjects": 1500, "n_windows": 4, "window_length": 512,
-                        "sites_per_window": 16},
-             "1kgp": {"n_subjects": 1500, "window_length": 512},
-             "epochs": 20, "n_steps": 32, "n_samples": 8, "n_background": 8, "batch_size": 64},
+    "full": {"random": {"n_subjects": 3000, "n_windows": 4, "window_length": 256,
+                        "sites_per_window": 8},
+             "1kgp": {"n_subjects": 3000, "window_length": 512},
+             "epochs": 30, "n_steps": 24, "n_samples": 8, "n_background": 8, "batch_size": 64},
     "tiny": {"random": {"n_subjects": 160, "n_windows": 2, "window_length": 48,
                         "sites_per_window": 6},
-             "1kgp": {"n_subjects": 160, "window_length": 64},
+             "1kgp": {"n_subjects": 160, "window_length": 512},
              "epochs": 1, "n_steps": 4, "n_samples": 2, "n_background": 2, "batch_size": 32},
 }
 #: The 1000 Genomes windows are these key-variant windows, shortened to ``window_length``.
@@ -61,7 +63,8 @@ KEY_WINDOWS = REPO_ROOT / "configs/data/windows/grch38_pgx_2kb.yaml"
 NETWORK = {
     "network": {"class_path": "pgxdl.models.MultimodalModel", "init_args": {
         "sequence_encoder": {"class_path": "pgxdl.models.CNNSequenceEncoder", "init_args": {
-            "widths": [32], "depth": 1, "stem_kernel": 9, "stem_pool": 4, "dropout": 0.0}},
+            "widths": [32], "depth": 1, "stem_kernel": 9, "stem_pool": 4, "pooling": "max",
+            "dropout": 0.0}},
         "tabular_encoder": {"class_path": "pgxdl.models.TabularEncoder",
                             "init_args": {"hidden": [32]}},
         "fusion": {"class_path": "pgxdl.models.ConcatFusion", "init_args": {"hidden": 64}}}},
@@ -188,8 +191,17 @@ def main(argv: list[str] | None = None) -> dict:
                         choices=["random", "1kgp"])
     parser.add_argument("--tiny", action="store_true", help="seconds-long smoke run")
     parser.add_argument("--out", default="benchmarks/results/attribution_recovery")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--subjects", type=int, help="people per cohort (default: setting's)")
+    parser.add_argument("--epochs", type=int, help="training epochs (default: setting's)")
     args = parser.parse_args(argv)
-    settings = SETTINGS["tiny" if args.tiny else "full"]
+    torch.set_num_threads(args.threads)
+    settings = copy.deepcopy(SETTINGS["tiny" if args.tiny else "full"])
+    if args.epochs:
+        settings["epochs"] = args.epochs
+    for background in ("random", "1kgp"):
+        if args.subjects:
+            settings[background]["n_subjects"] = args.subjects
     backgrounds = list(args.backgrounds)
     if "1kgp" in backgrounds and not (shared_data_dir() / "1kgp").exists():
         print(f"1kgp background skipped: no 1000 Genomes data at {shared_data_dir()}")
@@ -205,17 +217,17 @@ def main(argv: list[str] | None = None) -> dict:
                       f"{last['methods']['ism']['auroc']:.3f}, Spearman(IG, ISM) "
                       f"{last['spearman_ig_ism_sites']:.3f}", flush=True)
     rows = table_rows(runs)
-    out = Path(args.out)
+    out, name = Path(args.out), "_".join(backgrounds)
     agreement = {b: float(np.mean([r["spearman_ig_ism_sites"] for r in runs
                                    if r["background"] == b])) for b in backgrounds}
     report("Attribution recovery: AUROC/AUPRC of causal-variant rankings (mean over seeds)",
-           rows, out / "results.json",
+           rows, out / f"results_{name}.json",
            extra={"settings": settings, "network": NETWORK, "runs": runs,
                   "spearman_ig_ism_sites": agreement,
                   "best": {b: max((r for r in rows if r["background"] == b),
                                   key=lambda r: r["auroc"]) for b in backgrounds}})
     print("Spearman(IG, ISM) of site rankings:", {k: round(v, 3) for k, v in agreement.items()})
-    print(f"wrote {plot_auroc(rows, out / 'auroc.png')}")
+    print(f"wrote {plot_auroc(rows, out / f'auroc_{name}.png')}")
     return {"rows": rows, "runs": runs}
 
 

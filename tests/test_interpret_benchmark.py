@@ -31,7 +31,7 @@ def test_tiny_benchmark_completes(tmp_path):
     assert methods == {"ig", "deeplift", "deepliftshap", "gradientshap", "inputxgradient",
                        "saliency", "ablation", "ism"}
     assert all(0.0 <= row["auroc"] <= 1.0 for row in result["rows"])
-    written = json.loads((out / "results.json").read_text())
+    written = json.loads((out / "results_random.json").read_text())
     assert written["runs"][0]["n_causal_carried"] == 7
     assert -1.0 <= written["spearman_ig_ism_sites"]["random"] <= 1.0
-    assert (out / "auroc.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "auroc_random.png").read_bytes()[:4] == b"\x89PNG"
