@@ -24,7 +24,8 @@ def test_build_benchmark(tmp_path):
                       "--out", str(out)])
     rows = json.loads(out.read_text())["rows"]
     assert [r["stage"] for r in rows] == ["numpy copy (memory)", "numpy copy (disk)",
-                                          "genome + write", "end to end"]
+                                          "genome + write (streamed)",
+                                          "genome + write (whole array)", "end to end"]
     assert all(r["seconds"] > 0 for r in rows)
 
 

@@ -72,7 +72,7 @@ def test_dosages_keys_and_maf_filter_by_hand(tmp_path):
 
 def test_missing_calls_are_mean_imputed(tmp_path):
     cohort = _hand_cohort()
-    codes = cohort.sequence.codes.copy()
+    codes = np.array(cohort.sequence.codes)
     codes[5, 1, 0, 9] = N_CODE  # subject 5 uncalled at chr1:510 (w1 offset 9)
     codes[3, 1, 0, 9] = N_CODE  # subject 3 carries it (hom-alt): the carried call wins
     sequence = dataclasses.replace(cohort.sequence, codes=codes)

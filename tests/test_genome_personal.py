@@ -175,15 +175,19 @@ def test_minus_strand_orientation(tmp_path, reference):
     np.testing.assert_array_equal(v["seq_offset"][~minus], v["offset"][~minus])
 
 
-def test_chunks_equal_one_build(tmp_path, reference):
+def test_lazy_chunks_equal_one_build(tmp_path, reference):
     callset = read_vcf(write_vcf(tmp_path, _random_snvs(np.random.default_rng(4)), SAMPLES))
     builder = PersonalWindowBuilder(reference, WINDOWS, phased=False)
     whole = builder.build(callset)
-    chunks = list(builder.iter_chunks(callset, chunk_size=4, progress=False))
-    assert [c.sample_offset for c in chunks] == [0, 4]
-    np.testing.assert_array_equal(np.concatenate([c.codes for c in chunks]), whole.codes)
-    subjects = np.concatenate([c.variants["subject_index"] + c.sample_offset for c in chunks])
-    np.testing.assert_array_equal(subjects, whole.variants["subject_index"])
+    lazy = builder.build(callset, chunk_size=3)
+    chunks = list(lazy.codes)
+    assert [start for start, _ in chunks] == [0, 3]
+    assert lazy.codes.shape == whole.codes.shape
+    np.testing.assert_array_equal(np.concatenate([c for _, c in chunks]), whole.codes)
+    np.testing.assert_array_equal(np.asarray(lazy.codes), whole.codes)  # re-iterable
+    for key in whole.carriers:
+        np.testing.assert_array_equal(lazy.carriers[key], whole.carriers[key])
+    assert lazy.report == whole.report
 
 
 def test_hand_checked_rs9923231_and_cyp2c9_star2_star3(shared_data):

@@ -43,9 +43,10 @@ def cohort(tmp_path_factory):
 
 def _letter(cohort, subject: int, rsid: str) -> str:
     variant = default_allele_table().variants[rsid]
+    codes = np.asarray(cohort.sequence.codes)
     for w, window in enumerate(cohort.sequence.windows):
         if window.chrom == variant.chrom and window.start <= variant.pos <= window.end:
-            code = cohort.sequence.codes[subject, w, 0, variant.pos - window.start]
+            code = codes[subject, w, 0, variant.pos - window.start]
             return CODE_LETTERS[code]
     raise AssertionError(f"{rsid} is in no window")
 

@@ -29,5 +29,5 @@ def test_quickstart_attributions_notebook_runs(tmp_path, monkeypatch):
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) >= 5  # scatter, ranking, patient summary, track, logo
     text = "".join(o.get("text", "") for o in outputs)
-    assert "200 people" in text and "AUROC, IG" in text and "homozygous" in text
+    assert "200 people" in text and "AUROC, IG" in text and "heterozygous, in" in text
     assert "ReferenceMismatchError" in text  # the wrong-REF demonstration fails clearly

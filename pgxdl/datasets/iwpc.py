@@ -135,7 +135,7 @@ def build(config: dict) -> Cohort:
     reference = ReferenceGenome(reference_path, build=config.get("reference_build", "GRCh38"))
     personal = PersonalWindowBuilder(
         reference, windows, phased=False,
-        missing_policy=config.get("missing_genotype", "N")).build(callset)
+        missing_policy=config.get("missing_genotype", "N")).stream(callset)
     outside = ~callset.in_windows(windows)
     carriers_outside = int((callset.genotypes[:, outside] == 1).any(axis=(1, 2)).sum())
 

@@ -54,7 +54,7 @@ def build(config: dict) -> Cohort:
         else:
             raise ValueError(f"background must be 'random' or '1kgp', got "
                              f"{config['background']!r}")
-        personal = PersonalWindowBuilder(reference, windows, phased=False).build(callset)
+        personal = PersonalWindowBuilder(reference, windows, phased=False).stream(callset)
     dosage = np.clip(callset.genotypes, 0, 1).sum(axis=2).astype(np.float64)  # (S, V)
     frequencies = dosage.mean(axis=0) / 2
     snv = np.array([len(r) == 1 and len(a) == 1 for r, a in zip(callset.ref, callset.alt,

@@ -92,7 +92,7 @@ def build(config: dict) -> Cohort:
     windows = load_windows(config["windows"])
     phased = bool(config.get("phased", False))
     callset = read_vcf(config["vcf"], samples=subjects, windows=windows, reference=reference)
-    personal = PersonalWindowBuilder(reference, windows, phased=phased).build(callset)
+    personal = PersonalWindowBuilder(reference, windows, phased=phased).stream(callset)
     values, tasks = task_values(table, config["tasks"], source)
     schema = TabularSchema.from_config(config["features"])
     groups = {key: table[key].astype(str).to_numpy() for key in config.get("groups", [])}

@@ -28,11 +28,10 @@ one-off site table loops, over windows and variant sites.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from pgxdl.genome.encoding import CODE_LETTERS, N_CODE, N_CODES, iupac_code, reverse_complement
 from pgxdl.genome.errors import GenomeInputError
@@ -42,6 +41,8 @@ from pgxdl.genome.variants import CallSet
 from pgxdl.genome.windows import WindowSpec, check_equal_length
 
 INDEL_POLICIES = ("skip", "mask")
+#: Bytes of codes per chunk when streaming to the store (small enough to stay in cache).
+STREAM_CHUNK_BYTES = 1 << 21
 MISSING_POLICIES = ("reference", "N")
 
 #: (N_CODES, N_CODES) uint8: dosage code of two haplotype codes (IUPAC for two bases).
@@ -55,7 +56,7 @@ for _a in range(N_CODES):
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What a build did. Site counts cover the whole call set; call counts this chunk."""
+    """What a build did: counts of sites and of calls over the whole call set."""
 
     n_sites: int
     n_substitution_sites: int
@@ -67,6 +68,27 @@ class BuildReport:
     n_missing_calls: int
 
 
+@dataclass(frozen=True)
+class CodeChunks:
+    """Lazily built ``(S, W, H, L)`` codes: iterating yields ``(start, (s, W, H, L) chunk)``.
+
+    ``make(start, stop)`` builds the codes of subjects ``start:stop``; each iteration
+    builds them afresh, ``chunk_size`` subjects at a time.
+    """
+
+    shape: tuple[int, int, int, int]
+    make: Callable[[int, int], np.ndarray]
+    chunk_size: int
+
+    def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
+        for start in range(0, self.shape[0], self.chunk_size):
+            yield start, self.make(start, min(start + self.chunk_size, self.shape[0]))
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """All chunks joined (``np.asarray(chunks)``), for tests and small cohorts."""
+        return np.concatenate([chunk for _, chunk in self], dtype=dtype)
+
+
 @dataclass
 class PersonalWindows:
     """Personal windows of ``S`` subjects and the variants each one carries.
@@ -74,9 +96,8 @@ class PersonalWindows:
     Attributes
     ----------
     reference_codes : ``(W, L)`` uint8.
-    codes : ``(S, W, H, L)`` uint8.
-    samples : the ``S`` sample names of this chunk.
-    sample_offset : index of ``samples[0]`` in the whole call set (0 for a full build).
+    codes : ``(S, W, H, L)`` uint8, or a lazy :class:`CodeChunks` of that shape.
+    samples : the ``S`` sample names.
     sites : dict of ``(V,)`` arrays, one entry per variant site in the windows:
         ``window_index``, ``offset`` (int32, + strand), ``seq_offset`` (int32, along the
         stored ``L`` axis), ``chrom``, ``pos`` (int64), ``ids``, ``ref``, ``alt``,
@@ -85,13 +106,12 @@ class PersonalWindows:
         carries the ALT: ``subject_index`` (int32, into ``samples``), ``site_index`` (int32,
         into ``sites``), ``allele_count`` (int8, 1 het or 2 hom), ``hap_mask`` (uint8,
         bit 0 slot 1, bit 1 slot 2).
-    report : counts of applied, skipped and mismatching sites.
+    report : counts of applied, skipped and mismatching sites and calls.
     """
 
     reference_codes: np.ndarray
     codes: np.ndarray
     samples: list[str]
-    sample_offset: int
     sites: dict[str, np.ndarray]
     carriers: dict[str, np.ndarray]
     report: BuildReport
@@ -101,10 +121,6 @@ class PersonalWindows:
         """The flat per-carrier variant list: carrier fields joined with their site's."""
         site = self.carriers["site_index"]
         return {**{k: v[site] for k, v in self.sites.items()}, **self.carriers}
-
-    def variant_table(self) -> dict[str, np.ndarray]:
-        """Same as :attr:`variants` (kept for builders that want a plain dict)."""
-        return self.variants
 
 
 class PersonalWindowBuilder:
@@ -144,35 +160,43 @@ class PersonalWindowBuilder:
         codes[self.minus] = reverse_complement(codes[self.minus])
         return codes
 
-    def build(self, callset: CallSet) -> PersonalWindows:
-        """Personal windows of every subject of ``callset`` at once."""
-        sites = build_site_table(callset, self.windows, self.plus_codes, self.tolerance)
-        return self._build_chunk(callset, sites, 0, callset.n_samples)
+    def build(self, callset: CallSet, chunk_size: int | None = None) -> PersonalWindows:
+        """Personal windows of every subject of ``callset``.
 
-    def iter_chunks(self, callset: CallSet, chunk_size: int = 256,
-                    progress: bool = True) -> Iterator[PersonalWindows]:
-        """Personal windows of ``chunk_size`` subjects at a time, with a progress bar.
-
-        Memory holds one chunk's ``(s, W, 2, L)`` codes; ``sample_offset`` places each
-        chunk in the call set.
+        ``chunk_size=None`` builds the whole ``(S, W, H, L)`` array at once. Otherwise
+        ``codes`` is a lazy :class:`CodeChunks` that builds ``chunk_size`` subjects at a
+        time as it is iterated (the store writer streams it to disk), so memory holds one
+        chunk and each chunk is filled while it is still in cache. Sites, carriers and the
+        report are computed up front either way; they need no sequence.
         """
         sites = build_site_table(callset, self.windows, self.plus_codes, self.tolerance)
-        with tqdm(total=callset.n_samples, unit="subject", desc="personal windows",
-                  disable=not progress) as bar:
-            for start in range(0, callset.n_samples, chunk_size):
-                stop = min(start + chunk_size, callset.n_samples)
-                yield self._build_chunk(callset, sites, start, stop)
-                bar.update(stop - start)
-
-    def _build_chunk(self, callset: CallSet, sites: SiteTable, start: int,
-                     stop: int) -> PersonalWindows:
-        genotypes = callset.genotypes[start:stop][:, sites.variant, :]  # (s, K, 2)
+        genotypes = np.take(callset.genotypes, sites.variant, axis=1)  # (S, K, 2)
         if self.phased:
-            self._check_phase(callset, sites, genotypes, start, stop)
+            self._check_phase(callset, sites, genotypes)
+        touched = self._touched_positions(sites)
+        shape = (callset.n_samples, len(self.windows), 2 if self.phased else 1, self.length)
+
+        def chunk_codes(start: int, stop: int) -> np.ndarray:
+            return self._codes(genotypes[start:stop], sites, touched)
+
+        codes = (chunk_codes(0, callset.n_samples) if chunk_size is None
+                 else CodeChunks(shape, chunk_codes, chunk_size))
+        return PersonalWindows(self.reference_codes, codes, list(callset.samples),
+                               *self._variant_list(callset, sites, genotypes),
+                               self._report(sites, genotypes))
+
+    def stream(self, callset: CallSet) -> PersonalWindows:
+        """:meth:`build` with lazy codes in chunks of about :data:`STREAM_CHUNK_BYTES`."""
+        per_subject = len(self.windows) * (2 if self.phased else 1) * self.length
+        return self.build(callset, max(1, STREAM_CHUNK_BYTES // per_subject))
+
+    def _codes(self, genotypes: np.ndarray, sites: SiteTable, touched) -> np.ndarray:
+        """``(s, W, H, L)`` codes of the subjects whose ``(s, K, 2)`` genotypes are given."""
+        touched_window, touched_offset, column = touched
+        n = len(genotypes)
         # Haplotype bases only at the P positions any site touches: (s, 2, P), not (s, W, 2, L).
-        touched_window, touched_offset, column = self._touched_positions(sites)
         tracks = np.broadcast_to(self.plus_codes[touched_window, touched_offset],
-                                 (stop - start, 2, len(touched_window))).copy()
+                                 (n, 2, len(touched_window))).copy()
         self._write(tracks, column, sites, sites.edit_site, sites.edit_offset, sites.edit_code,
                     genotypes == 1)
         indel_span = sites.is_indel[sites.span_site]
@@ -182,24 +206,25 @@ class PersonalWindowBuilder:
         if self.missing_policy == "N":
             self._write(tracks, column, sites, sites.span_site, sites.span_offset, N_CODE,
                         genotypes < 0)
-        codes = np.empty((stop - start, len(self.windows), 2 if self.phased else 1,
-                          self.length), dtype=np.uint8)
+        codes = np.empty((n, len(self.windows), 2 if self.phased else 1, self.length),
+                         dtype=np.uint8)
         codes[:] = self.plus_codes[None, :, None, :]  # 7x faster than broadcast_to().copy()
         if self.phased:
             codes[:, touched_window, :, touched_offset] = tracks.transpose(2, 0, 1)
         else:
             codes[:, touched_window, 0, touched_offset] = PAIR_CODE[tracks[:, 0], tracks[:, 1]]
         codes[:, self.minus] = reverse_complement(codes[:, self.minus])
-        report = BuildReport(
+        return codes
+
+    def _report(self, sites: SiteTable, genotypes: np.ndarray) -> BuildReport:
+        return BuildReport(
             n_sites=sites.n_sites,
             n_substitution_sites=int((~sites.is_indel & sites.ref_ok).sum()),
             n_indel_sites=int(sites.is_indel.sum()), indel_policy=self.indel_policy,
             n_ref_mismatch_sites=sites.n_ref_mismatch,
             ref_mismatch_examples=sites.mismatch_examples,
-            n_indel_alleles=int((genotypes[:, sites.is_indel] == 1).sum()),
-            n_missing_calls=int((genotypes < 0).any(axis=2).sum()))
-        return PersonalWindows(self.reference_codes, codes, callset.samples[start:stop], start,
-                               *self._variant_list(callset, sites, genotypes), report)
+            n_indel_alleles=np.count_nonzero(genotypes[:, sites.is_indel] == 1),
+            n_missing_calls=np.count_nonzero((genotypes[..., 0] < 0) | (genotypes[..., 1] < 0)))
 
     def _touched_positions(self, sites: SiteTable):
         """Window ``(P,)``, offset ``(P,)`` of every base a site covers, and the ``(W, L)``
@@ -218,13 +243,18 @@ class PersonalWindowBuilder:
 
         ``tracks`` is ``(s, 2, P)``; ``column`` maps (window, offset) to its P column.
         """
-        subject, index, hap = np.nonzero(selected[:, site, :])
+        columns = column[sites.window[site], offset]  # (E,)
+        chosen = selected[:, site, :]  # (s, E, 2)
+        if len(np.unique(columns)) == len(columns):  # one write per column: a masked select
+            tracks[:, :, columns] = np.where(chosen.transpose(0, 2, 1), value,
+                                             tracks[:, :, columns])
+            return
+        subject, index, hap = np.nonzero(chosen)  # several edits share a column
         value = value[index] if isinstance(value, np.ndarray) else value
-        tracks[subject, hap, column[sites.window[site[index]], offset[index]]] = value
+        tracks[subject, hap, columns[index]] = value
 
-    def _check_phase(self, callset: CallSet, sites: SiteTable, genotypes: np.ndarray,
-                     start: int, stop: int) -> None:
-        phased = callset.phased[start:stop][:, sites.variant]
+    def _check_phase(self, callset: CallSet, sites: SiteTable, genotypes: np.ndarray) -> None:
+        phased = callset.phased[:, sites.variant]
         het = (genotypes == 1).any(axis=2) & (genotypes[..., 0] != genotypes[..., 1])
         unphased = het & ~phased
         if unphased.any():
@@ -237,7 +267,7 @@ class PersonalWindowBuilder:
 
     def _variant_list(self, callset: CallSet, sites: SiteTable, genotypes: np.ndarray
                       ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """The site table ``(K sites,)`` and the carrier rows of this chunk."""
+        """The site table ``(K sites,)`` and one carrier row per (subject, carried site)."""
         variant, window, offset = sites.variant, sites.window, sites.offset
         site_table = {
             "window_index": window.astype(np.int32),
@@ -249,12 +279,14 @@ class PersonalWindowBuilder:
             "alt": callset.alt[variant],
             "applied": ~sites.is_indel & sites.ref_ok,
         }
-        carries = genotypes == 1  # (s, K, 2)
-        subject, k = np.nonzero(carries.any(axis=2))
+        carries = (genotypes == 1).view(np.uint8)  # (S, K, 2) 0/1
+        hap_mask = carries[..., 0] | carries[..., 1] << 1  # (S, K): bit 0 slot 1, bit 1 slot 2
+        subject, k = np.nonzero(hap_mask)
+        mask = hap_mask[subject, k]
         carriers = {
             "subject_index": subject.astype(np.int32),
             "site_index": k.astype(np.int32),
-            "allele_count": carries[subject, k].sum(axis=1).astype(np.int8),
-            "hap_mask": (carries[subject, k, 0] | carries[subject, k, 1] << 1).astype(np.uint8),
+            "allele_count": ((mask & 1) + (mask >> 1)).astype(np.int8),
+            "hap_mask": mask,
         }
         return site_table, carriers
