@@ -23,6 +23,7 @@ from pgxdl.models import (
     TabularEncoder,
     TaskOutput,
 )
+from pgxdl.models.blocks import make_token_pool
 
 SPEC = make_spec(n_windows=3, window_length=64)
 N = 5
@@ -56,6 +57,25 @@ def test_shared_encoder_pooled_windows_are_the_trunk_applied_per_window(batch):
     for w in range(SPEC.n_windows):
         tokens = encoder.trunks[0](batch["sequence"][:, w]) + encoder.window_embedding[w]
         torch.testing.assert_close(pooled[:, w], tokens.mean(dim=1))
+
+
+@pytest.mark.parametrize("pooling", ["max", "mean", "attention", "flatten"])
+def test_every_pooling_gives_one_vector_per_window(batch, pooling):
+    encoder = CNN(SPEC, pooling=pooling).eval()
+    assert encoder(batch["sequence"]).pooled.shape == (N, SPEC.n_windows * 16)
+    assert len(encoder.pools) == (SPEC.n_windows if pooling == "flatten" else 1)
+
+
+def test_flatten_pooling_knows_token_positions_and_max_does_not():
+    tokens = torch.randn(4, 16, 8)
+    shuffled = tokens[:, torch.randperm(16)]
+    flatten, maximum = make_token_pool("flatten", 8, 16), make_token_pool("max", 8, 16)
+    torch.testing.assert_close(maximum(shuffled), tokens.amax(dim=1))
+    torch.testing.assert_close(maximum(shuffled), maximum(tokens))
+    assert not torch.allclose(flatten(shuffled), flatten(tokens))
+    torch.testing.assert_close(flatten(tokens), flatten.dense(tokens.reshape(4, -1)))
+    with pytest.raises(ValueError, match="pooling must be one of"):
+        make_token_pool("sum", 8, 16)
 
 
 def test_window_selection_uses_only_the_named_windows(batch):

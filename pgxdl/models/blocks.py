@@ -101,12 +101,34 @@ class MaxPool(nn.Module):
         return tokens.amax(dim=1)
 
 
+class FlattenPool(nn.Module):
+    """A dense layer over every token of one window: ``(B, T, D) -> (B, D)``.
+
+    Unlike attention, mean or max pooling it knows *where* a token is, so it can learn a
+    position-specific effect (a variant at one site of a window), as the fully connected
+    layer after the convolutions of DeepSEA and Basset does. One per window.
+    """
+
+    def __init__(self, n_tokens: int, dim: int):
+        super().__init__()
+        self.dense = nn.Linear(n_tokens * dim, dim)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.dense(tokens.flatten(1))
+
+
 #: Token pooling modules by name, for the encoders' ``pooling`` option.
-TOKEN_POOLS = {"attention": AttentionPool, "mean": MeanPool, "max": MaxPool}
+TOKEN_POOLS = {"attention": AttentionPool, "mean": MeanPool, "max": MaxPool,
+               "flatten": FlattenPool}
+#: Poolings whose weights depend on the token position (one module per window).
+POSITIONAL_POOLS = ("flatten",)
 
 
-def make_token_pool(kind: str, dim: int) -> nn.Module:
-    """The pooling module ``kind`` (``attention``, ``mean`` or ``max``) for width ``dim``."""
+def make_token_pool(kind: str, dim: int, n_tokens: int) -> nn.Module:
+    """The pooling module ``kind`` (one of :data:`TOKEN_POOLS`) for ``n_tokens`` of width
+    ``dim``."""
     if kind not in TOKEN_POOLS:
         raise ValueError(f"pooling must be one of {sorted(TOKEN_POOLS)}, got {kind!r}")
-    return AttentionPool(dim) if kind == "attention" else TOKEN_POOLS[kind]()
+    if kind == "attention":
+        return AttentionPool(dim)
+    return FlattenPool(n_tokens, dim) if kind == "flatten" else TOKEN_POOLS[kind]()

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from pgxdl.data.spec import DataSpec
-from pgxdl.models.blocks import make_token_pool
+from pgxdl.models.blocks import POSITIONAL_POOLS, make_token_pool
 
 
 class SequenceFeatures(NamedTuple):
@@ -54,7 +54,9 @@ class SequenceEncoder(nn.Module):
     windows : names of the windows to use (all when ``None``).
     shared_windows : one trunk for every window plus a learned window embedding added to
         its tokens (``True``), or a separate trunk per window (``False``).
-    pooling : how a window's tokens become one vector: ``attention``, ``mean`` or ``max``.
+    pooling : how a window's tokens become one vector: ``attention``, ``mean``, ``max``
+        (one pooling per trunk) or ``flatten`` (a dense layer over positions, one per
+        window: position-specific variant effects).
 
     Attributes
     ----------
@@ -78,8 +80,9 @@ class SequenceEncoder(nn.Module):
         if tokens_per_window < 1:
             raise ValueError(f"window length {spec.window_length} is too short for this "
                              f"sequence encoder: its pooling leaves no positions")
-        self.pools = nn.ModuleList([make_token_pool(pooling, self.token_dim)
-                                    for _ in range(n_trunks)])
+        n_pools = n_used if pooling in POSITIONAL_POOLS else n_trunks
+        self.pools = nn.ModuleList([make_token_pool(pooling, self.token_dim, tokens_per_window)
+                                    for _ in range(n_pools)])
         self.window_embedding = (nn.Parameter(0.02 * torch.randn(n_used, self.token_dim))
                                  if shared_windows else None)
         self.out_dim = n_used * self.token_dim
@@ -104,8 +107,12 @@ class SequenceEncoder(nn.Module):
             tokens = self.trunks[0](windows.reshape(n * n_used, channels, length))
             tokens = tokens.reshape(n, n_used, -1, self.token_dim)
             tokens = tokens + self.window_embedding[None, :, None, :]
-            flat = tokens.reshape(n * n_used, -1, self.token_dim)
-            pooled = self.pools[0](flat).reshape(n, n_used * self.token_dim)
+            if len(self.pools) == 1:
+                flat = tokens.reshape(n * n_used, -1, self.token_dim)
+                pooled = self.pools[0](flat).reshape(n, n_used * self.token_dim)
+            else:
+                pooled = torch.cat([pool(tokens[:, i]) for i, pool in enumerate(self.pools)],
+                                   dim=1)
             return SequenceFeatures(pooled, tokens.reshape(n, -1, self.token_dim))
         per_window = [trunk(windows[:, i]) for i, trunk in enumerate(self.trunks)]
         pooled = torch.cat([pool(t) for pool, t in zip(self.pools, per_window, strict=True)],

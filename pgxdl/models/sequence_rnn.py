@@ -61,7 +61,7 @@ class RNNSequenceEncoder(SequenceEncoder):
                  cell: Literal["lstm", "gru"] = "lstm", dropout: float = 0.0,
                  norm: Literal["batch", "group"] = "batch", windows: list[str] | None = None,
                  shared_windows: bool = True,
-                 pooling: Literal["attention", "mean", "max"] = "attention"):
+                 pooling: Literal["attention", "mean", "max", "flatten"] = "attention"):
         def make_trunk() -> RNNTrunk:
             return RNNTrunk(spec.channels, spec.window_length, conv_channels, conv_kernel,
                             conv_pool, hidden, layers, cell, dropout, norm)
