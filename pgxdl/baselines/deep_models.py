@@ -56,18 +56,27 @@ class DeepFoldPredictor:
     max_epochs, patience : training length and early-stopping patience (on ``val/loss``).
     batch_size : patients per batch.
     level : coverage of the prediction intervals of heteroscedastic models.
+    ensemble : models trained per fold (different seeds), averaged.
     """
 
     def __init__(self, store: str | Path, model_config: dict, max_epochs: int = 30,
-                 patience: int = 5, batch_size: int = 64, level: float = 0.8):
+                 patience: int = 5, batch_size: int = 64, level: float = 0.8,
+                 ensemble: int = 1):
+        if ensemble < 1:
+            raise ValueError(f"ensemble must be at least 1 model, got {ensemble}")
         self.store = str(store)
         self.model_config = copy.deepcopy(model_config)
         self.max_epochs, self.patience, self.batch_size = max_epochs, patience, batch_size
-        self.level = level
+        self.level, self.ensemble = level, ensemble
         self.intervals: dict[int, np.ndarray] = {}  # seed -> (N, 2) mg/week, NaN if none
 
     def __call__(self, fold: Fold) -> np.ndarray:
-        """Train on ``fold``'s stored split; return the ``(len(fold.test),)`` doses."""
+        """Train on ``fold``'s stored split; return the ``(len(fold.test),)`` doses.
+
+        With ``ensemble = k`` the fold trains ``k`` models (seeds ``fold.seed + 1000 i``;
+        member 0 is the single model) and averages them on the task scale; a
+        heteroscedastic ensemble's standard deviation is that of the equal-weight mixture.
+        """
         data = CohortDataModule(self.store, split=split_name(fold.protocol, fold.seed, fold.fold),
                                 batch_size=self.batch_size, seed=fold.seed)
         if not np.array_equal(data.rows["test"], fold.test):
@@ -75,7 +84,23 @@ class DeepFoldPredictor:
                              f"fold {fold.fold} does not hold the fold's test patients; rebuild "
                              "the store from the same table and selection")
         task = data.spec.tasks[0]
-        pl.seed_everything(fold.seed, workers=True)
+        members = [self._train_and_predict(data, task.name, fold.seed + 1000 * i)
+                   for i in range(self.ensemble)]
+        means = np.stack([m for m, _ in members])  # (k, n)
+        mean = means.mean(axis=0)
+        square = task.units.startswith("sqrt")
+        if members[0][1] is not None:
+            second_moment = np.mean([s ** 2 + m ** 2 for m, s in members], axis=0)
+            std = np.sqrt(np.maximum(second_moment - mean ** 2, 0))
+            half = norm.ppf(0.5 + self.level / 2) * std
+            bounds = np.stack([mean - half, mean + half], axis=1)
+            self._store_interval(fold, np.square(np.clip(bounds, 0, None)) if square else bounds)
+        return np.square(np.clip(mean, 0, None)) if square else mean
+
+    def _train_and_predict(self, data: CohortDataModule, task: str, seed: int
+                           ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Train one model (best validation epoch kept); test-part mean and std, or None."""
+        pl.seed_everything(seed, workers=True)
         module = build_module(data.spec, self.model_config)
         with tempfile.TemporaryDirectory(prefix="pgxdl_iwpc_") as folder:
             best = ModelCheckpoint(dirpath=folder, monitor="val/loss", mode="min", save_top_k=1)
@@ -88,16 +113,11 @@ class DeepFoldPredictor:
             module = DrugResponseModule.load_from_checkpoint(best.best_model_path,
                                                              weights_only=False)
             batches = trainer.predict(module, datamodule=data)  # the test part
-        index = torch.cat([b["index"] for b in batches]).numpy()
-        order = np.argsort(index)
-        mean = torch.cat([b[task.name] for b in batches]).numpy()[order]
-        square = task.units.startswith("sqrt")
-        if f"{task.name}_std" in batches[0]:
-            std = torch.cat([b[f"{task.name}_std"] for b in batches]).numpy()[order]
-            half = norm.ppf(0.5 + self.level / 2) * std
-            bounds = np.stack([mean - half, mean + half], axis=1)
-            self._store_interval(fold, np.square(np.clip(bounds, 0, None)) if square else bounds)
-        return np.square(np.clip(mean, 0, None)) if square else mean
+        order = np.argsort(torch.cat([b["index"] for b in batches]).numpy())
+        mean = torch.cat([b[task] for b in batches]).numpy()[order]
+        if f"{task}_std" not in batches[0]:
+            return mean, None
+        return mean, torch.cat([b[f"{task}_std"] for b in batches]).numpy()[order]
 
     def _store_interval(self, fold: Fold, bounds: np.ndarray) -> None:
         if fold.seed not in self.intervals:
