@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import shlex
 import sys
@@ -46,6 +45,7 @@ from pgxdl.baselines.protocols import PROTOCOLS, protocol_folds, sklearn_fold_pr
 from pgxdl.build import build_store
 from pgxdl.datasets.iwpc_policy import SCOREABLE, select_patients
 from pgxdl.datasets.iwpc_table import read_iwpc_table
+from pgxdl.io import atomic_write_text
 from pgxdl.paths import REPO_ROOT, shared_data_file
 
 #: Deep models (``configs/model/<name>.yaml``) of the default run.
@@ -115,10 +115,7 @@ def cohort_store(args: argparse.Namespace, table: Path) -> Path:
 
 def write_json(path: Path, payload: dict) -> None:
     """Write ``payload`` as JSON atomically (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(json.dumps(payload, indent=1, default=float) + "\n")
-    os.replace(temporary, path)
+    atomic_write_text(path, json.dumps(payload, indent=1, default=float) + "\n")
 
 
 def run_deep_models(args, table: Path, dose: np.ndarray, sites: np.ndarray,

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from pgxdl.io import atomic_path
 from pgxdl.paths import REPO_ROOT
 from pgxdl.rl.actions import ActionMap
 from pgxdl.rl.agents import load_agent
@@ -153,9 +154,8 @@ def plot_pttr_by_group(summary: dict, path: Path) -> None:
     ax.set_ylim(0, 115)
     ax.legend(fontsize=7, ncol=len(summary), loc="upper center")
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    tmp.replace(path)
+    with atomic_path(path, keep_suffix=True) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -13,15 +13,20 @@ from pathlib import Path
 
 
 @contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
+def atomic_path(path: str | Path, keep_suffix: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` if the block succeeds.
 
     The parent folder is created. On an exception the temporary file is removed and
-    ``path`` is left as it was.
+    ``path`` is left as it was. The temporary name is ``.<name>.<pid>.tmp``; with
+    ``keep_suffix`` it is ``.<stem>.<pid>.tmp<suffix>``, for writers that choose the format
+    from the suffix or append one (matplotlib ``savefig``, ``numpy.savez``).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if keep_suffix:
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    else:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         yield tmp
         os.replace(tmp, path)
@@ -30,7 +35,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically; returns ``path``."""
+    """Write ``text`` (UTF-8) to ``path`` atomically; returns ``path``."""
     with atomic_path(path) as tmp:
-        tmp.write_text(text)
+        tmp.write_text(text, encoding="utf-8")
     return Path(path)

@@ -7,15 +7,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import pytorch_lightning as pl
 import torch
 import yaml
+from checkpoint_fixtures import train_tiny_checkpoint
 from sklearn import metrics as skm
 from store_fixtures import tiny_cohort
 
-from pgxdl.build import build_store
 from pgxdl.data.batch import finalize_batch, model_inputs
-from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.data.store import CohortStore
 from pgxdl.data.store_writer import write_store
 from pgxdl.evaluation.cli import main
@@ -25,32 +23,17 @@ from pgxdl.evaluation.predictions import (
     predict_outputs,
     predictions_table,
 )
-from pgxdl.training import build_module
 
 SIMULATED = {"builder": "simulated", "n_subjects": 200, "n_windows": 2, "window_length": 64,
              "sites_per_window": 8}
-NETWORK = {"network": {"class_path": "pgxdl.models.MultimodalModel", "init_args": {
-    "sequence_encoder": {"class_path": "pgxdl.models.CNNSequenceEncoder",
-                         "init_args": {"widths": [8], "depth": 1, "stem_kernel": 5}},
-    "tabular_encoder": {"class_path": "pgxdl.models.TabularEncoder",
-                        "init_args": {"hidden": [8]}},
-    "heteroscedastic": True}}}
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """``(store, checkpoint)``: a simulated store and a model trained on it for a few steps."""
-    folder = tmp_path_factory.mktemp("evaluation")
-    store = build_store(SIMULATED, folder / "store.h5")
-    pl.seed_everything(0)
-    data = CohortDataModule(str(store), batch_size=32)
-    trainer = pl.Trainer(max_epochs=1, limit_train_batches=3, limit_val_batches=0,
-                         logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                         enable_model_summary=False, accelerator="cpu")
-    trainer.fit(build_module(data.spec, NETWORK), datamodule=data)
-    checkpoint = folder / "tiny.ckpt"
-    trainer.save_checkpoint(checkpoint)
-    return store, checkpoint
+    tiny = train_tiny_checkpoint(tmp_path_factory.mktemp("evaluation"), SIMULATED,
+                                 heteroscedastic=True)
+    return tiny.store, tiny.checkpoint
 
 
 def test_cli_writes_metrics_predictions_and_plots(trained, tmp_path, capsys):

@@ -6,42 +6,26 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import pytorch_lightning as pl
 import torch
+from checkpoint_fixtures import train_tiny_checkpoint
 
-from pgxdl.build import build_store
 from pgxdl.data.batch import finalize_batch, model_inputs
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.data.store import CohortStore
 from pgxdl.explore import ExploreSettings, explore_store
 from pgxdl.explore.cli import main
 from pgxdl.explore.embeddings import model_embeddings
-from pgxdl.training import build_module
 
 SIMULATED = {"builder": "simulated", "n_subjects": 120, "n_windows": 2, "window_length": 64,
              "sites_per_window": 10, "fst": 0.2}
-NETWORK = {"network": {"class_path": "pgxdl.models.MultimodalModel", "init_args": {
-    "sequence_encoder": {"class_path": "pgxdl.models.CNNSequenceEncoder",
-                         "init_args": {"widths": [8], "depth": 1, "stem_kernel": 5}},
-    "tabular_encoder": {"class_path": "pgxdl.models.TabularEncoder",
-                        "init_args": {"hidden": [8]}}}}}
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """``(store, checkpoint)``: a simulated store and a model trained on it for a few steps."""
-    folder = tmp_path_factory.mktemp("embeddings")
-    store = build_store(SIMULATED, folder / "store.h5")
-    pl.seed_everything(0)
-    data = CohortDataModule(str(store), batch_size=32)
-    trainer = pl.Trainer(max_epochs=1, limit_train_batches=2, limit_val_batches=0,
-                         logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                         enable_model_summary=False, accelerator="cpu")
-    module = build_module(data.spec, NETWORK)
-    trainer.fit(module, datamodule=data)
-    checkpoint = folder / "tiny.ckpt"
-    trainer.save_checkpoint(checkpoint)
-    return store, checkpoint, module.eval()
+    """``(store, checkpoint, module)``: a simulated store and a model trained on it for a few
+    steps."""
+    return train_tiny_checkpoint(tmp_path_factory.mktemp("embeddings"), SIMULATED,
+                                 train_batches=2)
 
 
 def test_embeddings_equal_the_fused_input_of_the_heads(trained):

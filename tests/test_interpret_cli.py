@@ -7,40 +7,24 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import pytorch_lightning as pl
+from checkpoint_fixtures import train_tiny_checkpoint
 
-from pgxdl.build import build_store
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.data.store import CohortStore
 from pgxdl.evaluation.predictions import load_model, predict_store
 from pgxdl.genome.encoding import decode
 from pgxdl.interpret.cli import main
 from pgxdl.interpret.explain import explain_part
-from pgxdl.training import build_module
 
 SIMULATED = {"builder": "simulated", "n_subjects": 160, "n_windows": 2, "window_length": 48,
              "sites_per_window": 6}
-NETWORK = {"network": {"class_path": "pgxdl.models.MultimodalModel", "init_args": {
-    "sequence_encoder": {"class_path": "pgxdl.models.CNNSequenceEncoder",
-                         "init_args": {"widths": [8], "depth": 1, "stem_kernel": 5}},
-    "tabular_encoder": {"class_path": "pgxdl.models.TabularEncoder",
-                        "init_args": {"hidden": [8]}}}}}
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """``(store, checkpoint)``: a simulated store and a model trained on it for a few steps."""
-    folder = tmp_path_factory.mktemp("interpret_cli")
-    store = build_store(SIMULATED, folder / "store.h5")
-    pl.seed_everything(0)
-    data = CohortDataModule(str(store), batch_size=32)
-    trainer = pl.Trainer(max_epochs=1, limit_train_batches=3, limit_val_batches=0,
-                         logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                         enable_model_summary=False, accelerator="cpu")
-    trainer.fit(build_module(data.spec, NETWORK), datamodule=data)
-    checkpoint = folder / "tiny.ckpt"
-    trainer.save_checkpoint(checkpoint)
-    return store, checkpoint
+    tiny = train_tiny_checkpoint(tmp_path_factory.mktemp("interpret_cli"), SIMULATED)
+    return tiny.store, tiny.checkpoint
 
 
 def reference_site(store) -> str:

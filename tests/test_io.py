@@ -21,3 +21,24 @@ def test_failure_keeps_old_file_and_leaves_no_temporary(tmp_path):
         raise RuntimeError("crash mid-write")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+@pytest.mark.parametrize("name", ["figure.png", "agent.npz", "noext"])
+def test_keep_suffix_ends_temporary_with_the_real_suffix(tmp_path, name):
+    target = tmp_path / name
+    with atomic_path(target, keep_suffix=True) as tmp:
+        assert tmp.parent == tmp_path and tmp.name.startswith(".")
+        assert tmp.name.endswith(".tmp" + target.suffix)
+        tmp.write_bytes(b"data")
+    assert target.read_bytes() == b"data"
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_keep_suffix_lets_numpy_savez_write_in_place(tmp_path):
+    np = pytest.importorskip("numpy")
+    target = tmp_path / "q.npz"
+    with atomic_path(target, keep_suffix=True) as tmp:
+        np.savez(tmp, q=np.arange(3))  # appends ".npz" unless the name already ends so
+    with np.load(target) as data:
+        assert data["q"].tolist() == [0, 1, 2]
+    assert [p.name for p in tmp_path.iterdir()] == ["q.npz"]

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,18 +29,16 @@ from pgxdl.evaluation.metrics import (  # noqa: E402
     calibration_bins,
 )
 from pgxdl.evaluation.scoring import task_arrays  # noqa: E402
+from pgxdl.io import atomic_path  # noqa: E402
 
 
 def save_figure(figure: plt.Figure, path: Path) -> Path:
     """Write ``figure`` as PNG through a temporary file and an atomic rename; close it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
     try:
-        figure.savefig(tmp, dpi=120, bbox_inches="tight")
-        os.replace(tmp, path)
+        with atomic_path(path, keep_suffix=True) as tmp:
+            figure.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
     finally:
         plt.close(figure)
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from pgxdl.data.store import CohortStore
+from pgxdl.io import atomic_write_text
 
 
 def noise_floor(store: str | Path) -> dict | None:
@@ -43,18 +43,6 @@ def _finite_or_none(value):
     if isinstance(value, list | tuple):
         return [_finite_or_none(v) for v in value]
     return value
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
 
 
 def write_metrics(report: dict, path: Path) -> Path:

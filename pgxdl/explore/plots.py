@@ -15,15 +15,16 @@ from scipy.cluster.hierarchy import dendrogram
 
 from pgxdl.data.spec import TaskSpec
 from pgxdl.explore.clustering import NOISE
-from pgxdl.explore.files import atomic_write
+from pgxdl.io import atomic_path
 
 _NOISE_COLOUR = "#b0b0b0"
 
 
 def save_figure(figure: Figure, path: str | Path, dpi: int = 120) -> Path:
     """Write ``figure`` as PNG to ``path`` through a temporary file; returns the path."""
-    return atomic_write(path, lambda temporary: figure.savefig(temporary, format="png", dpi=dpi,
-                                                                bbox_inches="tight"))
+    with atomic_path(path, keep_suffix=True) as tmp:
+        figure.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+    return Path(path)
 
 
 def plot_embedding(coords: np.ndarray, colour_by: np.ndarray, path: str | Path, title: str = "",

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from pgxdl.explore.analysis import Exploration, ExploreSettings
-from pgxdl.explore.files import write_text
 from pgxdl.explore.plots import plot_dendrogram, plot_embedding, plot_target_distributions
+from pgxdl.io import atomic_write_text
 
 _AXES = {"pca": "PC", "tsne": "t-SNE ", "umap": "UMAP "}
 
@@ -33,11 +33,11 @@ def write_exploration(result: Exploration, out: str | Path, settings: ExploreSet
                       label_name: str = "label") -> list[Path]:
     """Write every table and plot of ``result`` under ``out/<source>``; returns the paths."""
     folder = Path(out) / result.features.source
-    written = [write_text(folder / "summary.json",
-                          json.dumps(summary(result, settings, label_name), indent=2))]
-    written.append(write_text(folder / "methods.csv", result.table().to_csv(index=False)))
-    written.append(write_text(folder / "assignments.csv",
-                              _assignments(result, label_name).to_csv(index=False)))
+    written = [atomic_write_text(folder / "summary.json",
+                                 json.dumps(summary(result, settings, label_name), indent=2))]
+    written.append(atomic_write_text(folder / "methods.csv", result.table().to_csv(index=False)))
+    written.append(atomic_write_text(folder / "assignments.csv",
+                                     _assignments(result, label_name).to_csv(index=False)))
     for name, attribute in (("cluster_sizes", "sizes"), ("characteristic_variants", "variants"),
                             ("target_tests", "tests"), ("target_summary", "summary")):
         frames = [getattr(o, attribute).assign(method=o.method, clusterer=o.clusterer)
@@ -45,7 +45,7 @@ def write_exploration(result: Exploration, out: str | Path, settings: ExploreSet
         if frames:
             table = pd.concat(frames, ignore_index=True)
             table = table[["method", "clusterer", *table.columns[:-2]]]
-            written.append(write_text(folder / f"{name}.csv", table.to_csv(index=False)))
+            written.append(atomic_write_text(folder / f"{name}.csv", table.to_csv(index=False)))
     return written + write_plots(result, folder / "plots", label_name)
 
 

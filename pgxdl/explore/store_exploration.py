@@ -18,9 +18,9 @@ from pgxdl.data.splits import PART_NAMES
 from pgxdl.data.store import CohortStore
 from pgxdl.explore.analysis import Exploration, ExploreSettings, explore
 from pgxdl.explore.features import FeatureMatrix, subject_targets
-from pgxdl.explore.files import write_text
 from pgxdl.explore.genotypes import dosage_matrix
 from pgxdl.explore.report import write_exploration
+from pgxdl.io import atomic_write_text
 
 
 def explore_store(store: str | Path, settings: ExploreSettings | None = None,
@@ -77,7 +77,7 @@ def explore_store(store: str | Path, settings: ExploreSettings | None = None,
         if out is not None:
             write_exploration(results[name], out, settings, label or "label")
     if out is not None:
-        write_text(Path(out) / "comparison.csv", comparison(results).to_csv(index=False))
+        atomic_write_text(Path(out) / "comparison.csv", comparison(results).to_csv(index=False))
     return results
 
 

@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pgxdl.evaluation.report import atomic_write_text, write_metrics
+from pgxdl.evaluation.report import write_metrics
 from pgxdl.interpret.explain import Explanation
 from pgxdl.interpret.summary_plots import plot_patient_summary, plot_ranking
 from pgxdl.interpret.track_plots import plot_attribution_track, plot_sequence_logo
+from pgxdl.io import atomic_write_text
 
 LEVELS = {"variants": "variant", "genes": "gene", "features": "feature"}
 

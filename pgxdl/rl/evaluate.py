@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 from pathlib import Path
 
 import numpy as np
 import yaml
 from matplotlib.figure import Figure
 
+from pgxdl.io import atomic_path
 from pgxdl.rl.actions import ActionMap
 from pgxdl.rl.agents import load_agent
 from pgxdl.rl.env import config_population, draw_patients
@@ -92,10 +92,8 @@ def plot_trajectories(batches: dict[str, EpisodeBatch], indices: list[int],
         dose_ax.set_xlabel("day")
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    os.replace(tmp, path)
+    with atomic_path(path, keep_suffix=True) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
     return path
 
 

@@ -12,11 +12,11 @@ linearly to ``final_epsilon`` over ``exploration_fraction`` of the first ``learn
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
+from pgxdl.io import atomic_path
 from pgxdl.rl.observation import INR_SCALE
 
 INR_BIN_EDGES = np.array([1.5, 2.0, 2.5, 3.0, 3.5, 4.0])
@@ -153,12 +153,10 @@ class TabularQLearning:
 
     def save(self, path: str | Path) -> None:
         """Write ``<path>.npz`` (Q-table and settings) atomically."""
-        path = Path(path).with_suffix(".npz")
-        tmp = path.with_name(path.stem + ".tmp.npz")
         meta = {"discretiser": self.discretiser.to_dict(), "gamma": self.gamma,
                 "num_timesteps": self.num_timesteps}
-        np.savez(tmp, q=self.q, meta=np.array(json.dumps(meta)))
-        os.replace(tmp, path)
+        with atomic_path(Path(path).with_suffix(".npz"), keep_suffix=True) as tmp:
+            np.savez(tmp, q=self.q, meta=np.array(json.dumps(meta)))
 
     @classmethod
     def load(cls, path: str | Path, env=None) -> TabularQLearning:
