@@ -49,6 +49,7 @@ def main(argv=None) -> None:
     parser.add_argument("--store", help="IWPC cohort store (default: build one into --out)")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--method", default="ig")
+    parser.add_argument("--task", default="sqrt_dose", help="the store's dose task")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/results/iwpc_attribution")
     args = parser.parse_args(argv)
@@ -64,7 +65,8 @@ def main(argv=None) -> None:
                    cwd=REPO_ROOT, check=True)
     best = json.loads((run / "metrics_fit.json").read_text())["best_checkpoint"]
     subprocess.run([sys.executable, "evaluate.py", "attribute", "--ckpt", best, "--store",
-                    str(store), "--part", "test", "--method", args.method, "--ism",
+                    str(store), "--task", args.task, "--part", "test", "--method", args.method,
+                    "--ism",
                     "--out", str(out / "attributions")], cwd=REPO_ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     tables = {args.method: ranked(out / "attributions" / "variant_summary.csv"),
