@@ -74,6 +74,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
     parser.add_argument("--max-epochs", type=int, default=20)
     parser.add_argument("--patience", type=int, default=4, help="early stopping on val/loss")
+    parser.add_argument("--deep-ensemble", type=int, default=1,
+                        help="deep models trained per fold (seeds), averaged; k > 1 names "
+                             "the model <name>_x<k>")
     parser.add_argument("--torch-threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true",
                         help="one seed, 1 epoch, small models, 100 resamples: checks it completes")
@@ -127,9 +130,10 @@ def run_deep_models(args, table: Path, dose: np.ndarray, sites: np.ndarray,
     store = cohort_store(args, table)
     folds = {protocol: list(protocol_folds(protocol, len(dose), args.deep_seeds, args.folds,
                                            sites)) for protocol in args.protocols}
-    for name in args.deep_models:
-        predictor = DeepFoldPredictor(store, load_model_config(name), args.max_epochs,
-                                      args.patience)
+    for config in args.deep_models:
+        predictor = DeepFoldPredictor(store, load_model_config(config), args.max_epochs,
+                                      args.patience, ensemble=args.deep_ensemble)
+        name = config if args.deep_ensemble == 1 else f"{config}_x{args.deep_ensemble}"
         reports = {}
         for protocol, protocol_folds_ in folds.items():
             predictor.intervals.clear()
@@ -171,6 +175,7 @@ def main(argv: list[str] | None = None) -> dict:
         "torch": torch.__version__, "selection": selection, "features": feature_set.columns,
         "seeds": args.seeds, "deep_seeds": args.deep_seeds, "folds": args.folds,
         "n_boot": args.n_boot, "max_epochs": args.max_epochs, "patience": args.patience,
+        "deep_ensemble": args.deep_ensemble,
         "quick": args.quick, "complete": False,
         "results": compare_models(predictors, dose, folds, subgroups, n_boot=args.n_boot),
     }

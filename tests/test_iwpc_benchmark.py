@@ -33,7 +33,8 @@ def test_quick_benchmark_completes_and_writes_every_model_and_protocol(tmp_path,
     deep = ["tabular_only", "cnn_gated"]
     payload = _benchmark_module().main([
         "--data", str(data), "--reference", str(reference), "--out", str(tmp_path / "out"),
-        "--quick", "--n-boot", "20", "--deep-models", *deep])
+        "--quick", "--n-boot", "20", "--deep-models", *deep, "--deep-ensemble", "2"])
+    deep = [f"{name}_x2" for name in deep]  # two seeds per fold, averaged
     written = json.loads((tmp_path / "out" / "iwpc_quick.json").read_text())
     assert written["selection"]["n_kept"] + sum(written["selection"]["excluded"].values()) == 80
     for protocol in ("cv", "leave_site_out"):
@@ -42,7 +43,7 @@ def test_quick_benchmark_completes_and_writes_every_model_and_protocol(tmp_path,
             assert report["n"] == written["selection"]["n_kept"]
             assert set(report["metrics"]) == {"mae", "pw20", "r2", "band_accuracy"}
             assert set(report["subgroups"]) == {"race", "dose_band", "site"}
-        interval = written["results"][protocol]["cnn_gated"]["interval"]
+        interval = written["results"][protocol]["cnn_gated_x2"]["interval"]
         assert 0 <= interval["coverage"] <= 1 and interval["median_width"] > 0
     printed = capsys.readouterr().out
     assert printed.count("leave_site_out  ") == len(MODEL_NAMES) + len(deep)
