@@ -3,6 +3,8 @@
     python benchmarks/simulated_ablation.py [--subjects 4000 --epochs 30 --seeds 0 1 2
                                              --out benchmarks/results/simulated_ablation]
 
+An interrupted run resumes: the store and every finished run in ``--out`` are reused.
+
 The simulation plants signal in both modalities (causal variants in the windows, clinical
 covariates and a gene x drug interaction in the EHR), so a multimodal model should beat
 a tabular-only and a sequence-only one on the held-out split and approach the noise floor
@@ -42,7 +44,14 @@ MODELS = {
 
 def train_and_score(config: str, store: Path, run: Path, epochs: int, seed: int,
                     n_boot: int) -> dict:
-    """Train one model and return the test-part dose metrics of its best checkpoint."""
+    """Train one model and return the test-part dose metrics of its best checkpoint.
+
+    A run whose ``eval/metrics.json`` exists is finished and is read, not retrained
+    (delete the run folder, or use a new ``--out``, to train it again).
+    """
+    scored = run / "eval" / "metrics.json"
+    if scored.is_file():
+        return dose_metrics(scored)
     subprocess.run([sys.executable, "train.py", "fit", "--config", config,
                     "--data.init_args.store", str(store), "--seed_everything", str(seed),
                     "--trainer.max_epochs", str(epochs), "--trainer.enable_progress_bar",
@@ -53,7 +62,12 @@ def train_and_score(config: str, store: Path, run: Path, epochs: int, seed: int,
                     str(store), "--part", "test", "--n-boot", str(n_boot), "--no-plots",
                     "--out", str(run / "eval")], cwd=REPO_ROOT, check=True,
                    stdout=subprocess.DEVNULL)
-    metrics = json.loads((run / "eval" / "metrics.json").read_text())
+    return dose_metrics(scored)
+
+
+def dose_metrics(path: Path) -> dict:
+    """RMSE, MAE and R2 of the dose task and the noise floor from ``evaluate.py``'s JSON."""
+    metrics = json.loads(path.read_text())
     dose = metrics["tasks"]["dose"]["metrics"]
     return {name: dose[name]["value"] for name in ("rmse", "mae", "r2")} | {
         "noise_floor": metrics["noise_floor"]}
@@ -104,8 +118,9 @@ def main(argv=None) -> None:
     if args.tiny:
         args.subjects, args.epochs, args.seeds, args.n_boot = 200, 1, [0], 20
     out = Path(args.out)
-    store = build_store({"builder": "simulated", "n_subjects": args.subjects, "seed": 0},
-                        out / "simulated.h5")
+    store = out / "simulated.h5"  # reused with its finished runs when it exists
+    if not store.is_file():
+        build_store({"builder": "simulated", "n_subjects": args.subjects, "seed": 0}, store)
     results: dict[str, list[dict]] = {}
     for name in args.models:
         for seed in args.seeds:

@@ -30,7 +30,16 @@ def test_build_benchmark(tmp_path):
 
 
 @pytest.mark.slow
-def test_ablation_benchmark(tmp_path):
-    simulated_ablation.main(["--tiny", "--models", "tabular only", "--out", str(tmp_path)])
+def test_ablation_benchmark_and_its_resume(tmp_path):
+    args = ["--tiny", "--models", "tabular only", "--out", str(tmp_path)]
+    simulated_ablation.main(args)
     rows = json.loads((tmp_path / "ablation.json").read_text())["rows"]
     assert rows[0]["model"] == "tabular only" and rows[-1]["rmse_over_floor"] == 1.0
+    assert [r["model"] for r in rows[1:3]] == ["ridge on true genotypes + EHR (reference)",
+                                               "boosting on true genotypes + EHR (reference)"]
+    assert all(0 < r["rmse_over_floor"] for r in rows)
+    checkpoint = next((tmp_path / "runs").glob("*/checkpoints/last.ckpt"))
+    trained_at = checkpoint.stat().st_mtime_ns
+    simulated_ablation.main(args)  # finished runs are reused, not retrained
+    assert checkpoint.stat().st_mtime_ns == trained_at
+    assert json.loads((tmp_path / "ablation.json").read_text())["rows"] == rows
