@@ -176,10 +176,12 @@ def plot_auroc(rows: list[dict], path: Path) -> Path:
                  yerr=part["auroc_sd"], label=background, capsize=2)
     axis.axhline(0.95, color="0.4", ls="--", lw=0.8, label="goal 0.95")
     axis.axhline(0.5, color="0.7", ls=":", lw=0.8)
-    axis.set_xticks(np.arange(len(methods)) + width * (len(backgrounds) - 1) / 2, methods)
+    axis.set_xticks(np.arange(len(methods)) + width * (len(backgrounds) - 1) / 2, methods,
+                    rotation=30, ha="right")
     axis.set_ylim(0, 1.02)
     axis.set_ylabel("AUROC (causal variant sites)")
     axis.legend(fontsize=8, frameon=False, loc="lower left")
+    figure.tight_layout()
     return save_figure(figure, path)
 
 
