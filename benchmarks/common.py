@@ -1,14 +1,18 @@
-"""Shared helpers of the benchmark scripts: timing, a printed table, JSON output."""
+"""Shared helpers of the benchmark scripts: timing, training runs, a table, JSON output."""
 
 from __future__ import annotations
 
 import json
 import platform
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
+
+from pgxdl.paths import REPO_ROOT
 
 
 def best_time(run: Callable[[], object], repeats: int = 3) -> float:
@@ -19,6 +23,17 @@ def best_time(run: Callable[[], object], repeats: int = 3) -> float:
         run()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def train_run(config: str, store: Path, run: Path, epochs: int, seed: int,
+              *extra: str) -> str:
+    """``train.py fit`` of experiment ``config`` on ``store`` into ``run`` (no progress bar);
+    ``extra`` are more CLI arguments. Returns the best checkpoint's path."""
+    subprocess.run([sys.executable, "train.py", "fit", "--config", config,
+                    "--data.init_args.store", str(store), "--seed_everything", str(seed),
+                    "--trainer.max_epochs", str(epochs), "--trainer.enable_progress_bar",
+                    "false", *extra, "--run_dir", str(run)], cwd=REPO_ROOT, check=True)
+    return json.loads((run / "metrics_fit.json").read_text())["best_checkpoint"]
 
 
 def machine() -> dict:

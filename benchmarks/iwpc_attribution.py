@@ -17,7 +17,6 @@ shows every variant's rank so this can be read off. Writes ``iwpc_attribution.js
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import report  # noqa: E402
+from benchmarks.common import report, train_run  # noqa: E402
 from pgxdl.build import build_store, load_config  # noqa: E402
 from pgxdl.paths import REPO_ROOT  # noqa: E402
 
@@ -57,17 +56,11 @@ def main(argv=None) -> None:
     store = Path(args.store) if args.store else out / "iwpc.h5"
     if not store.is_file():
         build_store(load_config(REPO_ROOT / "configs" / "data" / "iwpc.yaml"), store)
-    run = out / "train"
-    subprocess.run([sys.executable, "train.py", "fit", "--config", args.experiment,
-                    "--data.init_args.store", str(store), "--seed_everything", str(args.seed),
-                    "--trainer.max_epochs", str(args.epochs), "--trainer.enable_progress_bar",
-                    "false", "--trainer.logger", "null", "--run_dir", str(run)],
-                   cwd=REPO_ROOT, check=True)
-    best = json.loads((run / "metrics_fit.json").read_text())["best_checkpoint"]
+    best = train_run(args.experiment, store, out / "train", args.epochs, args.seed,
+                     "--trainer.logger", "null")
     subprocess.run([sys.executable, "evaluate.py", "attribute", "--ckpt", best, "--store",
                     str(store), "--task", args.task, "--part", "test", "--method", args.method,
-                    "--ism",
-                    "--out", str(out / "attributions")], cwd=REPO_ROOT, check=True,
+                    "--ism", "--out", str(out / "attributions")], cwd=REPO_ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     tables = {args.method: ranked(out / "attributions" / "variant_summary.csv"),
               "ism": ranked(out / "attributions" / "variant_ism_summary.csv")}

@@ -27,7 +27,7 @@ from sklearn.metrics import r2_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import report  # noqa: E402
+from benchmarks.common import report, train_run  # noqa: E402
 from pgxdl.build import build_store  # noqa: E402
 from pgxdl.data.store import CohortStore  # noqa: E402
 from pgxdl.explore.genotypes import dosage_matrix  # noqa: E402
@@ -52,12 +52,7 @@ def train_and_score(config: str, store: Path, run: Path, epochs: int, seed: int,
     scored = run / "eval" / "metrics.json"
     if scored.is_file():
         return dose_metrics(scored)
-    subprocess.run([sys.executable, "train.py", "fit", "--config", config,
-                    "--data.init_args.store", str(store), "--seed_everything", str(seed),
-                    "--trainer.max_epochs", str(epochs), "--trainer.enable_progress_bar",
-                    "false", "--run_dir", str(run)], cwd=REPO_ROOT,
-                   check=True)
-    best = json.loads((run / "metrics_fit.json").read_text())["best_checkpoint"]
+    best = train_run(config, store, run, epochs, seed)
     subprocess.run([sys.executable, "evaluate.py", "metrics", "--ckpt", best, "--store",
                     str(store), "--part", "test", "--n-boot", str(n_boot), "--no-plots",
                     "--out", str(run / "eval")], cwd=REPO_ROOT, check=True,
