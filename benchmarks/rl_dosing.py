@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from pgxdl.io import atomic_path
+from pgxdl.io import save_png
 from pgxdl.paths import REPO_ROOT
 from pgxdl.rl.actions import ActionMap
 from pgxdl.rl.agents import load_agent
@@ -154,8 +154,7 @@ def plot_pttr_by_group(summary: dict, path: Path) -> None:
     ax.set_ylim(0, 115)
     ax.legend(fontsize=7, ncol=len(summary), loc="upper center")
     fig.tight_layout()
-    with atomic_path(path, keep_suffix=True) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+    save_png(fig, path, dpi=110, tight=False)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -39,3 +39,13 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def save_png(figure, path: str | Path, dpi: int = 120, tight: bool = True) -> Path:
+    """Write a matplotlib ``figure`` as PNG to ``path`` atomically; returns ``path``.
+
+    ``tight`` crops the canvas to the drawn content (``bbox_inches="tight"``).
+    """
+    with atomic_path(path, keep_suffix=True) as tmp:
+        figure.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
+    return Path(path)

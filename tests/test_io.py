@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgxdl.io import atomic_path, atomic_write_text
+from pgxdl.io import atomic_path, atomic_write_text, save_png
 
 
 def test_atomic_write_replaces_whole_file(tmp_path):
@@ -42,3 +42,27 @@ def test_keep_suffix_lets_numpy_savez_write_in_place(tmp_path):
     with np.load(target) as data:
         assert data["q"].tolist() == [0, 1, 2]
     assert [p.name for p in tmp_path.iterdir()] == ["q.npz"]
+
+
+@pytest.mark.parametrize("tight", [True, False])
+def test_save_png_writes_a_png_of_the_figure_size_or_cropped(tmp_path, tight):
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    figure = Figure(figsize=(4, 3))
+    figure.subplots().plot([0, 1], [1, 0])
+    path = save_png(figure, tmp_path / "plot.png", dpi=50, tight=tight)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["plot.png"]
+    width, height = Image.open(path).size
+    assert ((width, height) == (200, 150)) is not tight  # tight crops the margins
+
+
+def test_save_png_failure_writes_nothing(tmp_path):
+    class Broken:
+        def savefig(self, *args, **kwargs):
+            raise RuntimeError("renderer crashed")
+
+    with pytest.raises(RuntimeError):
+        save_png(Broken(), tmp_path / "plot.png")
+    assert list(tmp_path.iterdir()) == []

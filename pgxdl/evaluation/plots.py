@@ -29,17 +29,15 @@ from pgxdl.evaluation.metrics import (  # noqa: E402
     calibration_bins,
 )
 from pgxdl.evaluation.scoring import task_arrays  # noqa: E402
-from pgxdl.io import atomic_path  # noqa: E402
+from pgxdl.io import save_png  # noqa: E402
 
 
 def save_figure(figure: plt.Figure, path: Path) -> Path:
     """Write ``figure`` as PNG through a temporary file and an atomic rename; close it."""
     try:
-        with atomic_path(path, keep_suffix=True) as tmp:
-            figure.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+        return save_png(figure, path)
     finally:
         plt.close(figure)
-    return path
 
 
 def _label(task: TaskSpec, what: str) -> str:

@@ -15,16 +15,9 @@ from scipy.cluster.hierarchy import dendrogram
 
 from pgxdl.data.spec import TaskSpec
 from pgxdl.explore.clustering import NOISE
-from pgxdl.io import atomic_path
+from pgxdl.io import save_png
 
 _NOISE_COLOUR = "#b0b0b0"
-
-
-def save_figure(figure: Figure, path: str | Path, dpi: int = 120) -> Path:
-    """Write ``figure`` as PNG to ``path`` through a temporary file; returns the path."""
-    with atomic_path(path, keep_suffix=True) as tmp:
-        figure.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
-    return Path(path)
 
 
 def plot_embedding(coords: np.ndarray, colour_by: np.ndarray, path: str | Path, title: str = "",
@@ -50,7 +43,7 @@ def plot_embedding(coords: np.ndarray, colour_by: np.ndarray, path: str | Path, 
     ax.set_title(title)
     ax.legend(title=legend_title or None, fontsize=7, markerscale=2.5, loc="best",
               ncol=1 if len(groups) <= 12 else 2)
-    return save_figure(figure, path)
+    return save_png(figure, path)
 
 
 def plot_dendrogram(tree: np.ndarray, n_clusters: int, path: str | Path, title: str = "",
@@ -72,7 +65,7 @@ def plot_dendrogram(tree: np.ndarray, n_clusters: int, path: str | Path, title: 
         ax.axhline(cut, color="#aa3333", linestyle="--", linewidth=0.8)
     ax.set_ylabel("Ward distance")
     ax.set_title(title or f"Hierarchical clustering ({n_clusters} clusters)")
-    return save_figure(figure, path)
+    return save_png(figure, path)
 
 
 def plot_target_distributions(targets: pd.DataFrame, tasks: list[TaskSpec], labels: np.ndarray,
@@ -107,7 +100,7 @@ def plot_target_distributions(targets: pd.DataFrame, tasks: list[TaskSpec], labe
         p_value = (p_values or {}).get(task.name)
         ax.set_title(task.name if p_value is None else f"{task.name} (p = {p_value:.2g})")
     figure.suptitle(title)
-    return save_figure(figure, path)
+    return save_png(figure, path)
 
 
 def _palette(n: int) -> list:

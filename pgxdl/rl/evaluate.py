@@ -22,7 +22,7 @@ import numpy as np
 import yaml
 from matplotlib.figure import Figure
 
-from pgxdl.io import atomic_path
+from pgxdl.io import save_png
 from pgxdl.rl.actions import ActionMap
 from pgxdl.rl.agents import load_agent
 from pgxdl.rl.env import config_population, draw_patients
@@ -92,8 +92,7 @@ def plot_trajectories(batches: dict[str, EpisodeBatch], indices: list[int],
         dose_ax.set_xlabel("day")
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
-    with atomic_path(path, keep_suffix=True) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+    save_png(fig, path, dpi=110, tight=False)
     return path
 
 
