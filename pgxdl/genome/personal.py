@@ -41,9 +41,9 @@ from pgxdl.genome.variants import CallSet
 from pgxdl.genome.windows import WindowSpec, check_equal_length
 
 INDEL_POLICIES = ("skip", "mask")
+MISSING_POLICIES = ("reference", "N")
 #: Bytes of codes per chunk when streaming to the store (small enough to stay in cache).
 STREAM_CHUNK_BYTES = 1 << 21
-MISSING_POLICIES = ("reference", "N")
 
 #: (N_CODES, N_CODES) uint8: dosage code of two haplotype codes (IUPAC for two bases).
 PAIR_CODE = np.full((N_CODES, N_CODES), N_CODE, dtype=np.uint8)
@@ -148,6 +148,7 @@ class PersonalWindowBuilder:
         self.windows = list(windows)
         self.length = check_equal_length(self.windows)
         self.phased, self.oriented = phased, oriented
+        self.haplotypes = 2 if phased else 1  # H
         self.indel_policy, self.missing_policy = indel_policy, missing_policy
         self.tolerance = ref_mismatch_tolerance
         self.plus_codes = reference.fetch_windows(self.windows)  # (W, L), + strand
@@ -174,7 +175,7 @@ class PersonalWindowBuilder:
         if self.phased:
             self._check_phase(callset, sites, genotypes)
         touched = self._touched_positions(sites)
-        shape = (callset.n_samples, len(self.windows), 2 if self.phased else 1, self.length)
+        shape = (callset.n_samples, len(self.windows), self.haplotypes, self.length)
 
         def chunk_codes(start: int, stop: int) -> np.ndarray:
             return self._codes(genotypes[start:stop], sites, touched)
@@ -187,7 +188,7 @@ class PersonalWindowBuilder:
 
     def stream(self, callset: CallSet) -> PersonalWindows:
         """:meth:`build` with lazy codes in chunks of about :data:`STREAM_CHUNK_BYTES`."""
-        per_subject = len(self.windows) * (2 if self.phased else 1) * self.length
+        per_subject = len(self.windows) * self.haplotypes * self.length
         return self.build(callset, max(1, STREAM_CHUNK_BYTES // per_subject))
 
     def _codes(self, genotypes: np.ndarray, sites: SiteTable, touched) -> np.ndarray:
@@ -206,8 +207,7 @@ class PersonalWindowBuilder:
         if self.missing_policy == "N":
             self._write(tracks, column, sites, sites.span_site, sites.span_offset, N_CODE,
                         genotypes < 0)
-        codes = np.empty((n, len(self.windows), 2 if self.phased else 1, self.length),
-                         dtype=np.uint8)
+        codes = np.empty((n, len(self.windows), self.haplotypes, self.length), dtype=np.uint8)
         codes[:] = self.plus_codes[None, :, None, :]  # 7x faster than broadcast_to().copy()
         if self.phased:
             codes[:, touched_window, :, touched_offset] = tracks.transpose(2, 0, 1)
