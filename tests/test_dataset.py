@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import pickle
+
+import h5py
 import numpy as np
 import pytest
 import torch
@@ -9,13 +13,39 @@ from store_fixtures import tiny_cohort
 
 from pgxdl.data.batch import codes_to_sequence, finalize_batch
 from pgxdl.data.datamodule import CohortDataModule
+from pgxdl.data.dataset import CohortDataset, MappedRows, memory_map
 from pgxdl.data.store_writer import write_store
-from pgxdl.genome.encoding import ONE_HOT_TABLE
+from pgxdl.genome.encoding import ONE_HOT_TABLE, one_hot
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     return write_store(tmp_path_factory.mktemp("s") / "c.h5", tiny_cohort(), progress=False)
+
+
+@pytest.fixture(scope="module")
+def lzf_store(tmp_path_factory):
+    return write_store(tmp_path_factory.mktemp("s") / "lzf.h5", tiny_cohort(),
+                       compression="lzf", progress=False)
+
+
+def test_contiguous_codes_are_memory_mapped_and_chunked_ones_are_not(store, lzf_store):
+    codes = tiny_cohort().sequence.codes
+    with h5py.File(store) as h5:
+        mapped = memory_map(h5["sequence/codes"])
+        assert isinstance(mapped, np.memmap)
+        np.testing.assert_array_equal(mapped, codes)
+    with h5py.File(lzf_store) as h5:
+        assert isinstance(memory_map(h5["sequence/codes"]), h5py.Dataset)
+
+
+@pytest.mark.parametrize("which", ["store", "lzf_store"])
+def test_read_codes_keeps_order_and_repeats(which, request):
+    """Both read paths (memory map, sorted h5py selection) return the asked order."""
+    dataset = CohortDataset(request.getfixturevalue(which), np.arange(40))
+    subjects = np.array([7, 3, 3, 39, 0, 7])
+    np.testing.assert_array_equal(dataset.read_codes(subjects),
+                                  tiny_cohort().sequence.codes[subjects])
 
 
 def test_parts_are_disjoint_and_follow_subject_split(store):
@@ -29,10 +59,35 @@ def test_parts_are_disjoint_and_follow_subject_split(store):
     assert sorted(seen) == list(range(40))
 
 
-@pytest.mark.parametrize("workers", [0, 2])
-def test_loader_batches_match_store(store, workers):
+@pytest.mark.parametrize("which", ["store", "lzf_store"])
+def test_batch_pickles_to_the_same_plain_batch(which, request):
+    """What a worker sends (mapped rows, or the codes tensor) unpickles to the same batch."""
+    dataset = CohortDataset(request.getfixturevalue(which), np.arange(40))
+    batch = dataset.__getitems__([9, 2, 2, 30])
+    assert isinstance(batch.mapped_rows, MappedRows) == (which == "store")
+    received = pickle.loads(pickle.dumps(batch))
+    assert type(received) is dict and received.keys() == batch.keys()
+    for key, value in batch.items():
+        assert torch.equal(received[key], value), key
+    assert torch.equal(received["codes"],
+                       torch.from_numpy(tiny_cohort().sequence.codes[[9, 2, 2, 30]]))
+
+
+def test_store_replaced_under_a_loader_is_an_error(tmp_path):
+    path = write_store(tmp_path / "c.h5", tiny_cohort(), progress=False)
+    sent = pickle.dumps(CohortDataset(path, np.arange(40)).__getitems__([0, 1]))
+    write_store(path, tiny_cohort(seed=1), progress=False)  # atomic: a new file
+    os.utime(path, ns=(1, 1))  # even if the clock gave it the same time
+    with pytest.raises(RuntimeError, match="c.h5: the store was replaced"):
+        pickle.loads(sent)
+
+
+@pytest.mark.parametrize(("which", "workers"),
+                         [("store", 0), ("store", 2), ("lzf_store", 0), ("lzf_store", 2)])
+def test_loader_batches_match_store(which, workers, request):
     cohort = tiny_cohort()
-    dm = CohortDataModule(str(store), batch_size=7, num_workers=workers)
+    dm = CohortDataModule(str(request.getfixturevalue(which)), batch_size=7,
+                          num_workers=workers)
     batches = list(dm.dataloader("all"))
     codes = torch.cat([b["codes"] for b in batches]).numpy()
     np.testing.assert_array_equal(codes, cohort.sequence.codes)
@@ -67,6 +122,14 @@ def test_late_one_hot_dosage_and_concat():
     assert codes_to_sequence(phased, "concat").shape == (1, 1, 8, 2)
     with pytest.raises(ValueError, match="haplotypes"):
         codes_to_sequence(phased, "sum")
+
+
+def test_one_hot_matches_table_lookup_channels_first():
+    codes = np.random.default_rng(0).integers(0, len(ONE_HOT_TABLE), (3, 2, 5, 7), np.uint8)
+    hot = one_hot(codes)
+    assert hot.shape == (3, 2, 5, 4, 7) and hot.dtype == torch.float32 and hot.is_contiguous()
+    np.testing.assert_array_equal(hot.numpy(), np.moveaxis(ONE_HOT_TABLE[codes], -1, -2))
+    assert one_hot(np.zeros((2, 0), np.uint8)).shape == (2, 4, 0)
 
 
 def test_finalize_batch_without_sequence(store):

@@ -17,7 +17,7 @@ def codes_to_sequence(codes: torch.Tensor, haplotypes: str = "dosage") -> torch.
     """
     hot = one_hot(codes)  # (N, W, H, 4, L)
     if haplotypes == "dosage":
-        return hot.mean(dim=2)
+        return hot.squeeze(2) if hot.shape[2] == 1 else hot.mean(dim=2)
     if haplotypes == "concat":
         n, w, h, c, length = hot.shape
         return hot.reshape(n, w, h * c, length)
