@@ -47,6 +47,7 @@ from pgxdl.datasets.iwpc_policy import SCOREABLE, select_patients
 from pgxdl.datasets.iwpc_table import read_iwpc_table
 from pgxdl.io import atomic_write_text
 from pgxdl.paths import REPO_ROOT, shared_data_file
+from pgxdl.training.losses import REGRESSION_LOSSES
 
 #: Deep models (``configs/model/<name>.yaml``) of the default run.
 DEEP_MODELS = ("tabular_only", "cnn_gated", "rnn_lstm_concat", "cnn_concat", "cnn_film",
@@ -77,6 +78,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--deep-ensemble", type=int, default=1,
                         help="deep models trained per fold (seeds), averaged; k > 1 names "
                              "the model <name>_x<k>")
+    parser.add_argument("--regression-loss", default="mse", choices=REGRESSION_LOSSES,
+                        help="the deep models' point loss (l1 fits the median dose)")
     parser.add_argument("--torch-threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true",
                         help="one seed, 1 epoch, small models, 100 resamples: checks it completes")
@@ -131,9 +134,15 @@ def run_deep_models(args, table: Path, dose: np.ndarray, sites: np.ndarray,
     folds = {protocol: list(protocol_folds(protocol, len(dose), args.deep_seeds, args.folds,
                                            sites)) for protocol in args.protocols}
     for config in args.deep_models:
-        predictor = DeepFoldPredictor(store, load_model_config(config), args.max_epochs,
-                                      args.patience, ensemble=args.deep_ensemble)
-        name = config if args.deep_ensemble == 1 else f"{config}_x{args.deep_ensemble}"
+        model_config = load_model_config(config)
+        name = config
+        if args.regression_loss != "mse":
+            model_config["regression_loss"] = args.regression_loss
+            name = f"{name}_{args.regression_loss}"
+        predictor = DeepFoldPredictor(store, model_config, args.max_epochs, args.patience,
+                                      ensemble=args.deep_ensemble)
+        if args.deep_ensemble > 1:
+            name = f"{name}_x{args.deep_ensemble}"
         reports = {}
         for protocol, protocol_folds_ in folds.items():
             predictor.intervals.clear()

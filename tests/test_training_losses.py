@@ -88,6 +88,36 @@ def test_heteroscedastic_regression_uses_the_variance_column():
     torch.testing.assert_close(task_loss(TaskSpec("d", "regression"), output, target), expected)
 
 
+def test_regression_point_losses_against_torch():
+    task = TaskSpec("d", "regression")
+    output, target = torch.tensor([[1.0], [0.0], [2.5]]), torch.tensor([3.0, 0.5, 2.0])
+    mse = torch.nn.functional.mse_loss(output[:, 0], target, reduction="none")
+    torch.testing.assert_close(task_loss(task, output, target), mse)
+    torch.testing.assert_close(task_loss(task, output, target, "l1"),
+                               torch.tensor([2.0, 0.5, 0.5]))
+    # huber, delta 1: 0.5 r^2 within one unit, |r| - 0.5 beyond
+    torch.testing.assert_close(task_loss(task, output, target, "huber"),
+                               torch.tensor([1.5, 0.125, 0.125]))
+    with pytest.raises(ValueError, match="heteroscedastic head .* 'l1' applies to point"):
+        task_loss(task, torch.zeros(3, 2), target, "l1")
+    with pytest.raises(ValueError, match="regression_loss must be one of"):
+        MultiTaskLoss([task], regression_loss="mae")
+
+
+def test_l1_loss_fits_the_median_and_mse_the_mean():
+    """Minimising over a constant: L1 lands on the median of skewed targets, MSE on the mean."""
+    task = TaskSpec("d", "regression")
+    target = torch.tensor([1.0, 2.0, 3.0, 4.0, 40.0])
+    for loss, expected in (("l1", target.median()), ("mse", target.mean())):
+        constant = torch.zeros(1, requires_grad=True)
+        optimiser = torch.optim.Adam([constant], lr=0.1)
+        for _ in range(3000):
+            optimiser.zero_grad()
+            task_loss(task, constant.expand(5, 1), target, loss).mean().backward()
+            optimiser.step()
+        assert abs(constant.item() - expected.item()) < 0.1, loss
+
+
 def test_prediction_interval_covers_the_stated_mass():
     output = torch.tensor([[10.0, 2 * torch.log(torch.tensor(3.0))]])
     low, high = prediction_interval(output, level=0.95)

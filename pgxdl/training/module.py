@@ -39,18 +39,21 @@ class DrugResponseModule(pl.LightningModule):
     optimizer : factory of the optimizer from the parameters.
     lr_scheduler : factory of a learning-rate scheduler from the optimizer, or ``None``.
     task_weights : loss weight per task name (1 for tasks not named).
+    regression_loss : ``mse`` (default), ``l1`` (the conditional median: what MAE rewards)
+        or ``huber``, for regression tasks with a point head.
     monitor : metric a ``ReduceLROnPlateau`` scheduler watches.
     """
 
     def __init__(self, spec: dict, network: NetworkFactory,
                  optimizer: OptimizerCallable = torch.optim.AdamW,
                  lr_scheduler: LRSchedulerCallable | None = None,
-                 task_weights: dict[str, float] | None = None, monitor: str = "val/loss"):
+                 task_weights: dict[str, float] | None = None, regression_loss: str = "mse",
+                 monitor: str = "val/loss"):
         super().__init__()
         self.save_hyperparameters()
         self.spec = spec if isinstance(spec, DataSpec) else DataSpec.from_dict(spec)
         self.network = network(self.spec)
-        self.loss = MultiTaskLoss(self.spec.tasks, task_weights)
+        self.loss = MultiTaskLoss(self.spec.tasks, task_weights, regression_loss)
         self.scaler = TargetScaler(self.spec.tasks, self.spec.extra.get(EXTRA_KEY))
         self.optimizer_factory = optimizer
         self.scheduler_factory = lr_scheduler
