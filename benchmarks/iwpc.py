@@ -39,19 +39,21 @@ import pgxdl
 from pgxdl.baselines.comparison import compare_models, format_table
 from pgxdl.baselines.deep_models import DeepFoldPredictor, interval_coverage, load_model_config
 from pgxdl.baselines.features import FEATURE_SETS, derive_features
-from pgxdl.baselines.metrics import DOSE_BAND_NAMES, dose_band
+from pgxdl.baselines.metrics import DOSE_BAND_NAMES, dose_band, paired_difference
 from pgxdl.baselines.models import MODEL_NAMES, make_model
 from pgxdl.baselines.protocols import PROTOCOLS, protocol_folds, sklearn_fold_predictor
 from pgxdl.build import build_store
 from pgxdl.datasets.iwpc_policy import SCOREABLE, select_patients
 from pgxdl.datasets.iwpc_table import read_iwpc_table
-from pgxdl.io import atomic_write_text
+from pgxdl.io import atomic_path, atomic_write_text
 from pgxdl.paths import REPO_ROOT, shared_data_file
 from pgxdl.training.losses import REGRESSION_LOSSES
 
 #: Deep models (``configs/model/<name>.yaml``) of the default run.
 DEEP_MODELS = ("tabular_only", "cnn_gated", "rnn_lstm_concat", "cnn_concat", "cnn_film",
                "cnn_cross_attention", "cnn_late_fusion", "sequence_only_cnn")
+#: The model every other is compared with, patient by patient (paired bootstrap).
+REFERENCE = "iwpc_pharmacogenetic"
 DATA_CONFIG = REPO_ROOT / "configs" / "data" / "iwpc.yaml"
 
 
@@ -124,6 +126,29 @@ def write_json(path: Path, payload: dict) -> None:
     atomic_write_text(path, json.dumps(payload, indent=1, default=float) + "\n")
 
 
+def absorb_predictions(reports: dict[str, dict], protocol: str,
+                       predictions: dict[str, np.ndarray], dose: np.ndarray, n_boot: int) -> None:
+    """Move each report's out-of-fold ``predictions`` into ``predictions`` and add the
+    paired differences against the IWPC pharmacogenetic formula (``vs_<formula>``)."""
+    for name, report in reports.items():
+        predictions[f"{protocol}/{name}"] = report.pop("predictions")
+    reference = predictions.get(f"{protocol}/{REFERENCE}")
+    if reference is None:
+        return
+    for name, report in reports.items():
+        if name != REFERENCE:
+            report[f"vs_{REFERENCE}"] = paired_difference(
+                dose, predictions[f"{protocol}/{name}"], reference, n_boot=n_boot)
+
+
+def save(out: Path, payload: dict, predictions: dict[str, np.ndarray]) -> None:
+    """Write the JSON (with its table) and the out-of-fold predictions beside it."""
+    payload["table"] = format_table(payload["results"], versus=f"vs_{REFERENCE}")
+    write_json(out, payload)
+    with atomic_path(out.with_name(f"{out.stem}_predictions.npz"), keep_suffix=True) as tmp:
+        np.savez_compressed(tmp, **predictions)
+
+
 def run_deep_models(args, table: Path, dose: np.ndarray, sites: np.ndarray,
                     subgroups: dict) -> Iterator[tuple[str, dict]]:
     """Train and score each deep model on the deep seeds' folds, with interval coverage.
@@ -188,16 +213,18 @@ def main(argv: list[str] | None = None) -> dict:
         "quick": args.quick, "complete": False,
         "results": compare_models(predictors, dose, folds, subgroups, n_boot=args.n_boot),
     }
-    payload["table"] = format_table(payload["results"])
-    write_json(out, payload)  # rewritten after each deep model: a long run leaves partial results
+    predictions: dict[str, np.ndarray] = {}  # "<protocol>/<model>" -> (R, N) doses
+    for protocol, reports in payload["results"].items():
+        absorb_predictions(reports, protocol, predictions, dose, args.n_boot)
+    save(out, payload, predictions)  # again after each deep model: a long run leaves results
     for name, reports in (run_deep_models(args, table, dose, sites, subgroups)
                           if args.deep_models else ()):
         for protocol, report in reports.items():
             payload["results"][protocol][name] = report
-        payload["table"] = format_table(payload["results"])
-        write_json(out, payload)
+            absorb_predictions({name: report}, protocol, predictions, dose, args.n_boot)
+        save(out, payload, predictions)
     payload["complete"] = True
-    write_json(out, payload)
+    save(out, payload, predictions)
     print(f"\nMean over seeds (baselines {args.seeds}, deep models {args.deep_seeds}); 95% "
           f"bootstrap CI over patients ({args.n_boot} resamples); features: {args.features}"
           f"\n{payload['table']}\n\nwrote {out}")

@@ -12,6 +12,7 @@ from pgxdl.baselines.metrics import (
     dose_band,
     evaluate_doses,
     mae,
+    paired_difference,
     pw20,
     r2,
 )
@@ -100,3 +101,25 @@ def test_bad_inputs_are_refused(doses):
         evaluate_doses(true, pred[:-1])
     with pytest.raises(ValueError, match="subgroup 'race'"):
         evaluate_doses(true, pred, {"race": np.zeros(3)})
+
+
+def test_paired_difference_is_the_difference_on_each_resample(doses):
+    true, pred = doses
+    better = true + 0.5 * (pred - true)  # halves every error
+    paired = paired_difference(true, better, pred, n_boot=200, seed=5, chunk=64)
+    assert paired["mae"]["value"] == pytest.approx(
+        mean_absolute_error(true, better) - mean_absolute_error(true, pred))
+    rng = np.random.default_rng(5)
+    draws = [mean_absolute_error(true, better, sample_weight=row)
+             - mean_absolute_error(true, pred, sample_weight=row)
+             for size in (64, 64, 64, 8) for row in resample_counts(len(true), size, rng)]
+    assert paired["mae"]["ci"] == pytest.approx(np.percentile(draws, [2.5, 97.5]), rel=1e-10)
+    assert paired["mae"]["ci"][1] < 0 < paired["pw20"]["ci"][0]  # clearly better, paired
+    close = true + 0.9 * (pred - true) + np.random.default_rng(1).normal(0, 0.5, len(true))
+    paired = paired_difference(true, close, pred, n_boot=200)["mae"]["ci"]
+    separate = evaluate_doses(true, close, n_boot=200)["metrics"]["mae"]["ci"]
+    assert np.diff(paired) < 0.5 * np.diff(separate)  # correlated errors: pairing narrows
+    same = paired_difference(true, pred, np.stack([pred, pred]), n_boot=20)
+    assert all(abs(score["value"]) < 1e-9 for score in same.values())
+    with pytest.raises(ValueError, match="N = 300"):
+        paired_difference(true, pred[:-1], pred)

@@ -45,6 +45,18 @@ def test_quick_benchmark_completes_and_writes_every_model_and_protocol(tmp_path,
             assert set(report["subgroups"]) == {"race", "dose_band", "site"}
         interval = written["results"][protocol]["cnn_gated_x2"]["interval"]
         assert 0 <= interval["coverage"] <= 1 and interval["median_width"] > 0
+        for name, report in written["results"][protocol].items():
+            assert ("vs_iwpc_pharmacogenetic" in report) == (name != "iwpc_pharmacogenetic")
+    saved = np.load(tmp_path / "out" / "iwpc_quick_predictions.npz")
+    assert sorted(saved.files) == sorted(f"{p}/{m}" for p in ("cv", "leave_site_out")
+                                         for m in [*MODEL_NAMES, *deep])
+    n_kept = written["selection"]["n_kept"]
+    formula, film = saved["cv/iwpc_pharmacogenetic"], saved["cv/cnn_gated_x2"]
+    assert formula.shape[1] == film.shape[1] == n_kept and np.isfinite(film).all()
+    dose = _benchmark_module().load_cohort(data)[2]
+    expected = np.abs(film - dose).mean() - np.abs(formula - dose).mean()
+    assert written["results"]["cv"]["cnn_gated_x2"]["vs_iwpc_pharmacogenetic"]["mae"][
+        "value"] == pytest.approx(expected)
     printed = capsys.readouterr().out
     assert printed.count("leave_site_out  ") == len(MODEL_NAMES) + len(deep)
     assert written["table"] == payload["table"]

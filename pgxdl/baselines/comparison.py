@@ -44,8 +44,9 @@ def compare_models(
 
     Returns
     -------
-    protocol -> model -> :func:`evaluate_doses` report, plus ``seconds`` (wall time) and
-    ``seeds`` (the repeats scored).
+    protocol -> model -> :func:`evaluate_doses` report, plus ``seconds`` (wall time),
+    ``seeds`` (the repeats scored) and ``predictions``, the ``(R, N)`` out-of-fold doses
+    of the R seeds (an array: take it out before writing the report as JSON).
     """
     dose = np.asarray(dose, dtype=float)
     results: dict[str, dict] = {}
@@ -59,21 +60,36 @@ def compare_models(
                                     n_boot=n_boot, seed=seed)
             report["seconds"] = round(time.perf_counter() - start, 2)
             report["seeds"] = seeds
+            report["predictions"] = np.stack([by_seed[s] for s in seeds])
             results[protocol][name] = report
             log(f"{protocol:>15} {name:<22} MAE {report['metrics']['mae']['value']:6.2f}  "
                 f"PW20 {report['metrics']['pw20']['value']:5.1f}  ({report['seconds']} s)")
     return results
 
 
-def format_table(results: Mapping[str, Mapping[str, dict]]) -> str:
-    """One text table: a row per protocol x model, each metric as ``value [low, high]``."""
-    header = ["protocol", "model", *(title for title, _ in TABLE_COLUMNS.values())]
+def format_table(results: Mapping[str, Mapping[str, dict]], versus: str | None = None
+                 ) -> str:
+    """One text table: a row per protocol x model, each metric as ``value [low, high]``.
+
+    With ``versus`` (a report key holding :func:`~pgxdl.baselines.metrics.paired_difference`
+    scores), two more columns give each model's paired MAE and PW20 differences.
+    """
+    columns = [(metric, "metrics", title, digits)
+               for metric, (title, digits) in TABLE_COLUMNS.items()]
+    if versus:
+        columns += [(metric, versus, f"{title} - {versus.removeprefix('vs_')}", digits)
+                    for metric, (title, digits) in TABLE_COLUMNS.items()
+                    if metric in ("mae", "pw20")]
+    header = ["protocol", "model", *(title for _, _, title, _ in columns)]
     rows = [header]
     for protocol, models in results.items():
         for name, report in models.items():
             cells = [protocol, name]
-            for metric, (_, digits) in TABLE_COLUMNS.items():
-                score = report["metrics"][metric]
+            for metric, key, _, digits in columns:
+                if key not in report:
+                    cells.append("")
+                    continue
+                score = report[key][metric]
                 low, high = score["ci"]
                 cells.append(f"{score['value']:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]")
             rows.append(cells)
