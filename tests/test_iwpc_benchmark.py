@@ -18,12 +18,16 @@ from pgxdl.datasets.iwpc_table import read_iwpc_table
 from pgxdl.paths import REPO_ROOT
 
 
-def _benchmark_module():
-    spec = importlib.util.spec_from_file_location("iwpc_benchmark",
-                                                  REPO_ROOT / "benchmarks" / "iwpc.py")
+def _load(script: str):
+    spec = importlib.util.spec_from_file_location(f"{script}_benchmark",
+                                                  REPO_ROOT / "benchmarks" / f"{script}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _benchmark_module():
+    return _load("iwpc")
 
 
 @pytest.mark.slow
@@ -57,6 +61,18 @@ def test_quick_benchmark_completes_and_writes_every_model_and_protocol(tmp_path,
     expected = np.abs(film - dose).mean() - np.abs(formula - dose).mean()
     assert written["results"]["cv"]["cnn_gated_x2"]["vs_iwpc_pharmacogenetic"]["mae"][
         "value"] == pytest.approx(expected)
+
+    # benchmarks/iwpc_combine.py: the square of the members' mean square root, scored
+    combine = _load("iwpc_combine")
+    run = tmp_path / "out" / "iwpc_quick.json"
+    report = combine.main([f"{run}:cnn_gated_x2", f"{run}:tabular_only_x2", "--protocol", "cv",
+                           "--n-boot", "20", "--out", str(tmp_path / "combined")])
+    average = np.square((np.sqrt(film) + np.sqrt(saved["cv/tabular_only_x2"])) / 2)
+    assert report["metrics"]["mae"]["value"] == pytest.approx(np.abs(average - dose).mean())
+    assert report["vs_iwpc_pharmacogenetic"]["mae"]["value"] == pytest.approx(
+        np.abs(average - dose).mean() - np.abs(formula - dose).mean())
+    with pytest.raises(ValueError, match="has no 'cv/cnn_film'"):
+        combine.main([f"{run}:cnn_film", "--protocol", "cv"])
     printed = capsys.readouterr().out
     assert printed.count("leave_site_out  ") == len(MODEL_NAMES) + len(deep)
     assert written["table"] == payload["table"]
