@@ -34,8 +34,8 @@ from pgxdl.baselines.metrics import (  # noqa: E402
 )
 
 
-def load_member(spec: str, protocol: str) -> tuple[dict, np.ndarray]:
-    """``RUN:MODEL`` -> (the run's selection, the model's ``(R, N)`` out-of-fold doses)."""
+def load_member(spec: str, protocol: str) -> tuple[dict, list[int], np.ndarray]:
+    """``RUN:MODEL`` -> (the run's selection, the model's seeds, its ``(R, N)`` doses)."""
     run, _, model = spec.rpartition(":")
     if not run or not model:
         raise ValueError(f"{spec!r}: expected RUN:MODEL, e.g. results/x/iwpc.json:cnn_film")
@@ -46,7 +46,7 @@ def load_member(spec: str, protocol: str) -> tuple[dict, np.ndarray]:
     key = f"{protocol}/{model}"
     if key not in saved.files:
         raise ValueError(f"{predictions} has no {key!r}; it has {saved.files}")
-    return payload["selection"], saved[key]
+    return payload["selection"], payload["results"][protocol][model]["seeds"], saved[key]
 
 
 def combine(members: list[np.ndarray]) -> np.ndarray:
@@ -67,19 +67,23 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/iwpc_combined"))
     args = parser.parse_args(argv)
     loaded = [load_member(spec, args.protocol) for spec in args.members]
-    selection = loaded[0][0]
-    for spec, (other, _) in zip(args.members, loaded, strict=True):
+    selection, seeds, _ = loaded[0]
+    reloaded, features, dose, sites = load_cohort(Path(selection["file"]))
+    for spec, (other, other_seeds, _) in zip(args.members, loaded, strict=True):
         if (other["sha256"], other["n_kept"]) != (selection["sha256"], selection["n_kept"]):
             raise ValueError(f"{spec}: scored on another table or selection than "
                              f"{args.members[0]}")
-    _, features, dose, sites = load_cohort(Path(selection["file"]))
+        if other_seeds != seeds:
+            raise ValueError(f"{spec}: seeds {other_seeds}, but {args.members[0]} has {seeds}")
+    if (reloaded["sha256"], reloaded["n_kept"]) != (selection["sha256"], selection["n_kept"]):
+        raise ValueError(f"{selection['file']} has changed since the runs scored it")
     name = args.name or " + ".join(spec.rpartition(":")[2] for spec in args.members)
-    average = combine([preds for _, preds in loaded])
+    average = combine([preds for *_, preds in loaded])
     subgroups = {"race": features["race"].to_numpy(),
                  "dose_band": np.asarray(DOSE_BAND_NAMES)[dose_band(dose)], "site": sites}
     report = evaluate_doses(dose, average, subgroups, n_boot=args.n_boot)
     first_run = args.members[0].rpartition(":")[0]
-    _, reference = load_member(f"{first_run}:{REFERENCE}", args.protocol)
+    *_, reference = load_member(f"{first_run}:{REFERENCE}", args.protocol)
     report[f"vs_{REFERENCE}"] = paired_difference(dose, average, reference, n_boot=args.n_boot)
     results = {args.protocol: {name: report}}
     table = format_table(results, versus=f"vs_{REFERENCE}")

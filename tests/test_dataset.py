@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pickle
 
 import h5py
@@ -11,10 +10,12 @@ import pytest
 import torch
 from store_fixtures import tiny_cohort
 
+from pgxdl.data import worker_batch
 from pgxdl.data.batch import codes_to_sequence, finalize_batch
 from pgxdl.data.datamodule import CohortDataModule
-from pgxdl.data.dataset import CohortDataset, MappedRows, memory_map
+from pgxdl.data.dataset import CohortDataset
 from pgxdl.data.store_writer import write_store
+from pgxdl.data.worker_batch import MappedRows, memory_map
 from pgxdl.genome.encoding import ONE_HOT_TABLE, one_hot
 
 
@@ -59,8 +60,14 @@ def test_parts_are_disjoint_and_follow_subject_split(store):
     assert sorted(seen) == list(range(40))
 
 
+@pytest.fixture
+def in_a_worker(monkeypatch):
+    """Make batches behave as inside a DataLoader worker (where mapped rows are used)."""
+    monkeypatch.setattr(worker_batch, "get_worker_info", lambda: object())
+
+
 @pytest.mark.parametrize("which", ["store", "lzf_store"])
-def test_batch_pickles_to_the_same_plain_batch(which, request):
+def test_batch_pickles_to_the_same_plain_batch(which, request, in_a_worker):
     """What a worker sends (mapped rows, or the codes tensor) unpickles to the same batch."""
     dataset = CohortDataset(request.getfixturevalue(which), np.arange(40))
     batch = dataset.__getitems__([9, 2, 2, 30])
@@ -73,13 +80,30 @@ def test_batch_pickles_to_the_same_plain_batch(which, request):
                        torch.from_numpy(tiny_cohort().sequence.codes[[9, 2, 2, 30]]))
 
 
-def test_store_replaced_under_a_loader_is_an_error(tmp_path):
+def test_mapped_rows_only_for_unmodified_small_batches_in_workers(store, in_a_worker,
+                                                                  monkeypatch):
+    dataset = CohortDataset(store, np.arange(40))
+    batch = dataset.__getitems__([1, 2])
+    batch["codes"][0, 0, 0, 0] = 10  # changed in the worker (an augmentation, say)
+    assert pickle.loads(pickle.dumps(batch))["codes"][0, 0, 0, 0] == 10
+    batch = dataset.__getitems__([1, 2])
+    batch["codes"] = batch["codes"].flip(-1)  # replaced
+    assert torch.equal(pickle.loads(pickle.dumps(batch))["codes"], batch["codes"])
+    monkeypatch.setattr(worker_batch, "MAPPED_BATCH_MAX_BYTES", 0)
+    assert dataset.__getitems__([1, 2]).mapped_rows is None  # too big: a shared tensor
+    monkeypatch.undo()
+    assert dataset.__getitems__([1, 2]).mapped_rows is None  # not in a worker
+
+
+def test_store_replaced_under_a_dataset_or_loader_is_an_error(tmp_path, in_a_worker):
     path = write_store(tmp_path / "c.h5", tiny_cohort(), progress=False)
     sent = pickle.dumps(CohortDataset(path, np.arange(40)).__getitems__([0, 1]))
+    waiting = CohortDataset(path, np.arange(40))  # targets read, codes not yet
     write_store(path, tiny_cohort(seed=1), progress=False)  # atomic: a new file
-    os.utime(path, ns=(1, 1))  # even if the clock gave it the same time
-    with pytest.raises(RuntimeError, match="c.h5: the store was replaced"):
+    with pytest.raises(RuntimeError, match="c.h5: the store was replaced while"):
         pickle.loads(sent)
+    with pytest.raises(RuntimeError, match="c.h5: the store was replaced after"):
+        waiting.read_codes(np.array([0]))
 
 
 @pytest.mark.parametrize(("which", "workers"),

@@ -122,3 +122,12 @@ def test_module_built_from_python_objects_cannot_write_a_checkpoint(tmp_path):
     module = DrugResponseModule(spec.to_dict(), network)
     with pytest.raises(TypeError, match="build_module"):
         module.on_save_checkpoint({})
+
+
+def test_point_loss_on_a_heteroscedastic_head_is_refused_at_construction():
+    spec = FakeCohortDataModule(n_train=8, n_val=8, batch_size=4).spec
+    with pytest.raises(ValueError, match="'l1' applies to point heads"):
+        build_module(spec, {**CONFIG, "regression_loss": "l1"})
+    point = {**CONFIG, "network": {**CONFIG["network"], "init_args": {
+        **CONFIG["network"]["init_args"], "heteroscedastic": False}}}
+    assert build_module(spec, {**point, "regression_loss": "l1"}).loss.regression_loss == "l1"

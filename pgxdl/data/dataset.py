@@ -11,10 +11,8 @@ batch's device, by :func:`pgxdl.data.batch.finalize_batch`.
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
-from typing import NamedTuple
 
 import h5py
 import numpy as np
@@ -22,6 +20,7 @@ import torch
 from torch.utils.data import Dataset
 
 from pgxdl.data.store import CohortStore
+from pgxdl.data.worker_batch import MappedRows, WorkerBatch, file_identity, memory_map
 
 
 class CohortDataset(Dataset):
@@ -47,6 +46,7 @@ class CohortDataset(Dataset):
         self.path = str(store)
         self.rows = np.asarray(rows, dtype=np.int64)
         with CohortStore(self.path) as cohort:
+            self._identity = file_identity(cohort.h5)  # codes must come from this file
             obs = cohort.observations()
             self.with_sequence = with_sequence and cohort.has_sequence
             n_subjects = cohort.n_subjects
@@ -67,7 +67,6 @@ class CohortDataset(Dataset):
         self.categorical = categorical.astype(np.int64)
         self._h5: h5py.File | None = None
         self._codes: np.memmap | h5py.Dataset | None = None
-        self._identity: tuple[int, ...] | None = None
         self._pid: int | None = None
 
     def __len__(self) -> int:
@@ -77,8 +76,10 @@ class CohortDataset(Dataset):
         """The sequence codes, opened once per process (handles can't cross a fork)."""
         if self._codes is None or self._pid != os.getpid():
             self._h5 = h5py.File(self.path, "r")
+            if file_identity(self._h5) != self._identity:
+                raise RuntimeError(f"{self.path}: the store was replaced after this dataset "
+                                   "read its targets; make a new CohortDataModule")
             self._pid = os.getpid()
-            self._identity = file_identity(self.path)
             self._codes = memory_map(self._h5["sequence/codes"])
         return self._codes
 
@@ -117,79 +118,6 @@ class CohortDataset(Dataset):
         state = self.__dict__.copy()
         state["_h5"] = state["_codes"] = None
         return state
-
-
-class MappedRows(NamedTuple):
-    """Rows ``subjects`` ``(N,)`` of a store's memory-mapped codes, named, not copied."""
-
-    path: str
-    identity: tuple[int, ...]  # the file a worker read, see :func:`file_identity`
-    subjects: np.ndarray
-
-    def read(self) -> np.ndarray:
-        """The codes ``(N, W, H, L)`` uint8, gathered from this process's own map."""
-        if file_identity(self.path) != self.identity:
-            raise RuntimeError(f"{self.path}: the store was replaced while a DataLoader "
-                               "was reading it; make a new CohortDataModule")
-        return np.asarray(_mapped_codes(self.path, self.identity)[self.subjects])
-
-
-@functools.lru_cache(maxsize=8)
-def _mapped_codes(path: str, identity: tuple[int, ...]) -> np.memmap:
-    with h5py.File(path, "r") as h5:
-        return memory_map(h5["sequence/codes"])
-
-
-def file_identity(path: str) -> tuple[int, ...]:
-    """``(device, inode, size, mtime_ns)``: changes when a store is rewritten in place."""
-    stat = os.stat(path)
-    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
-
-
-class WorkerBatch(dict):
-    """A batch dict that crosses from a DataLoader worker to the main process cheaply.
-
-    torch sends every tensor through a shared-memory segment and a file descriptor of its
-    own, which costs milliseconds per batch and dwarfs the read itself. Instead the small
-    fields travel inline in the pickle as numpy arrays, and memory-mapped codes travel as
-    :class:`MappedRows`: the worker has read them (so the pages are in the page cache:
-    the worker still does the I/O) and the main process gathers the same rows from its
-    own map of the file, a plain memory copy. Codes that are not memory-mapped
-    (compressed stores) travel as a tensor. The main process gets a plain dict of tensors.
-    """
-
-    def __init__(self, batch: dict[str, torch.Tensor], mapped_rows: MappedRows | None = None):
-        super().__init__(batch)
-        self.mapped_rows = mapped_rows
-
-    def __reduce__(self):
-        small = {k: v.numpy() for k, v in self.items() if k != "codes"}
-        return _unpack_batch, (small, self.mapped_rows or self.get("codes"))
-
-
-def _unpack_batch(small: dict[str, np.ndarray], codes: MappedRows | torch.Tensor | None
-                  ) -> dict[str, torch.Tensor]:
-    batch = {k: torch.from_numpy(v) for k, v in small.items()}
-    if isinstance(codes, MappedRows):
-        codes = torch.from_numpy(codes.read())
-    if codes is not None:
-        batch["codes"] = codes
-    return batch
-
-
-def memory_map(dataset: h5py.Dataset) -> np.memmap | h5py.Dataset:
-    """A read-only memory map of ``dataset``'s bytes in its file, when it has plain ones.
-
-    Only a contiguous, unfiltered dataset that has been written (the default layout of
-    ``sequence/codes``) is a plain array at a fixed file offset; any other (chunked,
-    compressed, virtual, empty) is returned as it is, to be read through h5py.
-    """
-    layout = dataset.id.get_create_plist().get_layout()
-    offset = dataset.id.get_offset() if layout == h5py.h5d.CONTIGUOUS else None
-    if offset is None or dataset.size == 0:
-        return dataset
-    return np.memmap(dataset.file.filename, dtype=dataset.dtype, mode="r", offset=offset,
-                     shape=dataset.shape)
 
 
 def collate_batch(batch: WorkerBatch) -> WorkerBatch:

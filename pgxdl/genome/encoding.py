@@ -11,6 +11,7 @@ Codes
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -82,6 +83,12 @@ def iupac_code(base_a: str, base_b: str) -> int:
     return CODE_LETTERS.index(IUPAC_PAIRS[frozenset((base_a, base_b))])
 
 
+@functools.cache
+def _table_on(device: torch.device) -> torch.Tensor:
+    """:data:`_ONE_HOT_BY_CHANNEL` on ``device``, copied there once."""
+    return _ONE_HOT_BY_CHANNEL.to(device)
+
+
 def one_hot(codes: torch.Tensor | np.ndarray) -> torch.Tensor:
     """One-hot uint8 codes late, on the codes' device, channels first as Conv1d expects.
 
@@ -100,5 +107,5 @@ def one_hot(codes: torch.Tensor | np.ndarray) -> torch.Tensor:
     codes = torch.as_tensor(codes)
     *lead, length = codes.shape
     rows = codes.reshape(math.prod(lead), 1, length).long()  # (M, 1, L)
-    table = _ONE_HOT_BY_CHANNEL.to(codes.device).expand(len(rows), 4, N_CODES)
+    table = _table_on(codes.device).expand(len(rows), 4, N_CODES)
     return table.gather(2, rows.expand(-1, 4, -1)).view(*lead, 4, length)

@@ -53,6 +53,10 @@ class DrugResponseModule(pl.LightningModule):
         self.save_hyperparameters()
         self.spec = spec if isinstance(spec, DataSpec) else DataSpec.from_dict(spec)
         self.network = network(self.spec)
+        if regression_loss != "mse" and getattr(self.network, "heteroscedastic", False):
+            raise ValueError(f"regression_loss {regression_loss!r} applies to point heads; "
+                             "this network's heteroscedastic head is trained by its "
+                             "Gaussian likelihood (use mse)")
         self.loss = MultiTaskLoss(self.spec.tasks, task_weights, regression_loss)
         self.scaler = TargetScaler(self.spec.tasks, self.spec.extra.get(EXTRA_KEY))
         self.optimizer_factory = optimizer
