@@ -5,7 +5,9 @@
 
 Stages timed in one run, all on the same sequence bytes (S x W x L uint8):
   numpy copy (memory)   ``codes.copy()``: the memory-bandwidth floor
-  numpy copy (disk)     ``codes.tofile()``: the same bytes written to a file
+  numpy copy (disk)     ``codes.tofile()``: the same bytes written to a new file
+                        (every timed write is to a new file, deleted untimed after it,
+                        so the page cache does not fill up between repeats)
   genome + write        personal windows from an in-memory call set, then write_store:
                         streamed (chunks of STREAM_CHUNK_BYTES, as the builders do)
                         and as one whole (S, W, H, L) array
@@ -50,9 +52,13 @@ def main(argv=None) -> None:
         tmp = Path(tmp)
         codes = np.random.default_rng(0).integers(0, 4, n_bytes, dtype=np.uint8)
         rows.append({"stage": "numpy copy (memory)", "seconds": best_time(codes.copy)})
-        fresh = (tmp / f"out{i}" for i in range(1000))  # every timed write makes a new file
+        out = tmp / "out"  # every timed write makes a new file, deleted untimed after it
+
+        def remove():
+            out.unlink()
+
         rows.append({"stage": "numpy copy (disk)",
-                     "seconds": best_time(lambda: codes.tofile(next(fresh)))})
+                     "seconds": best_time(lambda: codes.tofile(out), after=remove)})
         settings = {**simulated.DEFAULTS, **config}
         rng = np.random.default_rng(0)
         callset, reference, windows, _ = simulated._random_background(settings, rng, tmp)
@@ -63,9 +69,9 @@ def main(argv=None) -> None:
                              ("genome + write (whole array)", builder.build)):
             def genome_and_write(build=build):
                 cohort.sequence.codes = build(callset).codes
-                write_store(next(fresh), cohort, progress=False)
+                write_store(out, cohort, progress=False)
 
-            rows.append({"stage": stage, "seconds": best_time(genome_and_write, 5)})
+            rows.append({"stage": stage, "seconds": best_time(genome_and_write, 5, remove)})
         start = time.perf_counter()
         path = build_store(config, tmp / "full.h5")
         rows.append({"stage": "end to end", "seconds": time.perf_counter() - start,

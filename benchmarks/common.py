@@ -15,13 +15,17 @@ import torch
 from pgxdl.paths import REPO_ROOT
 
 
-def best_time(run: Callable[[], object], repeats: int = 3) -> float:
-    """Best wall-clock seconds of ``repeats`` calls of ``run`` (after none warm-up)."""
+def best_time(run: Callable[[], object], repeats: int = 3,
+              after: Callable[[], object] | None = None) -> float:
+    """Best wall-clock seconds of ``repeats`` calls of ``run`` (after none warm-up);
+    ``after`` runs untimed after each call (to delete what it wrote, say)."""
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
+        if after is not None:
+            after()
     return min(times)
 
 
