@@ -8,7 +8,9 @@ predictions are read from ``iwpc_predictions.npz`` beside it), ``MODEL`` a model
 it (``cnn_film_x3``). The members'
 out-of-fold doses are averaged on the square-root scale, as a deep ensemble averages its
 members, repeat by repeat; the average is scored like any model, with its paired
-difference from the IWPC pharmacogenetic formula of the first run. Every run must come
+difference from the IWPC pharmacogenetic formula of the first run, or from ``--versus
+RUN:MODEL`` (any saved model: the formula refitted out of site, say). One member scores
+that model alone against ``--versus``. Every run must come
 from the same table and selection (checked by the table's hash and the patient count).
 """
 
@@ -63,6 +65,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("members", nargs="+", help="RUN:MODEL of each member")
     parser.add_argument("--protocol", default="leave_site_out")
     parser.add_argument("--name", default=None, help="the average's name (default: a + b)")
+    parser.add_argument("--versus", default=None,
+                        help=f"RUN:MODEL to compare with (default: the first run's {REFERENCE})")
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/iwpc_combined"))
     args = parser.parse_args(argv)
@@ -82,15 +86,19 @@ def main(argv: list[str] | None = None) -> dict:
     subgroups = {"race": features["race"].to_numpy(),
                  "dose_band": np.asarray(DOSE_BAND_NAMES)[dose_band(dose)], "site": sites}
     report = evaluate_doses(dose, average, subgroups, n_boot=args.n_boot)
-    first_run = args.members[0].rpartition(":")[0]
-    *_, reference = load_member(f"{first_run}:{REFERENCE}", args.protocol)
-    report[f"vs_{REFERENCE}"] = paired_difference(dose, average, reference, n_boot=args.n_boot)
+    versus = args.versus or f"{args.members[0].rpartition(':')[0]}:{REFERENCE}"
+    versus_selection, _, reference = load_member(versus, args.protocol)
+    if versus_selection["sha256"] != selection["sha256"]:
+        raise ValueError(f"{versus}: scored on another table than {args.members[0]}")
+    key = f"vs_{versus.rpartition(':')[2]}"
+    report[key] = paired_difference(dose, average, reference, n_boot=args.n_boot)
     results = {args.protocol: {name: report}}
-    table = format_table(results, versus=f"vs_{REFERENCE}")
+    table = format_table(results, versus=key)
     out = args.out / "iwpc.json"
     command = shlex.join(["benchmarks/iwpc_combine.py",
                           *(sys.argv[1:] if argv is None else argv)])
-    write_json(out, {"command": command, "members": args.members, "selection": selection,
+    write_json(out, {"command": command, "members": args.members, "versus": versus,
+                     "selection": selection,
                      "results": results, "table": table})
     print(f"{table}\n\nwrote {out}")
     return report

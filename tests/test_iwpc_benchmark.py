@@ -73,6 +73,11 @@ def test_quick_benchmark_completes_and_writes_every_model_and_protocol(tmp_path,
         np.abs(average - dose).mean() - np.abs(formula - dose).mean())
     with pytest.raises(ValueError, match="has no 'cv/cnn_film'"):
         combine.main([f"{run}:cnn_film", "--protocol", "cv"])
+    alone = combine.main([f"{run}:cnn_gated_x2", "--versus", f"{run}:ridge", "--protocol", "cv",
+                          "--n-boot", "20", "--out", str(tmp_path / "versus")])
+    assert alone["metrics"]["mae"]["value"] == pytest.approx(np.abs(film - dose).mean())
+    assert alone["vs_ridge"]["mae"]["value"] == pytest.approx(
+        np.abs(film - dose).mean() - np.abs(saved["cv/ridge"] - dose).mean())
     printed = capsys.readouterr().out
     assert printed.count("leave_site_out  ") == len(MODEL_NAMES) + len(deep)
     assert written["table"] == payload["table"]
