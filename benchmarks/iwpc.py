@@ -80,6 +80,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--deep-ensemble", type=int, default=1,
                         help="deep models trained per fold (seeds), averaged; k > 1 names "
                              "the model <name>_x<k>")
+    parser.add_argument("--refit", action="store_true",
+                        help="after early stopping picks the epochs, retrain on train + "
+                             "validation for that many (names the model <name>_refit)")
     parser.add_argument("--regression-loss", default="mse", choices=REGRESSION_LOSSES,
                         help="the deep models' point loss (l1 fits the median dose)")
     parser.add_argument("--torch-threads", type=int, default=1)
@@ -165,7 +168,9 @@ def run_deep_models(args, table: Path, dose: np.ndarray, sites: np.ndarray,
             model_config["regression_loss"] = args.regression_loss
             name = f"{name}_{args.regression_loss}"
         predictor = DeepFoldPredictor(store, model_config, args.max_epochs, args.patience,
-                                      ensemble=args.deep_ensemble)
+                                      ensemble=args.deep_ensemble, refit=args.refit)
+        if args.refit:
+            name = f"{name}_refit"
         if args.deep_ensemble > 1:
             name = f"{name}_x{args.deep_ensemble}"
         reports = {}

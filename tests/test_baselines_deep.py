@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import pytorch_lightning as pl
+import torch
 import yaml
 from iwpc_fixtures import synthetic_rows, write_fake_reference, write_iwpc_csv
 
@@ -49,3 +51,34 @@ def test_seed_ensemble_is_the_mean_of_its_members_on_the_task_scale(iwpc_store):
     assert np.all(low <= dose + 1e-6) and np.all(dose <= high + 1e-6)
     with pytest.raises(ValueError, match="at least 1 model"):
         DeepFoldPredictor(store, TINY_CNN, ensemble=0)
+
+
+def test_refit_trains_on_train_and_val_for_the_chosen_epochs(iwpc_store, monkeypatch):
+    store, n, sites = iwpc_store
+    fold = next(iter(protocol_folds("cv", n, [0], 5, sites)))
+    data = CohortDataModule(str(store), split=split_name("cv", 0, fold.fold))
+    both = CohortDataModule(str(store), split=data.split, train_on="train+val")
+    np.testing.assert_array_equal(both.rows["train"],
+                                  np.sort(np.r_[data.rows["train"], data.rows["val"]]))
+    np.testing.assert_array_equal(both.rows["test"], data.rows["test"])
+    with pytest.raises(ValueError, match="train_on must be"):
+        CohortDataModule(str(store), train_on="val")
+    fitted = []  # (rows trained on, epochs run, best epoch or None) of each fit
+    original_fit = pl.Trainer.fit
+
+    def recording_fit(trainer, module, datamodule):
+        original_fit(trainer, module, datamodule=datamodule)
+        best = trainer.checkpoint_callback
+        fitted.append((len(datamodule.rows["train"]), trainer.current_epoch,
+                       torch.load(best.best_model_path, weights_only=False)["epoch"]
+                       if best else None))
+
+    monkeypatch.setattr(pl.Trainer, "fit", recording_fit)
+    refit = DeepFoldPredictor(store, TINY_CNN, max_epochs=3, patience=1, refit=True)
+    dose = refit(fold)
+    (selected_rows, _, best_epoch), (refit_rows, refit_epochs, _) = fitted
+    assert selected_rows == len(data.rows["train"]) and refit_rows == len(both.rows["train"])
+    assert refit_epochs == best_epoch + 1
+    assert dose.shape == fold.test.shape and np.isfinite(dose).all()
+    assert not np.allclose(dose, DeepFoldPredictor(store, TINY_CNN, max_epochs=3,
+                                                   patience=1)(fold))

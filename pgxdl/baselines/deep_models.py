@@ -57,17 +57,20 @@ class DeepFoldPredictor:
     batch_size : patients per batch.
     level : coverage of the prediction intervals of heteroscedastic models.
     ensemble : models trained per fold (different seeds), averaged.
+    refit : after early stopping has chosen the number of epochs on the validation part,
+        train a fresh model (same seed) on train + validation for that many epochs and
+        predict with its final weights (the validation patients are learned from too).
     """
 
     def __init__(self, store: str | Path, model_config: dict, max_epochs: int = 30,
                  patience: int = 5, batch_size: int = 64, level: float = 0.8,
-                 ensemble: int = 1):
+                 ensemble: int = 1, refit: bool = False):
         if ensemble < 1:
             raise ValueError(f"ensemble must be at least 1 model, got {ensemble}")
         self.store = str(store)
         self.model_config = copy.deepcopy(model_config)
         self.max_epochs, self.patience, self.batch_size = max_epochs, patience, batch_size
-        self.level, self.ensemble = level, ensemble
+        self.level, self.ensemble, self.refit = level, ensemble, refit
         self.intervals: dict[int, np.ndarray] = {}  # seed -> (N, 2) mg/week, NaN if none
 
     def __call__(self, fold: Fold) -> np.ndarray:
@@ -84,7 +87,10 @@ class DeepFoldPredictor:
                              f"fold {fold.fold} does not hold the fold's test patients; rebuild "
                              "the store from the same table and selection")
         task = data.spec.tasks[0]
-        members = [self._train_and_predict(data, task.name, fold.seed + 1000 * i)
+        refit_data = (CohortDataModule(self.store, split=data.split, seed=fold.seed,
+                                       batch_size=self.batch_size, train_on="train+val")
+                      if self.refit else None)
+        members = [self._train_and_predict(data, task.name, fold.seed + 1000 * i, refit_data)
                    for i in range(self.ensemble)]
         means = np.stack([m for m, _ in members])  # (k, n)
         mean = means.mean(axis=0)
@@ -97,27 +103,41 @@ class DeepFoldPredictor:
             self._store_interval(fold, np.square(np.clip(bounds, 0, None)) if square else bounds)
         return np.square(np.clip(mean, 0, None)) if square else mean
 
-    def _train_and_predict(self, data: CohortDataModule, task: str, seed: int
+    def _train_and_predict(self, data: CohortDataModule, task: str, seed: int,
+                           refit_data: CohortDataModule | None = None
                            ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Train one model (best validation epoch kept); test-part mean and std, or None."""
+        """Train one model (best validation epoch kept, or refit on ``refit_data`` for as
+        many epochs); test-part mean and std, or None."""
         pl.seed_everything(seed, workers=True)
         module = build_module(data.spec, self.model_config)
         with tempfile.TemporaryDirectory(prefix="pgxdl_iwpc_") as folder:
             best = ModelCheckpoint(dirpath=folder, monitor="val/loss", mode="min", save_top_k=1)
-            trainer = pl.Trainer(
-                accelerator="cpu", devices=1, max_epochs=self.max_epochs, deterministic=True,
-                logger=False, enable_progress_bar=False, enable_model_summary=False,
-                default_root_dir=folder, num_sanity_val_steps=0,
-                callbacks=[best, EarlyStopping("val/loss", patience=self.patience)])
+            trainer = self._trainer(folder, self.max_epochs,
+                                    [best, EarlyStopping("val/loss", patience=self.patience)])
             trainer.fit(module, datamodule=data)
-            module = DrugResponseModule.load_from_checkpoint(best.best_model_path,
-                                                             weights_only=False)
+            checkpoint = torch.load(best.best_model_path, weights_only=False)
+            if refit_data is None:
+                module = DrugResponseModule.load_from_checkpoint(best.best_model_path,
+                                                                 weights_only=False)
+            else:
+                pl.seed_everything(seed, workers=True)
+                module = build_module(refit_data.spec, self.model_config)
+                trainer = self._trainer(folder, checkpoint["epoch"] + 1, [])
+                trainer.fit(module, datamodule=refit_data)
             batches = trainer.predict(module, datamodule=data)  # the test part
         order = np.argsort(torch.cat([b["index"] for b in batches]).numpy())
         mean = torch.cat([b[task] for b in batches]).numpy()[order]
         if f"{task}_std" not in batches[0]:
             return mean, None
         return mean, torch.cat([b[f"{task}_std"] for b in batches]).numpy()[order]
+
+    @staticmethod
+    def _trainer(folder: str, max_epochs: int, callbacks: list) -> pl.Trainer:
+        return pl.Trainer(
+            accelerator="cpu", devices=1, max_epochs=max_epochs, deterministic=True,
+            logger=False, enable_progress_bar=False, enable_model_summary=False,
+            default_root_dir=folder, num_sanity_val_steps=0, callbacks=callbacks,
+            enable_checkpointing=bool(callbacks))
 
     def _store_interval(self, fold: Fold, bounds: np.ndarray) -> None:
         if fold.seed not in self.intervals:

@@ -51,6 +51,9 @@ class CohortDataModule(pl.LightningDataModule):
     normalisation : ``{"mean": [...], "std": [...]}`` to use instead of the store's (a
         checkpoint's statistics, when evaluating on new data).
     seed : seed of the training shuffle.
+    train_on : ``train`` (default), or ``train+val`` to refit on both parts once the
+        number of epochs has been chosen on validation (the val loader still serves the
+        val part, for schedulers that watch it; it is no longer held out).
 
     The :attr:`spec` is read from the store at construction, so LightningCLI can link it
     into the model before either is instantiated further.
@@ -58,8 +61,10 @@ class CohortDataModule(pl.LightningDataModule):
 
     def __init__(self, store: str, split: str = "default", batch_size: int = 64,
                  num_workers: int = 0, haplotypes: str = "dosage", with_sequence: bool = True,
-                 normalisation: dict | None = None, seed: int = 0):
+                 normalisation: dict | None = None, seed: int = 0, train_on: str = "train"):
         super().__init__()
+        if train_on not in ("train", "train+val"):
+            raise ValueError(f"train_on must be 'train' or 'train+val', got {train_on!r}")
         self.store = str(Path(store))
         self.split = split
         self.batch_size = batch_size
@@ -78,6 +83,8 @@ class CohortDataModule(pl.LightningDataModule):
         self.rows = {part: np.flatnonzero((part_of_row == code) & labelled)
                      for part, code in zip(PART_NAMES, (TRAIN, VAL, TEST), strict=True)}
         self.rows["all"] = np.arange(len(part_of_row))
+        if train_on == "train+val":
+            self.rows["train"] = np.sort(np.concatenate([self.rows["train"], self.rows["val"]]))
         self.datasets: dict[str, CohortDataset] = {}
 
     def _normalisation(self):
