@@ -115,14 +115,14 @@ class DeepFoldPredictor:
             trainer = self._trainer(folder, self.max_epochs,
                                     [best, EarlyStopping("val/loss", patience=self.patience)])
             trainer.fit(module, datamodule=data)
-            checkpoint = torch.load(best.best_model_path, weights_only=False)
             if refit_data is None:
                 module = DrugResponseModule.load_from_checkpoint(best.best_model_path,
                                                                  weights_only=False)
             else:
+                epochs = torch.load(best.best_model_path, weights_only=False)["epoch"] + 1
                 pl.seed_everything(seed, workers=True)
                 module = build_module(refit_data.spec, self.model_config)
-                trainer = self._trainer(folder, checkpoint["epoch"] + 1, [])
+                trainer = self._trainer(folder, epochs, [])
                 trainer.fit(module, datamodule=refit_data)
             batches = trainer.predict(module, datamodule=data)  # the test part
         order = np.argsort(torch.cat([b["index"] for b in batches]).numpy())

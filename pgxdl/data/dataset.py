@@ -123,4 +123,3 @@ class CohortDataset(Dataset):
 def collate_batch(batch: WorkerBatch) -> WorkerBatch:
     """DataLoader ``collate_fn`` for :meth:`CohortDataset.__getitems__`: already a batch."""
     return batch
-
