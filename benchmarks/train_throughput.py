@@ -1,10 +1,13 @@
 """Training throughput of the CNN and RNN models on a simulated cohort store.
 
-For each model: samples per second over timed training steps (forward, masked multi-task
-loss, backward, AdamW step; metrics excluded) and the fraction of step time spent waiting
-for data (loader, host-to-device copy, late one-hot). Prints a table, writes JSON.
+For each model, precision and batch size: samples per second over timed training steps
+(forward, masked multi-task loss, backward, AdamW step; metrics excluded) and the fraction
+of step time spent waiting for data (loader, host-to-device copy, late one-hot); with both
+precisions, ``vs_fp32`` is a row's samples/s over the fp32 row's. Prints a table, writes
+JSON.
 
-``python benchmarks/train_throughput.py [--store PATH] [--device cuda --precision bf16]``
+``python benchmarks/train_throughput.py [--store PATH]``
+``python benchmarks/train_throughput.py --device cuda --precision fp32 bf16 --batch-size 64 256``
 ``python benchmarks/train_throughput.py --tiny`` (a seconds-long check that it completes)
 
 Without ``--store`` a simulated store is built in a temporary folder with
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import sys
 import tempfile
 import time
@@ -84,24 +88,34 @@ def measure(model_name: str, data: CohortDataModule, device: torch.device, preci
             "step_ms": 1000 * total / steps, "data_wait_fraction": wait / total}
 
 
+def add_ratio_to_fp32(rows: list[dict]) -> None:
+    """Give each row ``vs_fp32``: its samples/s over the fp32 row of its model and batch."""
+    fp32 = {(r["model"], r["batch_size"]): r["samples_per_s"] for r in rows
+            if r["precision"] == "fp32"}
+    for row in rows:
+        base = fp32.get((row["model"], row["batch_size"]))
+        if base is not None:
+            row["vs_fp32"] = row["samples_per_s"] / base
+
+
 def main(argv: list[str] | None = None) -> dict:
     """Run the benchmark; return ``{"setup": ..., "results": [one row per model]}``."""
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", help="cohort store (default: build a simulated one)")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, nargs="+", default=[64])
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--num-workers", type=int, default=0)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], nargs="+", default=["fp32"])
     parser.add_argument("--tiny", action="store_true", help="tiny store, 2 steps: a smoke test")
     parser.add_argument("--out", type=Path,
                         default=REPO_ROOT / "benchmarks" / "results" / "train_throughput.json")
     args = parser.parse_args(argv)
     if args.tiny:
-        args.steps, args.warmup, args.batch_size = 2, 1, 16
+        args.steps, args.warmup, args.batch_size = 2, 1, [16]
     with tempfile.TemporaryDirectory() as tmp:
         store = args.store
         if store is None:
@@ -109,19 +123,24 @@ def main(argv: list[str] | None = None) -> dict:
                 else []
             config = load_config(REPO_ROOT / "configs" / "data" / "simulated.yaml", overrides)
             store = str(build_store(config, Path(tmp) / "simulated.h5"))
-        data = CohortDataModule(store, batch_size=args.batch_size, num_workers=args.num_workers)
         device = torch.device(args.device)
-        torch.manual_seed(0)
-        rows = [measure(m, data, device, args.precision, args.steps, args.warmup)
-                for m in args.models]
+        rows = []
+        for batch_size in args.batch_size:
+            data = CohortDataModule(store, batch_size=batch_size, num_workers=args.num_workers)
+            for model, precision in itertools.product(args.models, args.precision):
+                torch.manual_seed(0)
+                rows.append({"batch_size": batch_size, "precision": precision,
+                             **measure(model, data, device, precision, args.steps,
+                                       args.warmup)})
+    add_ratio_to_fp32(rows)
     spec = data.spec
     setup = {"device": str(device), "precision": args.precision, "batch_size": args.batch_size,
              "n_windows": spec.n_windows, "window_length": spec.window_length,
              "channels": spec.channels, "num_workers": args.num_workers,
              "configs": {m: MODELS[m] for m in args.models},
              "store": args.store or "simulated (built)", "tiny": args.tiny}
-    title = (f"training throughput: {setup['device']} {args.precision}, batch {args.batch_size}"
-             f", {spec.n_windows} windows x {spec.window_length} bp")
+    title = (f"training throughput: {setup['device']}, {spec.n_windows} windows x "
+             f"{spec.window_length} bp, {args.num_workers} loader workers")
     report(title, rows, args.out, {"setup": setup})
     return {"setup": setup, "results": rows}
 

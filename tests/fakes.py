@@ -7,6 +7,8 @@ signal (so a few steps of training lower the loss) and some labels are masked ou
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytorch_lightning as pl
@@ -172,3 +174,14 @@ def build_tiny_store(path, n_subjects: int = 120, window_length: int = 128,
                          [f"n_subjects={n_subjects}", f"window_length={window_length}",
                           f"n_windows={n_windows}", "sites_per_window=6"])
     return str(build_store(config, path))
+
+
+def train_py_fit(cwd, *args: str) -> subprocess.CompletedProcess:
+    """``python train.py fit *args`` in a subprocess run from ``cwd``, output captured: one
+    torch thread, and this folder, the repo and the caller's PYTHONPATH importable."""
+    from pgxdl.paths import REPO_ROOT
+
+    paths = [str(REPO_ROOT), str(REPO_ROOT / "tests"), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, str(REPO_ROOT / "train.py"), "fit", *args],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=600)

@@ -176,3 +176,9 @@ def test_training_shuffle_depends_on_seed_and_epoch_only(store):
     assert order(3) == order(3)  # a fresh loader at epoch 3 = the resumed run's loader
     assert order(3) != order(4) and order(3) != order(3, seed=1)
     assert sorted(order(3)) == sorted(order(0))
+
+
+def test_pin_memory_follows_cuda_unless_set(store):
+    assert CohortDataModule(str(store)).pin_memory == torch.cuda.is_available()
+    for pin in (True, False):
+        assert CohortDataModule(str(store), pin_memory=pin).train_dataloader().pin_memory is pin

@@ -135,12 +135,27 @@ def test_corrupt_checkpoint_is_a_clear_error(tiny_store, tmp_path):
      "NoSuchFusion"),
     ("--model.network.init_args.fusion.init_args.dimm=3", "dimm"),
     ("--trainer.max_epoks=3", "max_epoks"),
+    ("--float32_matmul_precision=fast", "float32_matmul_precision"),
 ])
 def test_unknown_class_or_option_is_a_clear_error(override, message, tiny_store, tmp_path,
                                                   capsys):
     with pytest.raises(SystemExit):
         cli("fit", *experiment_args(EXPERIMENTS[0], tiny_store, tmp_path, override))
     assert message in capsys.readouterr().err
+
+
+def test_float32_matmul_precision_is_applied_and_saved(tiny_store, tmp_path):
+    before = torch.get_float32_matmul_precision()
+    try:
+        cli("fit", *experiment_args(EXPERIMENTS[0], tiny_store, tmp_path,
+                                    "--trainer.max_epochs=1", "--trainer.limit_train_batches=1",
+                                    "--trainer.limit_val_batches=1",
+                                    f"--trainer.logger={CSV_ONLY}",
+                                    "--float32_matmul_precision=medium"))
+        assert torch.get_float32_matmul_precision() == "medium"
+    finally:
+        torch.set_float32_matmul_precision(before)
+    assert "float32_matmul_precision: medium" in (tmp_path / "config_fit.yaml").read_text()
 
 
 def test_model_that_does_not_fit_the_data_is_a_clear_error(tiny_store, tmp_path):

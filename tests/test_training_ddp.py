@@ -12,11 +12,9 @@ Stated tolerance: relative 1e-4 on the final validation metrics after 8 steps.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+from fakes import train_py_fit
 
 from pgxdl.paths import REPO_ROOT
 
@@ -41,17 +39,14 @@ TOLERANCE = 1e-4
 
 
 def train(run_dir, model_file, trainer: str, batch_size: int, shuffle: bool) -> dict:
-    command = [
-        sys.executable, str(REPO_ROOT / "train.py"), "fit",
-        "--trainer", str(REPO_ROOT / "configs" / "trainer" / trainer), "--model", str(model_file),
+    done = train_py_fit(
+        run_dir, "--trainer", str(REPO_ROOT / "configs" / "trainer" / trainer),
+        "--model", str(model_file),
         "--trainer.logger=[{class_path: pgxdl.training.loggers.RunCSVLogger}]",
         "--trainer.max_epochs=2", f"--run_dir={run_dir}",
         "--data.class_path=fakes.FakeCohortDataModule", f"--data.init_args.shuffle={shuffle}",
         "--data.init_args.missing_label_rate=0", "--data.init_args.n_train=64",
-        "--data.init_args.n_val=32", f"--data.init_args.batch_size={batch_size}"]
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "tests"), "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(command, cwd=run_dir, env=env, capture_output=True, text=True,
-                          timeout=600)
+        "--data.init_args.n_val=32", f"--data.init_args.batch_size={batch_size}")
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads((run_dir / "metrics_fit.json").read_text())
 

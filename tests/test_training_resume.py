@@ -4,12 +4,11 @@ metrics as an uninterrupted run (CPU, fixed seeds, shuffled data and dropout).""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 
 import pytest
+from fakes import train_py_fit
 
 from pgxdl.paths import REPO_ROOT
 
@@ -17,17 +16,13 @@ EPOCHS, STEPS_PER_EPOCH, KILL_AT_STEP = 4, 4, 10  # killed inside the third epoc
 
 
 def train(run_dir, *extra: str) -> subprocess.CompletedProcess:
-    command = [
-        sys.executable, str(REPO_ROOT / "train.py"), "fit",
-        "--trainer", str(REPO_ROOT / "configs" / "trainer" / "cpu.yaml"),
+    return train_py_fit(
+        run_dir, "--trainer", str(REPO_ROOT / "configs" / "trainer" / "cpu.yaml"),
         "--model", str(REPO_ROOT / "configs" / "model" / "cnn_concat.yaml"),
         "--trainer.logger=[{class_path: pgxdl.training.loggers.RunCSVLogger}]",
         f"--trainer.max_epochs={EPOCHS}", f"--run_dir={run_dir}",
         "--data.class_path=fakes.FakeCohortDataModule", "--data.init_args.n_train=64",
-        "--data.init_args.batch_size=16", *extra]
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "tests"), "OMP_NUM_THREADS": "1"}
-    return subprocess.run(command, cwd=run_dir, env=env, capture_output=True, text=True,
-                          timeout=600)
+        "--data.init_args.batch_size=16", *extra)
 
 
 @pytest.mark.slow

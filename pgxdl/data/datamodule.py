@@ -51,6 +51,8 @@ class CohortDataModule(pl.LightningDataModule):
     normalisation : ``{"mean": [...], "std": [...]}`` to use instead of the store's (a
         checkpoint's statistics, when evaluating on new data).
     seed : seed of the training shuffle.
+    pin_memory : copy batches to page-locked memory (faster, asynchronous host-to-GPU
+        transfer); ``None`` (default) pins when a CUDA device is available.
     train_on : ``train`` (default), or ``train+val`` to refit on both parts once the
         number of epochs has been chosen on validation (the val loader still serves the
         val part, for schedulers that watch it; it is no longer held out).
@@ -61,7 +63,8 @@ class CohortDataModule(pl.LightningDataModule):
 
     def __init__(self, store: str, split: str = "default", batch_size: int = 64,
                  num_workers: int = 0, haplotypes: str = "dosage", with_sequence: bool = True,
-                 normalisation: dict | None = None, seed: int = 0, train_on: str = "train"):
+                 normalisation: dict | None = None, seed: int = 0, train_on: str = "train",
+                 pin_memory: bool | None = None):
         super().__init__()
         if train_on not in ("train", "train+val"):
             raise ValueError(f"train_on must be 'train' or 'train+val', got {train_on!r}")
@@ -72,6 +75,7 @@ class CohortDataModule(pl.LightningDataModule):
         self.haplotypes = haplotypes
         self.with_sequence = with_sequence
         self.seed = seed
+        self.pin_memory = torch.cuda.is_available() if pin_memory is None else pin_memory
         with CohortStore(self.store) as cohort:
             self.spec: DataSpec = cohort.spec(split, haplotypes)
             parts = cohort.split(split)
@@ -111,7 +115,7 @@ class CohortDataModule(pl.LightningDataModule):
         sampler = EpochShuffleSampler(len(dataset), self.seed) if shuffle else None
         return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler,
                           num_workers=self.num_workers, collate_fn=collate_batch,
-                          persistent_workers=self.num_workers > 0)
+                          persistent_workers=self.num_workers > 0, pin_memory=self.pin_memory)
 
     def train_dataloader(self) -> DataLoader:
         return self.dataloader("train", shuffle=True)
