@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The GPU checks as one prepared run: the machine, the GPU tests (pytest -m gpu: device
 # parity, bf16, Lightning on the GPU, DDP over NCCL, determinism), the training-throughput
-# benchmark (CNN and RNN, fp32 and bf16, batch 64 and 256) and the quickstart on the GPU,
+# benchmark (CNN and RNN, fp32 and bf16, batch 64, 256 and 1024) and the quickstart on the GPU,
 # then the CPU suite (not slow) on the same software stack.
 #
 #   bash benchmarks/device_check.sh [OUT_DIR]      (default benchmarks/results/device)
+#   STEPS="gpu_tests throughput" bash benchmarks/device_check.sh   (only those steps;
+#   throughput needs store)
 #
 # Needs pgxdl importable (installed, or PYTHONPATH=<repo>) and a CUDA GPU. Each step has
 # a time limit and writes OUT_DIR/<step>.log; a failed step does not stop the later ones,
@@ -17,10 +19,12 @@ trap 'rm -rf "$work"' EXIT
 export PYTHONUNBUFFERED=1 WANDB_MODE=${WANDB_MODE:-offline}
 python=${PYTHON:-python3}
 failed=0
+steps=" ${STEPS:-machine gpu_tests store throughput quickstart cpu_suite} "
 
 step() {  # step NAME SECONDS COMMAND...: run COMMAND for at most SECONDS, log to NAME.log
   local name=$1 limit=$2 start=$SECONDS status
   shift 2
+  [[ $steps == *" $name "* ]] || return 0
   echo "== $name (limit ${limit} s): $*"
   timeout "$limit" "$@" >"$out/$name.log" 2>&1
   status=$?
@@ -40,7 +44,7 @@ for i in range(torch.cuda.device_count()):
 step gpu_tests 300 "$python" -m pytest -m gpu -s -rA -p no:cacheprovider tests/test_gpu.py
 step store 120 "$python" -m pgxdl.build configs/data/simulated.yaml --out "$work/simulated.h5"
 step throughput 240 "$python" benchmarks/train_throughput.py --device cuda \
-  --store "$work/simulated.h5" --precision fp32 bf16 --batch-size 64 256 --num-workers 4 \
+  --store "$work/simulated.h5" --precision fp32 bf16 --batch-size 64 256 1024 --num-workers 4 \
   --steps 40 --out "$out/train_throughput.json"
 step quickstart 240 "$python" -m pgxdl.quickstart --out "$work/quickstart"
 step cpu_suite 150 "$python" -m pytest -q -n 8 -m "not slow and not gpu" -p no:cacheprovider

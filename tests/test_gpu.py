@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -21,6 +22,7 @@ from fakes import build_tiny_store, train_py_fit
 from pgxdl.data.batch import model_inputs
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.genome.encoding import N_CODES, one_hot
+from pgxdl.interpret.explain import explain_part
 from pgxdl.paths import REPO_ROOT
 from pgxdl.training import DrugResponseModule, build_module
 
@@ -93,9 +95,19 @@ def loss_and_gradient(module: DrugResponseModule, batch: dict, dtype: torch.dtyp
     return outputs, loss.detach(), gradient
 
 
+def frozen_training_mode(module: torch.nn.Module) -> torch.nn.Module:
+    """Training mode (cuDNN RNNs run backward only in it) with dropout off and norm layers
+    on their running statistics, so two forward passes compute the same function."""
+    module.train()
+    for layer in module.modules():
+        if isinstance(layer, (torch.nn.Dropout, torch.nn.modules.batchnorm._BatchNorm)):
+            layer.eval()
+    return module
+
+
 @pytest.mark.parametrize("config", MODEL_CONFIGS, ids=lambda p: p.stem)
 def test_bf16_autocast_stays_close_to_fp32(config, data, no_tf32):
-    module = model(data, config).cuda().eval()  # eval: no dropout, fixed norm statistics
+    module = frozen_training_mode(model(data, config).cuda())
     batch = to_gpu(cpu_batch(data))
     full, full_loss, full_grad = loss_and_gradient(module, batch, None)
     half, half_loss, half_grad = loss_and_gradient(module, batch, torch.bfloat16)
@@ -107,6 +119,23 @@ def test_bf16_autocast_stays_close_to_fp32(config, data, no_tf32):
     assert cosine > 0.95, f"bf16 gradient cosine similarity {cosine:.4f}"
     print(f"{config.stem}: loss fp32 {full_loss:.5f} bf16 {half_loss:.5f}, "
           f"gradient cosine {cosine:.5f}")
+
+
+@pytest.mark.parametrize("config", ["rnn_lstm_concat", "cnn_gated"])
+def test_attributions_on_gpu_match_cpu(config, data, no_tf32):
+    """Integrated gradients and ISM through explain_part (cuDNN RNNs need their cuDNN-off
+    path for backward in eval mode)."""
+    module = model(data, REPO_ROOT / "configs" / "model" / f"{config}.yaml").eval()
+    found = {device: explain_part(copy.deepcopy(module), data, "dose", "ig", device=device,
+                                  ism=True, max_observations=32, n_steps=16)
+             for device in ("cpu", "cuda")}
+    for table, columns in (("variants", ["attribution", "ism"]), ("features", ["attribution"]),
+                           ("predictions", ["prediction"])):
+        cpu, gpu = getattr(found["cpu"], table), getattr(found["cuda"], table)
+        assert len(cpu) == len(gpu) > 0
+        for column in columns:
+            np.testing.assert_allclose(gpu[column], cpu[column], rtol=1e-3, atol=1e-5,
+                                       err_msg=f"{table}.{column}")
 
 
 def train(run_dir, data, trainer: str, *overrides: str) -> tuple[dict, str]:
