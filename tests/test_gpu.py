@@ -158,7 +158,7 @@ def last_weights(run_dir) -> dict[str, torch.Tensor]:
 
 
 def test_bf16_training_on_gpu_gives_a_checkpoint_that_runs_on_cpu(data, tmp_path):
-    summary, _ = train(tmp_path, data, "gpu.yaml")
+    summary, _ = train(tmp_path, data, "gpu.yaml", "--trainer.precision=bf16-mixed")
     assert summary["epoch"] == 2 and torch.isfinite(torch.tensor(summary["metrics"]["val/loss"]))
     loaded = DrugResponseModule.load_from_checkpoint(tmp_path / "checkpoints" / "last.ckpt",
                                                      map_location="cpu").eval()
