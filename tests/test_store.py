@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
+import os
 
 import h5py
 import numpy as np
@@ -41,8 +44,17 @@ def test_ids_are_salted_hashes_and_never_stored_raw(tmp_path):
     assert b"PATIENT-0001" not in raw
     with CohortStore(path) as store:
         stored = [v.decode() for v in store.h5["subjects/id_hash"][:]]
-    assert stored == list(hash_subject_ids(cohort.subject_ids, "pepper"))
-    assert stored != list(hash_subject_ids(cohort.subject_ids, "other salt"))
+    assert stored == hash_subject_ids(cohort.subject_ids, "pepper").astype(str).tolist()
+    assert stored != hash_subject_ids(cohort.subject_ids, "other salt").astype(str).tolist()
+    assert stored[1] == hashlib.sha256(b"pepper\x00PATIENT-0001").hexdigest()[:32]
+
+
+def test_hashed_ids_strip_and_refuse_empty_ids():
+    hashes = hash_subject_ids([" a ", "b"], "salt")
+    assert hashes.dtype == np.dtype("S32")
+    np.testing.assert_array_equal(hashes, hash_subject_ids(["a", "b"], "salt"))
+    with pytest.raises(ValueError, match="subject 2: empty subject identifier"):
+        hash_subject_ids(["a", "  "], "salt")
 
 
 def test_duplicate_subject_is_refused(tmp_path):
@@ -118,3 +130,72 @@ def test_target_normalisation_from_training_observations(tmp_path):
     assert list(stats) == ["dose"]  # regression tasks only
     assert stats["dose"]["mean"] == pytest.approx(dose.mean(), rel=1e-6)
     assert stats["dose"]["std"] == pytest.approx(dose.std(ddof=1), rel=1e-5)
+
+
+def test_group_labels_are_text_of_each_value(tmp_path):
+    cohort = tiny_cohort(n=6)
+    cohort.splits = {}
+    sites = ["São Paulo", "Lyon", "São Paulo", "", "Lyon", "Kyoto"]
+    cohort.groups = {"site": np.array(sites, dtype=object),
+                     "mixed": np.array([1, None, "x", 2.5, np.nan, "x"], dtype=object)}
+    path = write_store(tmp_path / "c.h5", cohort, progress=False)
+    with CohortStore(path) as store:
+        assert store.groups("site").tolist() == sites
+        assert store.groups("mixed").tolist() == ["1", "None", "x", "2.5", "nan", "x"]
+        assert store.h5["subjects/groups/site"].asstr()[0] == "São Paulo"
+
+
+def test_variable_length_text_of_earlier_stores_still_reads(tmp_path):
+    cohort = tiny_cohort()
+    path = write_store(tmp_path / "c.h5", cohort, salt="s", progress=False)
+    with CohortStore(path) as store:
+        fixed = store.groups("site"), [v.decode() for v in store.h5["subjects/id_hash"][:]]
+    with h5py.File(path, "r+") as h5:  # rewrite as the writer before fixed widths did
+        for name in ("subjects/id_hash", "subjects/groups/site"):
+            text = h5[name].asstr()[:].astype(object)
+            del h5[name]
+            h5.create_dataset(name, data=text, dtype=h5py.string_dtype())
+    with CohortStore(path) as store:
+        np.testing.assert_array_equal(store.groups("site"), fixed[0])
+        assert [v.decode() for v in store.h5["subjects/id_hash"][:]] == fixed[1]
+        assert store.n_subjects == 40
+
+
+def test_carriers_are_stored_by_subject_whatever_their_order(tmp_path):
+    cohort = tiny_cohort(n=16)  # one site per subject
+    order = np.random.default_rng(1).permutation(16)
+    shuffled = tiny_cohort(n=16)
+    shuffled.sequence.variants = {k: v[order] for k, v in cohort.sequence.variants.items()}
+    paths = [write_store(tmp_path / f"{name}.h5", c, progress=False)
+             for name, c in (("sorted", cohort), ("shuffled", shuffled))]
+    with CohortStore(paths[0]) as one, CohortStore(paths[1]) as other:
+        for subject in (0, 7, 15):
+            a, b = one.variants(subject), other.variants(subject)
+            assert a.keys() == b.keys()
+            for key in a.keys() - {"site_index"}:  # sites are numbered in order of first carrier
+                np.testing.assert_array_equal(a[key], b[key])
+
+
+@pytest.mark.parametrize("compression", [None, "lzf"])
+def test_streamed_chunks_write_the_same_codes(tmp_path, compression):
+    cohort = tiny_cohort()
+    codes = cohort.sequence.codes
+    cohort.sequence.codes = [(start, codes[start:start + 7]) for start in range(0, 40, 7)]
+    path = write_store(tmp_path / "c.h5", cohort, compression=compression, progress=False)
+    with CohortStore(path) as store:
+        np.testing.assert_array_equal(store.h5["sequence/codes"][:], codes)
+
+
+def test_store_is_written_where_disk_space_cannot_be_reserved(tmp_path, monkeypatch):
+    calls = []
+
+    def unsupported(fd, offset, length):
+        calls.append(length)
+        raise OSError(errno.EOPNOTSUPP, "fallocate not supported")
+
+    monkeypatch.setattr(os, "posix_fallocate", unsupported, raising=False)
+    cohort = tiny_cohort()
+    path = write_store(tmp_path / "c.h5", cohort, progress=False)
+    assert calls == [cohort.sequence.codes.nbytes]
+    with CohortStore(path) as store:
+        np.testing.assert_array_equal(store.h5["sequence/codes"][:], cohort.sequence.codes)

@@ -6,8 +6,9 @@ variants, ``O`` observations, ``T`` tasks, ``D`` drugs, ``F`` features)::
     /                      attrs: schema_version, pgxdl_version, created_utc, command,
                            reference_name, reference_build, builder, salt_fingerprint,
                            provenance (JSON: input file hashes, config)
-    /subjects/id_hash      (S,) str   salted SHA-256 of each subject ID (never the raw ID)
-    /subjects/groups/<key> (S,) str   group keys: site, population, ...
+    /subjects/id_hash      (S,) S32   salted SHA-256 of each subject ID (never the raw ID),
+                                      fixed-width ASCII hex
+    /subjects/groups/<key> (S,) str   group keys: site, population, ... (fixed-width UTF-8)
     /splits/<name>         (S,) int8  0 train, 1 val, 2 test (subject level)
     /windows/{name,gene,chrom,strand} (W,) str; {start,end} (W,) int64 1-based inclusive
     /windows/reference     (W, L) uint8 codes
@@ -42,27 +43,43 @@ from tqdm.auto import tqdm
 
 from pgxdl import __version__
 from pgxdl.data.cohort import SITE_FIELDS, VARIANT_FIELDS, Cohort
+from pgxdl.data.store_arrays import (
+    create_contiguous,
+    labels,
+    strings,
+    text_or_numbers,
+    write_arrays,
+    write_rows,
+)
 from pgxdl.data.tabular import fit_normalisation
 from pgxdl.io import atomic_path
 
 SCHEMA_VERSION = 1
 SALT_ENV = "PGXDL_ID_SALT"
-_STR = h5py.string_dtype()
 
 
 def hash_subject_ids(ids: list[str], salt: str) -> np.ndarray:
-    """Salted SHA-256 (hex, 32 chars) of each ID; raises on duplicate or empty IDs."""
+    """Salted SHA-256 of each ID (stripped): ``(S,)`` ``S32``, its first 32 hex digits as
+    ASCII bytes; raises on duplicate or empty IDs."""
+    ids = [str(subject).strip() for subject in ids]
+    _check_subject_ids(ids)
+    prefix = f"{salt}\x00"
+    return np.array([hashlib.sha256((prefix + subject).encode()).hexdigest() for subject in ids],
+                    dtype="S32")  # S32 keeps the first 32 hex digits
+
+
+def _check_subject_ids(ids: list[str]) -> None:
+    """Raise on the first empty or repeated ID (rows counted from 1)."""
+    if all(ids) and len(set(ids)) == len(ids):
+        return
     seen: dict[str, int] = {}
     for row, subject in enumerate(ids):
-        subject = str(subject).strip()
         if not subject:
             raise ValueError(f"subject {row + 1}: empty subject identifier")
         if subject in seen:
             raise ValueError(f"duplicate subject: rows {seen[subject] + 1} and {row + 1} "
                              "share one identifier")
         seen[subject] = row
-    return np.array([hashlib.sha256(f"{salt}\x00{s}".encode()).hexdigest()[:32]
-                     for s in seen], dtype=object)
 
 
 def file_sha256(path: str | Path) -> str:
@@ -89,22 +106,21 @@ def write_store(path: str | Path, cohort: Cohort, salt: str | None = None,
     _check_lengths(cohort)
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
         _write_root_attrs(h5, cohort, salt)
-        h5.create_dataset("subjects/id_hash", data=id_hash, dtype=_STR)
-        for key, values in cohort.groups.items():
-            h5.create_dataset(f"subjects/groups/{key}", data=_strings(values), dtype=_STR)
-        for name, parts in cohort.splits.items():
-            h5.create_dataset(f"splits/{name}", data=np.asarray(parts, dtype=np.int8))
+        subjects = h5.create_group("subjects")
+        subjects.create_dataset("id_hash", data=id_hash)
+        write_arrays(subjects, "groups",
+                     {key: labels(values) for key, values in cohort.groups.items()})
+        write_arrays(h5, "splits", {name: np.asarray(parts, dtype=np.int8)
+                                    for name, parts in cohort.splits.items()})
         if cohort.sequence is not None:
             _write_sequence(h5, cohort, compression, progress)
         if cohort.tabular is not None:
             _write_tabular(h5, cohort)
         _write_observations(h5, cohort)
-        for key, values in cohort.truth.items():
-            values = np.asarray(values)
-            h5.create_dataset(f"truth/{key}", data=_strings(values)
-                              if values.dtype.kind in "OUS" else values)
-        if cohort.truth:
-            h5["truth"].attrs["model"] = json.dumps(cohort.truth_attrs, default=str)
+        truth = write_arrays(h5, "truth", {key: text_or_numbers(values)
+                                           for key, values in cohort.truth.items()})
+        if truth is not None:
+            truth.attrs["model"] = json.dumps(cohort.truth_attrs, default=str)
     return path
 
 
@@ -139,21 +155,23 @@ def _write_sequence(h5: h5py.File, cohort: Cohort, compression: str | None, prog
     n_windows, length = seq.reference_codes.shape
     grp = h5.create_group("windows")
     for key in ("name", "gene", "chrom", "strand"):
-        grp.create_dataset(key, data=_strings([getattr(w, key) for w in windows]), dtype=_STR)
+        grp.create_dataset(key, data=strings([getattr(w, key) for w in windows]))
     grp.create_dataset("start", data=np.array([w.start for w in windows], dtype=np.int64))
     grp.create_dataset("end", data=np.array([w.end for w in windows], dtype=np.int64))
     grp.create_dataset("reference", data=np.asarray(seq.reference_codes, dtype=np.uint8))
     shape = (cohort.n_subjects, n_windows, seq.haplotypes, length)
-    codes = h5.create_dataset("sequence/codes", shape=shape, dtype=np.uint8,
-                              chunks=(1, n_windows, seq.haplotypes, length) if compression
-                              else None, compression=compression)
+    if compression:
+        codes = h5.create_dataset("sequence/codes", shape=shape, dtype=np.uint8,
+                                  chunks=(1, *shape[1:]), compression=compression)
+    else:
+        codes = create_contiguous(h5, "sequence/codes", shape, np.uint8)
     chunks = [(0, seq.codes)] if isinstance(seq.codes, np.ndarray) else seq.codes
     with tqdm(total=cohort.n_subjects, desc="write sequences", unit="subject",
               disable=not progress) as bar:
         for start, chunk in chunks:
             if chunk.shape[1:] != shape[1:]:
                 raise ValueError(f"sequence chunk shape {chunk.shape[1:]} != {shape[1:]}")
-            codes[start:start + len(chunk)] = chunk
+            write_rows(codes, start, chunk)
             bar.update(len(chunk))
     _write_variants(h5, seq, cohort.n_subjects)
 
@@ -172,18 +190,22 @@ def _write_variants(h5: h5py.File, seq, n_subjects: int) -> None:
         sites, carriers = seq.sites, dict(variants)
         site_index = np.asarray(carriers.pop("site_index"))
     grp = h5.create_group("variants")
-    for key, values in sites.items():
-        values = np.asarray(values)
-        text = values.dtype.kind in "OUS"
-        grp.create_dataset(f"sites/{key}", data=_strings(values) if text else values,
-                           dtype=_STR if text else None)
-    order = np.argsort(np.asarray(carriers["subject_index"]), kind="stable")
+    write_arrays(grp, "sites", {key: text_or_numbers(values) for key, values in sites.items()})
+    order = _subject_order(np.asarray(carriers["subject_index"]))
     grp.create_dataset("site_index", data=site_index[order].astype(np.int32))
     for key, values in carriers.items():
         grp.create_dataset(key, data=np.asarray(values)[order])
     counts = np.bincount(np.asarray(carriers["subject_index"], dtype=np.int64),
                          minlength=n_subjects)
     grp.create_dataset("subject_offsets", data=np.concatenate([[0], np.cumsum(counts)]))
+
+
+def _subject_order(subject_index: np.ndarray) -> np.ndarray | slice:
+    """Stable order of ``(K,)`` carrier rows by subject: ``slice(None)`` if already sorted
+    (as :class:`~pgxdl.genome.personal.PersonalWindowBuilder` makes them)."""
+    if np.all(subject_index[1:] >= subject_index[:-1]):
+        return slice(None)
+    return np.argsort(subject_index, kind="stable")
 
 
 def _factorize_sites(variants: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -205,8 +227,7 @@ def _write_tabular(h5: h5py.File, cohort: Cohort) -> None:
     grp.attrs["schema"] = json.dumps(block.schema.to_config())
     for name, parts in cohort.splits.items():
         mean, std = fit_normalisation(block.numeric, np.asarray(parts) == 0)
-        grp.create_dataset(f"normalisation/{name}/mean", data=mean)
-        grp.create_dataset(f"normalisation/{name}/std", data=std)
+        write_arrays(grp.require_group("normalisation"), name, {"mean": mean, "std": std})
 
 
 def _write_observations(h5: h5py.File, cohort: Cohort) -> None:
@@ -215,15 +236,12 @@ def _write_observations(h5: h5py.File, cohort: Cohort) -> None:
     if values.ndim != 2 or values.shape[1] != len(obs.tasks):
         raise ValueError(f"observation values {values.shape} do not match {len(obs.tasks)} tasks")
     h5.create_group("tasks").attrs["tasks"] = json.dumps([t.__dict__ for t in obs.tasks])
-    h5.create_dataset("observations/subject_index", data=np.asarray(obs.subject_index, np.int64))
-    h5.create_dataset("observations/drug_index", data=np.asarray(obs.drug_index, np.int64))
-    h5.create_dataset("observations/values", data=values)
-    h5.create_dataset("drugs/name", data=_strings(obs.drug_names), dtype=_STR)
+    write_arrays(h5, "observations", {
+        "subject_index": np.asarray(obs.subject_index, np.int64),
+        "drug_index": np.asarray(obs.drug_index, np.int64), "values": values})
+    drugs = {"name": strings(obs.drug_names)}
     if obs.drug_smiles is not None:
-        h5.create_dataset("drugs/smiles", data=_strings(obs.drug_smiles), dtype=_STR)
+        drugs["smiles"] = strings(obs.drug_smiles)
     if obs.drug_features is not None:
-        h5.create_dataset("drugs/features", data=np.asarray(obs.drug_features, np.float32))
-
-
-def _strings(values) -> np.ndarray:
-    return np.array([str(v) for v in values], dtype=object)
+        drugs["features"] = np.asarray(obs.drug_features, np.float32)
+    write_arrays(h5, "drugs", drugs)

@@ -22,8 +22,10 @@ Policies (documented choices; window length never changes):
   applying variants; ``offset`` stays a + strand offset and ``seq_offset`` gives the index
   along the stored ``L`` axis.
 
-The hot path is vectorised over all subjects of a chunk with numpy fancy indexing; only the
-one-off site table loops, over windows and variant sites.
+The edits are applied once for the whole cohort, vectorised over subjects, at the ``P``
+positions any site touches (:mod:`pgxdl.genome.personal_edits`); each chunk of windows is then
+the stored reference with those bases scattered in. Only the one-off site table loops, over
+windows and variant sites.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pgxdl.genome.encoding import CODE_LETTERS, N_CODE, N_CODES, iupac_code, reverse_complement
+from pgxdl.genome.encoding import N_CODE, reverse_complement
 from pgxdl.genome.errors import GenomeInputError
+from pgxdl.genome.personal_edits import site_selection, stored_codes, write_edits
 from pgxdl.genome.personal_sites import SiteTable, build_site_table
 from pgxdl.genome.reference import ReferenceGenome
 from pgxdl.genome.variants import CallSet
@@ -44,15 +47,6 @@ INDEL_POLICIES = ("skip", "mask")
 MISSING_POLICIES = ("reference", "N")
 #: Bytes of codes per chunk when streaming to the store (small enough to stay in cache).
 STREAM_CHUNK_BYTES = 1 << 21
-
-#: (N_CODES, N_CODES) uint8: dosage code of two haplotype codes (IUPAC for two bases).
-PAIR_CODE = np.full((N_CODES, N_CODES), N_CODE, dtype=np.uint8)
-for _a in range(N_CODES):
-    PAIR_CODE[_a, _a] = _a
-    for _b in range(4):
-        if _a < 4:
-            PAIR_CODE[_a, _b] = iupac_code(CODE_LETTERS[_a], CODE_LETTERS[_b])
-
 
 @dataclass(frozen=True)
 class BuildReport:
@@ -167,64 +161,88 @@ class PersonalWindowBuilder:
         ``chunk_size=None`` builds the whole ``(S, W, H, L)`` array at once. Otherwise
         ``codes`` is a lazy :class:`CodeChunks` that builds ``chunk_size`` subjects at a
         time as it is iterated (the store writer streams it to disk), so memory holds one
-        chunk and each chunk is filled while it is still in cache. Sites, carriers and the
-        report are computed up front either way; they need no sequence.
+        chunk and each chunk is filled while it is still in cache. Sites, carriers, the
+        report and the edited bases (:meth:`_edited_tracks`, ``S x H x P`` for the ``P``
+        positions any site touches) are computed up front, once for the whole cohort;
+        a chunk is then the stored reference with those bases scattered in.
         """
         sites = build_site_table(callset, self.windows, self.plus_codes, self.tolerance)
         genotypes = np.take(callset.genotypes, sites.variant, axis=1)  # (S, K, 2)
         if self.phased:
             self._check_phase(callset, sites, genotypes)
-        touched = self._touched_positions(sites)
+        carried = site_selection(genotypes == 1)  # (S, 2, K + 1)
+        missing = site_selection(genotypes < 0)
+        columns, tracks = self._edited_tracks(sites, carried, missing)
+        reference = self.reference_codes
         shape = (callset.n_samples, len(self.windows), self.haplotypes, self.length)
 
         def chunk_codes(start: int, stop: int) -> np.ndarray:
-            return self._codes(genotypes[start:stop], sites, touched)
+            return self._chunk(reference, tracks[start:stop], columns)
 
         codes = (chunk_codes(0, callset.n_samples) if chunk_size is None
                  else CodeChunks(shape, chunk_codes, chunk_size))
         return PersonalWindows(self.reference_codes, codes, list(callset.samples),
-                               *self._variant_list(callset, sites, genotypes),
-                               self._report(sites, genotypes))
+                               *self._variant_list(callset, sites, carried),
+                               self._report(sites, carried, missing))
 
     def stream(self, callset: CallSet) -> PersonalWindows:
         """:meth:`build` with lazy codes in chunks of about :data:`STREAM_CHUNK_BYTES`."""
         per_subject = len(self.windows) * self.haplotypes * self.length
         return self.build(callset, max(1, STREAM_CHUNK_BYTES // per_subject))
 
-    def _codes(self, genotypes: np.ndarray, sites: SiteTable, touched) -> np.ndarray:
-        """``(s, W, H, L)`` codes of the subjects whose ``(s, K, 2)`` genotypes are given."""
-        touched_window, touched_offset, column = touched
-        n = len(genotypes)
-        # Haplotype bases only at the P positions any site touches: (s, 2, P), not (s, W, 2, L).
-        tracks = np.broadcast_to(self.plus_codes[touched_window, touched_offset],
-                                 (n, 2, len(touched_window))).copy()
-        self._write(tracks, column, sites, sites.edit_site, sites.edit_offset, sites.edit_code,
-                    genotypes == 1)
-        indel_span = sites.is_indel[sites.span_site]
+    def _edited_tracks(self, sites: SiteTable, carried: np.ndarray, missing: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """Stored codes of every subject at the ``P`` positions any site touches.
+
+        ``carried`` and ``missing`` are ``(S, 2, K + 1)`` bool from
+        :func:`~pgxdl.genome.personal_edits.site_selection`. Returns ``columns (H * P,)``,
+        the flat index of each (track, position) into a subject's ``(W, H, L)`` codes, and
+        ``tracks (S, H * P)`` uint8, already oriented (complemented on ``-`` windows).
+        """
+        touched_window, touched_offset, column = self._touched_positions(sites)
+        # Haplotype bases only at the P touched positions: (S, 2, P), not (S, W, 2, L).
+        haps = np.broadcast_to(self.plus_codes[touched_window, touched_offset],
+                               (len(carried), 2, len(touched_window))).copy()
+        edits = sites.edit_site, column[sites.window[sites.edit_site], sites.edit_offset]
+        write_edits(haps, carried, *edits, sites.edit_code)
+        spans = sites.span_site, column[sites.window[sites.span_site], sites.span_offset]
         if self.indel_policy == "mask":
-            self._write(tracks, column, sites, sites.span_site[indel_span],
-                        sites.span_offset[indel_span], N_CODE, genotypes == 1)
+            indel = sites.is_indel[sites.span_site]
+            write_edits(haps, carried, spans[0][indel], spans[1][indel], N_CODE)
         if self.missing_policy == "N":
-            self._write(tracks, column, sites, sites.span_site, sites.span_offset, N_CODE,
-                        genotypes < 0)
-        codes = np.empty((n, len(self.windows), self.haplotypes, self.length), dtype=np.uint8)
-        codes[:] = self.plus_codes[None, :, None, :]  # 7x faster than broadcast_to().copy()
-        if self.phased:
-            codes[:, touched_window, :, touched_offset] = tracks.transpose(2, 0, 1)
-        else:
-            codes[:, touched_window, 0, touched_offset] = PAIR_CODE[tracks[:, 0], tracks[:, 1]]
-        codes[:, self.minus] = reverse_complement(codes[:, self.minus])
+            write_edits(haps, missing, *spans, N_CODE)
+        tracks = stored_codes(haps, self.minus[touched_window], self.phased)  # (S, H, P)
+        columns = self._stored_columns(touched_window, touched_offset)
+        return columns, tracks.reshape(len(tracks), -1)
+
+    def _stored_columns(self, window: np.ndarray, offset: np.ndarray) -> np.ndarray:
+        """``(H * P,)`` flat index into a subject's stored ``(W, H, L)`` codes of each track
+        at the + strand positions ``window (P,)``, ``offset (P,)``."""
+        seq_offset = np.where(self.minus[window], self.length - 1 - offset, offset)
+        track = np.arange(self.haplotypes)[:, None]
+        return ((window * self.haplotypes + track) * self.length + seq_offset).ravel()
+
+    def _chunk(self, reference: np.ndarray, tracks: np.ndarray, columns: np.ndarray
+               ) -> np.ndarray:
+        """``(s, W, H, L)`` codes: the stored ``reference (W, L)`` with ``tracks (s, H * P)``
+        written at ``columns (H * P,)`` (see :meth:`_edited_tracks`)."""
+        codes = np.empty((len(tracks), len(self.windows), self.haplotypes, self.length),
+                         dtype=np.uint8)
+        codes[:] = reference[None, :, None, :]  # 7x faster than broadcast_to().copy()
+        codes.reshape(len(tracks), -1)[:, columns] = tracks
         return codes
 
-    def _report(self, sites: SiteTable, genotypes: np.ndarray) -> BuildReport:
+    def _report(self, sites: SiteTable, carried: np.ndarray, missing: np.ndarray
+                ) -> BuildReport:
+        """Counts over the whole call set; ``carried``, ``missing``: ``(S, 2, K + 1)`` bool."""
         return BuildReport(
             n_sites=sites.n_sites,
             n_substitution_sites=int((~sites.is_indel & sites.ref_ok).sum()),
             n_indel_sites=int(sites.is_indel.sum()), indel_policy=self.indel_policy,
             n_ref_mismatch_sites=sites.n_ref_mismatch,
             ref_mismatch_examples=sites.mismatch_examples,
-            n_indel_alleles=np.count_nonzero(genotypes[:, sites.is_indel] == 1),
-            n_missing_calls=np.count_nonzero((genotypes[..., 0] < 0) | (genotypes[..., 1] < 0)))
+            n_indel_alleles=np.count_nonzero(carried[..., :-1][..., sites.is_indel]),
+            n_missing_calls=np.count_nonzero(missing[:, 0] | missing[:, 1]))
 
     def _touched_positions(self, sites: SiteTable):
         """Window ``(P,)``, offset ``(P,)`` of every base a site covers, and the ``(W, L)``
@@ -235,23 +253,6 @@ class PersonalWindowBuilder:
         column = np.full(len(self.windows) * self.length, -1, dtype=np.int64)
         column[flat] = np.arange(len(flat))
         return flat // self.length, flat % self.length, column.reshape(len(self.windows), -1)
-
-    @staticmethod
-    def _write(tracks: np.ndarray, column: np.ndarray, sites: SiteTable, site: np.ndarray,
-               offset: np.ndarray, value, selected: np.ndarray) -> None:
-        """Write ``value`` at ``(window[site], offset)`` where ``selected[s, site, h]``.
-
-        ``tracks`` is ``(s, 2, P)``; ``column`` maps (window, offset) to its P column.
-        """
-        columns = column[sites.window[site], offset]  # (E,)
-        chosen = selected[:, site, :]  # (s, E, 2)
-        if len(np.unique(columns)) == len(columns):  # one write per column: a masked select
-            tracks[:, :, columns] = np.where(chosen.transpose(0, 2, 1), value,
-                                             tracks[:, :, columns])
-            return
-        subject, index, hap = np.nonzero(chosen)  # several edits share a column
-        value = value[index] if isinstance(value, np.ndarray) else value
-        tracks[subject, hap, columns[index]] = value
 
     def _check_phase(self, callset: CallSet, sites: SiteTable, genotypes: np.ndarray) -> None:
         phased = callset.phased[:, sites.variant]
@@ -265,9 +266,10 @@ class PersonalWindowBuilder:
                 f"{callset.source} are unphased (first at {callset.chrom[v]}:{callset.pos[v]}); "
                 f"build with phased=False for a dosage encoding")
 
-    def _variant_list(self, callset: CallSet, sites: SiteTable, genotypes: np.ndarray
+    def _variant_list(self, callset: CallSet, sites: SiteTable, carried: np.ndarray
                       ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """The site table ``(K sites,)`` and one carrier row per (subject, carried site)."""
+        """The site table ``(K sites,)`` and one carrier row per (subject, carried site);
+        ``carried`` is ``(S, 2, K + 1)`` bool."""
         variant, window, offset = sites.variant, sites.window, sites.offset
         site_table = {
             "window_index": window.astype(np.int32),
@@ -279,13 +281,14 @@ class PersonalWindowBuilder:
             "alt": callset.alt[variant],
             "applied": ~sites.is_indel & sites.ref_ok,
         }
-        carries = (genotypes == 1).view(np.uint8)  # (S, K, 2) 0/1
-        hap_mask = carries[..., 0] | carries[..., 1] << 1  # (S, K): bit 0 slot 1, bit 1 slot 2
-        subject, k = np.nonzero(hap_mask)
-        mask = hap_mask[subject, k]
+        bits = carried[..., :-1].view(np.uint8)  # (S, 2, K) 0/1
+        hap_mask = bits[:, 0] | bits[:, 1] << 1  # (S, K): bit 0 slot 1, bit 1 slot 2
+        flat = np.flatnonzero(hap_mask != 0)  # row-major: sorted by subject (bool: 7x faster)
+        mask = hap_mask.ravel()[flat]
+        subject, site = np.divmod(flat, sites.n_sites)
         carriers = {
             "subject_index": subject.astype(np.int32),
-            "site_index": k.astype(np.int32),
+            "site_index": site.astype(np.int32),
             "allele_count": ((mask & 1) + (mask >> 1)).astype(np.int8),
             "hap_mask": mask,
         }
