@@ -71,15 +71,20 @@ def test_loader_pins_batches_when_cuda_is_there(data):
     assert data.pin_memory and all(v.is_pinned() for v in batch.values())
 
 
-@pytest.mark.parametrize("config", MODEL_CONFIGS, ids=lambda p: p.stem)
-def test_model_on_gpu_matches_cpu(config, data, no_tf32):
-    module = model(data, config).eval()
+def assert_gpu_outputs_match_cpu(module: DrugResponseModule, data: CohortDataModule,
+                                 rtol: float, atol: float) -> None:
+    """A CPU module in eval mode and its copy on the GPU give the same outputs on a batch."""
     batch = cpu_batch(data)
     with torch.no_grad():
         expected = module(*model_inputs(batch))
         got = copy.deepcopy(module).cuda()(*model_inputs(to_gpu(batch)))
     for task, value in expected.items():
-        torch.testing.assert_close(got[task].cpu(), value, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(got[task].cpu(), value, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("config", MODEL_CONFIGS, ids=lambda p: p.stem)
+def test_model_on_gpu_matches_cpu(config, data, no_tf32):
+    assert_gpu_outputs_match_cpu(model(data, config).eval(), data, rtol=1e-4, atol=1e-5)
 
 
 def loss_and_gradient(module: DrugResponseModule, batch: dict, dtype: torch.dtype | None):
@@ -163,12 +168,7 @@ def test_bf16_training_on_gpu_gives_a_checkpoint_that_runs_on_cpu(data, tmp_path
     loaded = DrugResponseModule.load_from_checkpoint(tmp_path / "checkpoints" / "last.ckpt",
                                                      map_location="cpu").eval()
     assert all(p.device.type == "cpu" and p.dtype == torch.float32 for p in loaded.parameters())
-    batch = cpu_batch(data)
-    with torch.no_grad():
-        on_cpu = loaded(*model_inputs(batch))
-        on_gpu = copy.deepcopy(loaded).cuda()(*model_inputs(to_gpu(batch)))
-    for task, value in on_cpu.items():
-        torch.testing.assert_close(on_gpu[task].cpu(), value, rtol=1e-2, atol=1e-3)
+    assert_gpu_outputs_match_cpu(loaded, data, rtol=1e-2, atol=1e-3)  # TF32 allowed here
 
 
 def test_ddp_on_gpu_with_nccl_and_sync_batchnorm(data, tmp_path):
