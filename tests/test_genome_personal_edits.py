@@ -61,7 +61,7 @@ def test_stored_codes_pair_and_orient():
     np.testing.assert_array_equal(dosage[minus], COMPLEMENT_CODE[pair[minus]])
 
 
-def _overlapping_callset(rng, phased: bool) -> CallSet:
+def _overlapping_callset(rng, phased: bool, n_samples: int = 7) -> CallSet:
     """SNVs, MNVs and indels at shared positions of both windows, with missing calls."""
     records = []
     for window in WINDOWS:
@@ -73,7 +73,7 @@ def _overlapping_callset(rng, phased: bool) -> CallSet:
                         (window.chrom, int(pos), ref, ref[0]),  # deletion
                         (window.chrom, int(pos), ref[0], ref[0] + "GT")]  # insertion
     chrom, pos, ref, alt = (np.array(field, dtype=object) for field in zip(*records, strict=True))
-    n_sites, n_samples = len(records), 7
+    n_sites = len(records)
     genotypes = rng.choice(np.array([-1, 0, 1], np.int8), (n_samples, n_sites, 2),
                            p=[0.1, 0.5, 0.4])
     return CallSet(chrom, pos.astype(np.int64), [f"v{i}" for i in range(n_sites)], ref, alt,
@@ -117,3 +117,19 @@ def test_builder_equals_loops_on_overlapping_sites(tmp_path, phased, indel_polic
     np.testing.assert_array_equal(builder.build(callset).codes, expected)
     np.testing.assert_array_equal(np.asarray(builder.build(callset, chunk_size=3).codes),
                                   expected)
+
+
+@pytest.mark.parametrize("phased", [True, False])
+def test_builder_without_subjects_or_sites_in_windows(tmp_path, phased):
+    reference = ReferenceGenome(write_fasta(tmp_path))
+    builder = PersonalWindowBuilder(reference, WINDOWS, phased, oriented=True)
+    shape = (len(WINDOWS), 2 if phased else 1, builder.length)
+    nobody = _overlapping_callset(np.random.default_rng(0), phased, n_samples=0)
+    assert builder.build(nobody).codes.shape == (0, *shape)
+    assert np.asarray(builder.stream(nobody).codes).shape == (0, *shape)
+    outside = _overlapping_callset(np.random.default_rng(0), phased)
+    outside.pos[:] = 10**9  # every site beyond the windows
+    built = builder.build(outside)
+    expected = np.broadcast_to(builder.reference_codes[None, :, None], (7, *shape))
+    np.testing.assert_array_equal(built.codes, expected)
+    assert built.report.n_sites == 0

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import hashlib
 import json
 import os
+import tempfile
 
 import h5py
 import numpy as np
 import pytest
 from store_fixtures import tiny_cohort
 
+from pgxdl.data import store_arrays
 from pgxdl.data.store import CohortStore, StoreError
 from pgxdl.data.store_writer import SCHEMA_VERSION, hash_subject_ids, write_store
 from pgxdl.data.tabular import fit_normalisation
@@ -186,16 +189,48 @@ def test_streamed_chunks_write_the_same_codes(tmp_path, compression):
         np.testing.assert_array_equal(store.h5["sequence/codes"][:], codes)
 
 
+def failing_fallocate(code: int, calls: list):
+    """A stand-in for libc's fallocate that fails with errno ``code``."""
+    def fallocate(fd, mode, offset, length):
+        calls.append(length)
+        ctypes.set_errno(code)
+        return -1
+    return fallocate
+
+
 def test_store_is_written_where_disk_space_cannot_be_reserved(tmp_path, monkeypatch):
     calls = []
-
-    def unsupported(fd, offset, length):
-        calls.append(length)
-        raise OSError(errno.EOPNOTSUPP, "fallocate not supported")
-
-    monkeypatch.setattr(os, "posix_fallocate", unsupported, raising=False)
+    monkeypatch.setattr(store_arrays, "_FALLOCATE", failing_fallocate(errno.EOPNOTSUPP, calls))
     cohort = tiny_cohort()
     path = write_store(tmp_path / "c.h5", cohort, progress=False)
     assert calls == [cohort.sequence.codes.nbytes]
     with CohortStore(path) as store:
         np.testing.assert_array_equal(store.h5["sequence/codes"][:], cohort.sequence.codes)
+
+
+def test_failed_reservation_is_an_error_that_leaves_no_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_arrays, "_FALLOCATE", failing_fallocate(errno.ENOSPC, []))
+    with pytest.raises(OSError, match="No space left"):
+        write_store(tmp_path / "c.h5", tiny_cohort(), progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_disk_space_is_reserved_through_libc_fallocate():
+    if store_arrays._FALLOCATE is None:
+        pytest.skip("no libc fallocate on this platform")
+    with tempfile.TemporaryFile() as handle:
+        assert store_arrays._FALLOCATE(handle.fileno(), 0, 0, 1 << 20) == 0
+        assert os.fstat(handle.fileno()).st_size == 1 << 20
+
+
+@pytest.mark.parametrize("starts,message", [
+    ((0, 14, 21), "starts at subject 14, expected 7"),
+    ((0, 7, 14), "cover 21 subjects, the cohort has 40"),
+])
+def test_sequence_chunks_must_cover_every_subject_in_order(tmp_path, starts, message):
+    cohort = tiny_cohort()
+    codes = cohort.sequence.codes
+    cohort.sequence.codes = [(start, codes[start:start + 7]) for start in starts]
+    with pytest.raises(ValueError, match=message):
+        write_store(tmp_path / "c.h5", cohort, progress=False)
+    assert list(tmp_path.iterdir()) == []

@@ -166,13 +166,21 @@ def _write_sequence(h5: h5py.File, cohort: Cohort, compression: str | None, prog
     else:
         codes = create_contiguous(h5, "sequence/codes", shape, np.uint8)
     chunks = [(0, seq.codes)] if isinstance(seq.codes, np.ndarray) else seq.codes
+    written = 0  # chunks must cover the subjects in order: unwritten rows would read as "A"
     with tqdm(total=cohort.n_subjects, desc="write sequences", unit="subject",
               disable=not progress) as bar:
         for start, chunk in chunks:
             if chunk.shape[1:] != shape[1:]:
                 raise ValueError(f"sequence chunk shape {chunk.shape[1:]} != {shape[1:]}")
+            if start != written:
+                raise ValueError(f"sequence chunk starts at subject {start}, expected {written}"
+                                 " (chunks must cover every subject, in order)")
             write_rows(codes, start, chunk)
+            written += len(chunk)
             bar.update(len(chunk))
+    if written != cohort.n_subjects:
+        raise ValueError(f"sequence chunks cover {written} subjects, the cohort has "
+                         f"{cohort.n_subjects}")
     _write_variants(h5, seq, cohort.n_subjects)
 
 

@@ -80,7 +80,8 @@ class CodeChunks:
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         """All chunks joined (``np.asarray(chunks)``), for tests and small cohorts."""
-        return np.concatenate([chunk for _, chunk in self], dtype=dtype)
+        chunks = [chunk for _, chunk in self] or [np.empty(self.shape, np.uint8)]
+        return np.concatenate(chunks, dtype=dtype)
 
 
 @dataclass
@@ -213,7 +214,7 @@ class PersonalWindowBuilder:
             write_edits(haps, missing, *spans, N_CODE)
         tracks = stored_codes(haps, self.minus[touched_window], self.phased)  # (S, H, P)
         columns = self._stored_columns(touched_window, touched_offset)
-        return columns, tracks.reshape(len(tracks), -1)
+        return columns, tracks.reshape(len(tracks), len(columns))
 
     def _stored_columns(self, window: np.ndarray, offset: np.ndarray) -> np.ndarray:
         """``(H * P,)`` flat index into a subject's stored ``(W, H, L)`` codes of each track
@@ -229,7 +230,7 @@ class PersonalWindowBuilder:
         codes = np.empty((len(tracks), len(self.windows), self.haplotypes, self.length),
                          dtype=np.uint8)
         codes[:] = reference[None, :, None, :]  # 7x faster than broadcast_to().copy()
-        codes.reshape(len(tracks), -1)[:, columns] = tracks
+        codes.reshape(len(tracks), reference.size * self.haplotypes)[:, columns] = tracks
         return codes
 
     def _report(self, sites: SiteTable, carried: np.ndarray, missing: np.ndarray
