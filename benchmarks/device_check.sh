@@ -4,7 +4,7 @@
 # benchmark (CNN and RNN, fp32 and bf16, batch 64, 256 and 1024) and the quickstart on the GPU,
 # then the CPU suite (not slow) on the same software stack.
 #
-#   bash benchmarks/device_check.sh [OUT_DIR]      (default benchmarks/results/device)
+#   bash benchmarks/device_check.sh [OUT_DIR]      (default <repo>/benchmarks/results/device)
 #   STEPS="gpu_tests throughput" bash benchmarks/device_check.sh   (only those steps;
 #   throughput needs store)
 #
@@ -12,14 +12,19 @@
 # a time limit and writes OUT_DIR/<step>.log; a failed step does not stop the later ones,
 # and the exit status is the number of steps that failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-out=$(mkdir -p "${1:-benchmarks/results/device}" && cd "${1:-benchmarks/results/device}" && pwd)
+repo=$(cd "$(dirname "$0")/.." && pwd)
+out=$(mkdir -p "${1:-$repo/benchmarks/results/device}" && cd "${1:-$repo/benchmarks/results/device}" && pwd)
+cd "$repo"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export PYTHONUNBUFFERED=1 WANDB_MODE=${WANDB_MODE:-offline}
 python=${PYTHON:-python3}
 failed=0
-steps=" ${STEPS:-machine gpu_tests store throughput quickstart cpu_suite} "
+all_steps="machine gpu_tests store throughput quickstart cpu_suite"
+steps=" ${STEPS:-$all_steps} "
+for name in $steps; do
+  [[ " $all_steps " == *" $name "* ]] || { echo "unknown step '$name'; steps: $all_steps" >&2; exit 2; }
+done
 
 step() {  # step NAME SECONDS COMMAND...: run COMMAND for at most SECONDS, log to NAME.log
   local name=$1 limit=$2 start=$SECONDS status
@@ -42,7 +47,8 @@ for i in range(torch.cuda.device_count()):
     print(i, p.name, f"{p.total_memory / 2**30:.0f} GiB", f"sm_{p.major}{p.minor}",
           "bf16", torch.cuda.is_bf16_supported(), "nccl", torch.cuda.nccl.version())'
 step gpu_tests 300 "$python" -m pytest -m gpu -s -rA -p no:cacheprovider tests/test_gpu.py
-step store 120 "$python" -m pgxdl.build configs/data/simulated.yaml --out "$work/simulated.h5"
+step store 120 "$python" -m pgxdl.build configs/data/simulated.yaml --set n_subjects=20000 \
+  --out "$work/simulated.h5"
 step throughput 240 "$python" benchmarks/train_throughput.py --device cuda \
   --store "$work/simulated.h5" --precision fp32 bf16 --batch-size 64 256 1024 --num-workers 4 \
   --steps 40 --out "$out/train_throughput.json"

@@ -3,16 +3,18 @@
 For each model, precision and batch size: samples per second over timed training steps
 (forward, masked multi-task loss, backward, AdamW step; metrics excluded) and the fraction
 of step time spent waiting for data (loader, host-to-device copy, late one-hot); with both
-precisions, ``vs_fp32`` is a row's samples/s over the fp32 row's. Prints a table, writes
-JSON.
+precisions, ``vs_fp32`` is a row's samples/s over the fp32 row's. ``mean_batch`` is the
+samples per timed step: each epoch ends with a short batch, so keep the batch well below
+the training part (about 70% of the subjects), e.g. with ``--subjects``. Prints a table,
+writes JSON.
 
 ``python benchmarks/train_throughput.py [--store PATH]``
 ``python benchmarks/train_throughput.py --device cuda --precision fp32 bf16 --batch-size 64 256``
 ``python benchmarks/train_throughput.py --tiny`` (a seconds-long check that it completes)
 
 Without ``--store`` a simulated store is built in a temporary folder with
-``configs/data/simulated.yaml`` (2000 subjects, 4 windows x 1000 bp) or, with ``--tiny``,
-a 60-subject, 64 bp one.
+``configs/data/simulated.yaml`` (``--subjects``, default 2000; 4 windows x 1000 bp) or,
+with ``--tiny``, a 60-subject, 64 bp one.
 """
 
 from __future__ import annotations
@@ -55,8 +57,9 @@ def measure(model_name: str, data: CohortDataModule, device: torch.device, preci
                 else contextlib.nullcontext())
     wait = compute = 0.0
     samples = done = 0
+    dataloader = data.train_dataloader()  # one loader: its workers persist across epochs
     while done < warmup + steps:
-        loader = iter(data.train_dataloader())
+        loader = iter(dataloader)
         while done < warmup + steps:
             start = time.perf_counter()
             try:
@@ -84,7 +87,8 @@ def measure(model_name: str, data: CohortDataModule, device: torch.device, preci
             done += 1
     total = wait + compute
     return {"model": model_name, "parameters": sum(p.numel() for p in module.parameters()),
-            "steps": steps, "samples": samples, "samples_per_s": samples / total,
+            "steps": steps, "samples": samples, "mean_batch": samples / steps,
+            "samples_per_s": samples / total,
             "step_ms": 1000 * total / steps, "data_wait_fraction": wait / total}
 
 
@@ -99,10 +103,13 @@ def add_ratio_to_fp32(rows: list[dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    """Run the benchmark; return ``{"setup": ..., "results": [one row per model]}``."""
+    """Run the benchmark; return ``{"setup": ..., "results": [one row per batch size,
+    model and precision]}``."""
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", help="cohort store (default: build a simulated one)")
+    parser.add_argument("--subjects", type=int, default=2000,
+                        help="subjects of the simulated store built without --store")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--batch-size", type=int, nargs="+", default=[64])
     parser.add_argument("--steps", type=int, default=20)
@@ -110,7 +117,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--num-workers", type=int, default=0)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--precision", choices=["fp32", "bf16"], nargs="+", default=["fp32"])
-    parser.add_argument("--tiny", action="store_true", help="tiny store, 2 steps: a smoke test")
+    parser.add_argument("--tiny", action="store_true",
+                        help="tiny store, 2 steps of batch 16 (overrides --steps, --warmup "
+                             "and --batch-size): a smoke test")
     parser.add_argument("--out", type=Path,
                         default=REPO_ROOT / "benchmarks" / "results" / "train_throughput.json")
     args = parser.parse_args(argv)
@@ -119,14 +128,15 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         store = args.store
         if store is None:
-            overrides = ["n_subjects=60", "window_length=64", "sites_per_window=4"] if args.tiny \
-                else []
+            overrides = (["n_subjects=60", "window_length=64", "sites_per_window=4"] if args.tiny
+                         else [f"n_subjects={args.subjects}"])
             config = load_config(REPO_ROOT / "configs" / "data" / "simulated.yaml", overrides)
             store = str(build_store(config, Path(tmp) / "simulated.h5"))
         device = torch.device(args.device)
         rows = []
         for batch_size in args.batch_size:
-            data = CohortDataModule(store, batch_size=batch_size, num_workers=args.num_workers)
+            data = CohortDataModule(store, batch_size=batch_size, num_workers=args.num_workers,
+                                    pin_memory=device.type == "cuda")
             for model, precision in itertools.product(args.models, args.precision):
                 torch.manual_seed(0)
                 rows.append({"batch_size": batch_size, "precision": precision,

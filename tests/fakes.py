@@ -181,7 +181,8 @@ def train_py_fit(cwd, *args: str) -> subprocess.CompletedProcess:
     torch thread, and this folder, the repo and the caller's PYTHONPATH importable."""
     from pgxdl.paths import REPO_ROOT
 
-    paths = [str(REPO_ROOT), str(REPO_ROOT / "tests"), os.environ.get("PYTHONPATH", "")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "OMP_NUM_THREADS": "1"}
+    paths = [str(REPO_ROOT), str(REPO_ROOT / "tests"), os.environ.get("PYTHONPATH")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths)),
+           "OMP_NUM_THREADS": "1"}
     return subprocess.run([sys.executable, str(REPO_ROOT / "train.py"), "fit", *args],
                           cwd=cwd, env=env, capture_output=True, text=True, timeout=600)

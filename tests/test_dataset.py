@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pickle
+from types import SimpleNamespace
 
 import h5py
 import numpy as np
 import pytest
+import pytorch_lightning as pl
 import torch
+from pytorch_lightning.accelerators import CUDAAccelerator
 from store_fixtures import tiny_cohort
 
 from pgxdl.data import worker_batch
@@ -178,7 +181,12 @@ def test_training_shuffle_depends_on_seed_and_epoch_only(store):
     assert sorted(order(3)) == sorted(order(0))
 
 
-def test_pin_memory_follows_cuda_unless_set(store):
-    assert CohortDataModule(str(store)).pin_memory == torch.cuda.is_available()
+def test_pin_memory_follows_the_trainers_accelerator_unless_set(store):
+    dm = CohortDataModule(str(store))
+    assert dm.pins_memory is False  # no Trainer attached
+    dm.trainer = pl.Trainer(accelerator="cpu", logger=False)
+    assert dm.pins_memory is False
+    dm.trainer = SimpleNamespace(accelerator=CUDAAccelerator())
+    assert dm.pins_memory is True
     for pin in (True, False):
         assert CohortDataModule(str(store), pin_memory=pin).train_dataloader().pin_memory is pin

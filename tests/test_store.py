@@ -164,6 +164,23 @@ def test_variable_length_text_of_earlier_stores_still_reads(tmp_path):
         assert store.n_subjects == 40
 
 
+@pytest.mark.parametrize("fixed_dtype", [h5py.string_dtype("utf-8", 8), np.dtype("S8")])
+def test_site_text_reads_as_str_whatever_its_string_storage(tmp_path, fixed_dtype):
+    path = write_store(tmp_path / "c.h5", tiny_cohort(), progress=False)
+    with CohortStore(path) as store:
+        expected = store.variant_sites
+    assert expected["ids"].dtype.kind == "U"
+    with h5py.File(path, "r+") as h5:
+        for key in ("ids", "ref", "alt"):
+            name = f"variants/sites/{key}"
+            text = np.array([v.encode() for v in h5[name].asstr()[:]], dtype="S8")
+            del h5[name]
+            h5.create_dataset(name, data=text.astype(fixed_dtype))
+    with CohortStore(path) as store:
+        for key, values in expected.items():
+            np.testing.assert_array_equal(store.variant_sites[key], values)
+
+
 def test_carriers_are_stored_by_subject_whatever_their_order(tmp_path):
     cohort = tiny_cohort(n=16)  # one site per subject
     order = np.random.default_rng(1).permutation(16)

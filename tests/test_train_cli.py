@@ -153,6 +153,9 @@ def test_float32_matmul_precision_is_applied_and_saved(tiny_store, tmp_path):
                                     f"--trainer.logger={CSV_ONLY}",
                                     "--float32_matmul_precision=medium"))
         assert torch.get_float32_matmul_precision() == "medium"
+        cli("fit", *experiment_args(EXPERIMENTS[0], tiny_store, tmp_path / "default",
+                                    "--trainer.fast_dev_run=1"))
+        assert torch.get_float32_matmul_precision() == "medium"  # unset: left alone
     finally:
         torch.set_float32_matmul_precision(before)
     assert "float32_matmul_precision: medium" in (tmp_path / "config_fit.yaml").read_text()

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.accelerators import CUDAAccelerator
 from torch.utils.data import DataLoader, Sampler
 
 from pgxdl.data.batch import finalize_batch
@@ -52,7 +53,8 @@ class CohortDataModule(pl.LightningDataModule):
         checkpoint's statistics, when evaluating on new data).
     seed : seed of the training shuffle.
     pin_memory : copy batches to page-locked memory (faster, asynchronous host-to-GPU
-        transfer); ``None`` (default) pins when a CUDA device is available.
+        transfer); ``None`` (default) pins when the attached Trainer trains on a CUDA
+        device (never without a Trainer, so CPU runs on a GPU node start no CUDA context).
     train_on : ``train`` (default), or ``train+val`` to refit on both parts once the
         number of epochs has been chosen on validation (the val loader still serves the
         val part, for schedulers that watch it; it is no longer held out).
@@ -75,7 +77,7 @@ class CohortDataModule(pl.LightningDataModule):
         self.haplotypes = haplotypes
         self.with_sequence = with_sequence
         self.seed = seed
-        self.pin_memory = torch.cuda.is_available() if pin_memory is None else pin_memory
+        self.pin_memory = pin_memory
         with CohortStore(self.store) as cohort:
             self.spec: DataSpec = cohort.spec(split, haplotypes)
             parts = cohort.split(split)
@@ -94,6 +96,14 @@ class CohortDataModule(pl.LightningDataModule):
     def _normalisation(self):
         norm = self.spec.extra.get("normalisation") or {}
         return (norm["mean"], norm["std"]) if norm else None
+
+    @property
+    def pins_memory(self) -> bool:
+        """Whether loaders pin batches: ``pin_memory``, or when ``None`` whether the attached
+        Trainer's accelerator is CUDA."""
+        if self.pin_memory is not None:
+            return self.pin_memory
+        return self.trainer is not None and isinstance(self.trainer.accelerator, CUDAAccelerator)
 
     def dataset(self, part: str) -> CohortDataset:
         """The dataset of one part: ``train``, ``val``, ``test`` or ``all``."""
@@ -115,7 +125,7 @@ class CohortDataModule(pl.LightningDataModule):
         sampler = EpochShuffleSampler(len(dataset), self.seed) if shuffle else None
         return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler,
                           num_workers=self.num_workers, collate_fn=collate_batch,
-                          persistent_workers=self.num_workers > 0, pin_memory=self.pin_memory)
+                          persistent_workers=self.num_workers > 0, pin_memory=self.pins_memory)
 
     def train_dataloader(self) -> DataLoader:
         return self.dataloader("train", shuffle=True)

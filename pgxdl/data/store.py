@@ -187,16 +187,14 @@ class CohortStore:
     def variant_sites(self) -> dict[str, np.ndarray]:
         """Every variant site carried by somebody in the cohort, each field ``(V,)``."""
         grp = self.h5["variants/sites"]
-        return {k: (np.array(_text(grp[k])) if grp[k].dtype.kind == "O" else grp[k][:])
-                for k in grp}
+        return _read_columns(grp)
 
     def truth(self) -> dict:
         """Simulated ground truth: arrays plus ``model`` (the generative settings)."""
         if "truth" not in self.h5:
             raise StoreError(f"{self.path}: no ground truth (not a simulated cohort)")
         grp = self.h5["truth"]
-        out = {k: (np.array(_text(grp[k])) if grp[k].dtype.kind == "O" else grp[k][:])
-               for k in grp}
+        out = _read_columns(grp)
         out["model"] = json.loads(grp.attrs.get("model", "{}"))
         return out
 
@@ -231,6 +229,12 @@ class CohortStore:
             store_fingerprint=self.fingerprint,
             extra=extra,
         )
+
+
+def _read_columns(group: h5py.Group) -> dict[str, np.ndarray]:
+    """Every dataset of ``group`` read whole; text (variable-length or fixed-width) as str."""
+    return {k: (np.array(_text(group[k])) if h5py.check_string_dtype(group[k].dtype)
+                else group[k][:]) for k in group}
 
 
 def _text(dataset: h5py.Dataset, rows=slice(None)) -> list[str]:

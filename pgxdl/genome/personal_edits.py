@@ -12,17 +12,25 @@ faster than ``np.where`` or fancy-index scatters along the last axis).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from pgxdl.genome.encoding import CODE_LETTERS, COMPLEMENT_CODE, N_CODE, N_CODES, iupac_code
 
-#: (N_CODES, N_CODES) uint8: dosage code of two haplotype codes (IUPAC for two bases).
-PAIR_CODE = np.full((N_CODES, N_CODES), N_CODE, dtype=np.uint8)
-for _a in range(N_CODES):
-    PAIR_CODE[_a, _a] = _a
-    for _b in range(4):
-        if _a < 4:
-            PAIR_CODE[_a, _b] = iupac_code(CODE_LETTERS[_a], CODE_LETTERS[_b])
+
+def _pair_codes() -> np.ndarray:
+    """``(N_CODES, N_CODES)`` uint8 dosage code of two haplotype codes: two bases give their
+    IUPAC code, a code paired with itself stays, any other pair is N."""
+    table = np.full((N_CODES, N_CODES), N_CODE, dtype=np.uint8)
+    table[np.diag_indices(N_CODES)] = np.arange(N_CODES)
+    for a, b in itertools.product(range(4), repeat=2):
+        table[a, b] = iupac_code(CODE_LETTERS[a], CODE_LETTERS[b])
+    return table
+
+
+#: (N_CODES, N_CODES) uint8: dosage code of two haplotype codes (:func:`_pair_codes`).
+PAIR_CODE = _pair_codes()
 
 #: (2 * N_CODES,) uint8: code ``c`` stored on a + strand (``c``) and a - strand (``c + N_CODES``).
 ORIENTED_CODE = np.concatenate([np.arange(N_CODES, dtype=np.uint8), COMPLEMENT_CODE])

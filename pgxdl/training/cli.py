@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 import pytorch_lightning as pl
 import torch
@@ -51,11 +52,11 @@ class PgxdlCLI(LightningCLI):
         parser.add_argument("--run_dir", type=str | None, default=None,
                             help="Run directory ($VARS expanded); when set it replaces "
                                  "trainer.default_root_dir (each experiment config names one).")
-        parser.add_argument("--float32_matmul_precision", default="highest",
-                            choices=["highest", "high", "medium"],
+        parser.add_argument("--float32_matmul_precision", default=None,
+                            type=Literal["highest", "high", "medium"] | None,
                             help="torch.set_float32_matmul_precision for fp32 runs: 'high' "
                                  "lets GPU tensor cores use TF32 (faster, ~1e-3 relative "
-                                 "error); bf16-mixed runs do not need it.")
+                                 "error); unset (default) leaves torch's setting alone.")
 
     def _subcommand_config(self) -> Namespace:
         subcommand = self.config.get("subcommand")
@@ -93,7 +94,8 @@ class PgxdlCLI(LightningCLI):
         """Set the fp32 matmul precision; give loggers configured with ``save_dir: null``
         the run directory."""
         config = self._subcommand_config()
-        torch.set_float32_matmul_precision(config.float32_matmul_precision)
+        if config.float32_matmul_precision is not None:
+            torch.set_float32_matmul_precision(config.float32_matmul_precision)
         trainer = config.trainer
         run_dir = trainer.default_root_dir or DEFAULT_RUN_DIR
         loggers = trainer.logger if isinstance(trainer.logger, list) else [trainer.logger]
