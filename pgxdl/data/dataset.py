@@ -20,7 +20,13 @@ import torch
 from torch.utils.data import Dataset
 
 from pgxdl.data.store import CohortStore
-from pgxdl.data.worker_batch import MappedRows, WorkerBatch, file_identity, memory_map
+from pgxdl.data.worker_batch import (
+    MappedRows,
+    WorkerBatch,
+    file_identity,
+    memory_map,
+    open_same_store,
+)
 
 
 class CohortDataset(Dataset):
@@ -75,10 +81,8 @@ class CohortDataset(Dataset):
     def _codes_source(self) -> np.memmap | h5py.Dataset:
         """The sequence codes, opened once per process (handles can't cross a fork)."""
         if self._codes is None or self._pid != os.getpid():
-            self._h5 = h5py.File(self.path, "r")
-            if file_identity(self._h5) != self._identity:
-                raise RuntimeError(f"{self.path}: the store was replaced after this dataset "
-                                   "read its targets; make a new CohortDataModule")
+            self._h5 = open_same_store(self.path, self._identity,
+                                       "after this dataset read its targets")
             self._pid = os.getpid()
             self._codes = memory_map(self._h5["sequence/codes"])
         return self._codes

@@ -39,6 +39,17 @@ def file_identity(h5: h5py.File) -> Identity:
     return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
+def open_same_store(path: str, identity: Identity, since: str) -> h5py.File:
+    """Open ``path`` read-only; raise if it is no longer the file of ``identity`` (see
+    :func:`file_identity`), naming ``since`` when it was replaced."""
+    h5 = h5py.File(path, "r")
+    if file_identity(h5) != identity:
+        h5.close()
+        raise RuntimeError(f"{path}: the store was replaced {since}; make a new "
+                           "CohortDataModule")
+    return h5
+
+
 def memory_map(dataset: h5py.Dataset) -> np.memmap | h5py.Dataset:
     """A read-only memory map of ``dataset``'s bytes in its open file, when it has plain ones.
 
@@ -71,10 +82,7 @@ class MappedRows(NamedTuple):
 @functools.lru_cache(maxsize=8)
 def _mapped_codes(path: str, identity: Identity) -> np.memmap:
     """The map of ``path``'s codes; checked to be the file a worker read (once: cached)."""
-    with h5py.File(path, "r") as h5:
-        if file_identity(h5) != identity:
-            raise RuntimeError(f"{path}: the store was replaced while a DataLoader was "
-                               "reading it; make a new CohortDataModule")
+    with open_same_store(path, identity, "while a DataLoader was reading it") as h5:
         return memory_map(h5["sequence/codes"])
 
 

@@ -182,7 +182,7 @@ class PersonalWindowBuilder:
 
         codes = (chunk_codes(0, callset.n_samples) if chunk_size is None
                  else CodeChunks(shape, chunk_codes, chunk_size))
-        return PersonalWindows(self.reference_codes, codes, list(callset.samples),
+        return PersonalWindows(reference, codes, list(callset.samples),
                                *self._variant_list(callset, sites, carried),
                                self._report(sites, carried, missing))
 
