@@ -8,7 +8,7 @@ Examples
 ``python train.py fit --config <run dir>/config_fit.yaml --ckpt_path last`` (resume)
 """
 
-from pgxdl.training.cli import PgxdlCLI
+from pgxdl.training.lightning_cli import PgxdlCLI
 
 
 def main(args=None) -> PgxdlCLI:

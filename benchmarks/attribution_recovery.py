@@ -38,7 +38,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import report  # noqa: E402
-from pgxdl.build import build_store  # noqa: E402
+from pgxdl.commands.build import build_store  # noqa: E402
 from pgxdl.data.datamodule import CohortDataModule  # noqa: E402
 from pgxdl.data.store import CohortStore  # noqa: E402
 from pgxdl.evaluation.plots import save_figure  # noqa: E402

@@ -31,10 +31,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import best_time, report  # noqa: E402
-from pgxdl.build import build_store  # noqa: E402
+from pgxdl.builders import simulated  # noqa: E402
+from pgxdl.commands.build import build_store  # noqa: E402
 from pgxdl.data.store_writer import write_store  # noqa: E402
-from pgxdl.datasets import simulated  # noqa: E402
-from pgxdl.genome.personal import PersonalWindowBuilder  # noqa: E402
+from pgxdl.genome.personal.builder import PersonalWindowBuilder  # noqa: E402
 
 REPEATS = 5
 

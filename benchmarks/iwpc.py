@@ -8,7 +8,7 @@ Usage::
     python benchmarks/iwpc.py --data PharmGKB.xls --out benchmarks/results/iwpc
 
 Patients: the IWPC-scoreable set (a stable therapeutic dose, age, height and weight
-present; :data:`pgxdl.datasets.iwpc_policy.SCOREABLE`); every excluded row is counted by
+present; :data:`pgxdl.iwpc.policy.SCOREABLE`); every excluded row is counted by
 reason in the JSON. Models: the fixed 35 mg/week dose and the IWPC clinical and
 pharmacogenetic formulas (published coefficients), scikit-learn models refitted per fold,
 and pgxdl's deep models trained from the IWPC cohort store (built into ``--out`` unless
@@ -38,14 +38,14 @@ from sklearn.exceptions import ConvergenceWarning
 import pgxdl
 from pgxdl.baselines.comparison import compare_models, format_table
 from pgxdl.baselines.deep_models import DeepFoldPredictor, interval_coverage, load_model_config
-from pgxdl.baselines.features import FEATURE_SETS, derive_features
-from pgxdl.baselines.metrics import DOSE_BAND_NAMES, dose_band, paired_difference
 from pgxdl.baselines.models import MODEL_NAMES, make_model
-from pgxdl.baselines.protocols import PROTOCOLS, protocol_folds, sklearn_fold_predictor
-from pgxdl.build import build_store
-from pgxdl.datasets.iwpc_policy import SCOREABLE, select_patients
-from pgxdl.datasets.iwpc_table import read_iwpc_table
+from pgxdl.commands.build import build_store
 from pgxdl.io import atomic_path, atomic_write_text
+from pgxdl.iwpc.dose_metrics import DOSE_BAND_NAMES, dose_band, paired_difference
+from pgxdl.iwpc.features import FEATURE_SETS, derive_features
+from pgxdl.iwpc.folds import PROTOCOLS, protocol_folds, sklearn_fold_predictor
+from pgxdl.iwpc.policy import SCOREABLE, select_patients
+from pgxdl.iwpc.table import read_iwpc_table
 from pgxdl.paths import REPO_ROOT, shared_data_file
 from pgxdl.training.losses import REGRESSION_LOSSES
 

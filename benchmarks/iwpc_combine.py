@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.iwpc import REFERENCE, load_cohort, write_json  # noqa: E402
 from pgxdl.baselines.comparison import format_table  # noqa: E402
-from pgxdl.baselines.metrics import (  # noqa: E402
+from pgxdl.iwpc.dose_metrics import (  # noqa: E402
     DOSE_BAND_NAMES,
     dose_band,
     evaluate_doses,

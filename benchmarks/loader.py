@@ -34,7 +34,7 @@ from pgxdl.data.datamodule import CohortDataModule  # noqa: E402
 from pgxdl.data.spec import TaskSpec  # noqa: E402
 from pgxdl.data.splits import holdout_split  # noqa: E402
 from pgxdl.data.store_writer import write_store  # noqa: E402
-from pgxdl.genome.windows import WindowSpec  # noqa: E402
+from pgxdl.genome.reference.windows import WindowSpec  # noqa: E402
 
 
 def synthetic_store(path: Path, subjects: int, windows: int, length: int) -> np.ndarray:

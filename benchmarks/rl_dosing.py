@@ -27,10 +27,10 @@ from matplotlib.figure import Figure
 
 from pgxdl.io import save_png
 from pgxdl.paths import REPO_ROOT
-from pgxdl.rl.actions import ActionMap
-from pgxdl.rl.agents import load_agent
-from pgxdl.rl.env import config_population, draw_patients
-from pgxdl.rl.env_config import EnvConfig
+from pgxdl.rl.anticoagulation import mean_ci
+from pgxdl.rl.environment.actions import ActionMap
+from pgxdl.rl.environment.config import EnvConfig
+from pgxdl.rl.environment.dosing_env import config_population, draw_patients
 from pgxdl.rl.evaluate import (
     REPORTED_METRICS,
     combine_replicates,
@@ -40,8 +40,8 @@ from pgxdl.rl.evaluate import (
     protocol_config,
 )
 from pgxdl.rl.files import write_json
-from pgxdl.rl.metrics import mean_ci
-from pgxdl.rl.protocols import default_protocols
+from pgxdl.rl.policies.agents import load_agent
+from pgxdl.rl.policies.clinical_protocols import default_protocols
 from pgxdl.rl.rollout import ModelDecider, ProtocolDecider, rollout
 from pgxdl.rl.train import load_config, train
 

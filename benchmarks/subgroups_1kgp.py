@@ -41,12 +41,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import report  # noqa: E402
-from pgxdl.build import build_store, load_config  # noqa: E402
+from pgxdl.commands.build import build_store, load_config  # noqa: E402
 from pgxdl.data.store import CohortStore  # noqa: E402
 from pgxdl.explore import agreement, cluster, dosage_matrix, reduce, stability  # noqa: E402
 from pgxdl.explore.analysis import UNLABELLED  # noqa: E402
 from pgxdl.explore.plots import plot_embedding  # noqa: E402
-from pgxdl.genome.windows import load_windows  # noqa: E402
+from pgxdl.genome.reference.windows import load_windows  # noqa: E402
 
 CONFIG = ROOT / "configs/data/1kgp.yaml"
 WHOLE_RECORDS = ROOT / "configs/data/windows/grch38_pgx.yaml"

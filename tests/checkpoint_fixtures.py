@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import pytorch_lightning as pl
 
-from pgxdl.build import build_store
+from pgxdl.commands.build import build_store
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.training import build_module
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from pgxdl.builders.simulated_genotypes import random_reference, sample_population_genotypes
 from pgxdl.data.cohort import Cohort, Observations, SequenceBlock
 from pgxdl.data.spec import TaskSpec
 from pgxdl.data.splits import holdout_split
 from pgxdl.data.store_writer import write_store
-from pgxdl.datasets.population_genotypes import random_reference, sample_population_genotypes
-from pgxdl.genome.windows import WindowSpec
+from pgxdl.genome.reference.windows import WindowSpec
 
 POPULATIONS = ["A", "B", "C"]
 TASKS = [TaskSpec("dose", "regression", "mg/week"), TaskSpec("event", "binary")]

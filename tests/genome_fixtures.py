@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pgxdl.genome.windows import WindowSpec
+from pgxdl.genome.reference.windows import WindowSpec
 
 CHR1 = "".join(np.random.default_rng(7).choice(list("ACGT"), 60))
 CHR2 = "".join(np.random.default_rng(8).choice(list("ACGT"), 60))

@@ -13,7 +13,7 @@ from pgxdl.data.splits import holdout_split
 from pgxdl.data.store_writer import write_store
 from pgxdl.data.tabular import TabularSchema
 from pgxdl.genome.encoding import ALPHABET, iupac_code, reverse_complement
-from pgxdl.genome.windows import WindowSpec
+from pgxdl.genome.reference.windows import WindowSpec
 
 SCHEMA = TabularSchema.from_config([
     {"name": "age", "kind": "numeric", "units": "years"},

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pgxdl.datasets.iwpc_columns import IWPC_COLUMNS
-from pgxdl.genome.alleles import default_allele_table
+from pgxdl.genome.variants.alleles import default_allele_table
+from pgxdl.iwpc.columns import IWPC_COLUMNS
 
 #: The real file spells two columns with runs of spaces; keep that to test normalisation.
 SPACED_NAMES = {"VKORC1 -1639 consensus": "VKORC1     -1639 consensus",

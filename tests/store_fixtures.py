@@ -9,7 +9,7 @@ from pgxdl.data.cohort import Cohort, Observations, SequenceBlock
 from pgxdl.data.spec import TaskSpec
 from pgxdl.data.splits import holdout_split
 from pgxdl.data.tabular import TabularSchema
-from pgxdl.genome.windows import WindowSpec
+from pgxdl.genome.reference.windows import WindowSpec
 
 SCHEMA = TabularSchema.from_config([
     {"name": "age", "kind": "numeric", "units": "years", "min": 0, "max": 120},

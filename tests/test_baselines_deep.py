@@ -10,11 +10,11 @@ import yaml
 from iwpc_fixtures import synthetic_rows, write_fake_reference, write_iwpc_csv
 
 from pgxdl.baselines.deep_models import DeepFoldPredictor, load_model_config
-from pgxdl.baselines.protocols import protocol_folds, split_name
-from pgxdl.build import build_store
+from pgxdl.commands.build import build_store
 from pgxdl.data.datamodule import CohortDataModule
-from pgxdl.datasets.iwpc_policy import SCOREABLE, select_patients
-from pgxdl.datasets.iwpc_table import read_iwpc_table
+from pgxdl.iwpc.folds import protocol_folds, split_name
+from pgxdl.iwpc.policy import SCOREABLE, select_patients
+from pgxdl.iwpc.table import read_iwpc_table
 from pgxdl.paths import REPO_ROOT
 
 TINY_CNN = load_model_config("cnn_gated")

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from iwpc_fixtures import patient, write_iwpc_csv
 
-from pgxdl.baselines.features import derive_features
-from pgxdl.baselines.iwpc_formulas import FixedDose, IWPCFormula, iwpc_dose
-from pgxdl.datasets.iwpc_table import read_iwpc_table
+from pgxdl.iwpc.features import derive_features
+from pgxdl.iwpc.formulas import FixedDose, IWPCFormula, iwpc_dose
+from pgxdl.iwpc.table import read_iwpc_table
 
 PATIENTS = [
     # 60-69 y, 170 cm, 80 kg, VKORC1 A/G, CYP2C9 *1/*3, White, no inducer, no amiodarone

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, mean_absolute_error, r2_score
 
-from pgxdl.baselines.metrics import (
+from pgxdl.evaluation.bootstrap import resample_counts
+from pgxdl.iwpc.dose_metrics import (
     METRICS,
     band_accuracy,
     dose_band,
@@ -16,7 +17,6 @@ from pgxdl.baselines.metrics import (
     pw20,
     r2,
 )
-from pgxdl.evaluation.bootstrap import resample_counts
 
 
 @pytest.fixture

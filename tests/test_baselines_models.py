@@ -8,16 +8,16 @@ from iwpc_fixtures import synthetic_rows, write_iwpc_csv
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from pgxdl.baselines.deep_models import interval_coverage, load_model_config
-from pgxdl.baselines.features import FEATURE_SETS, derive_features
-from pgxdl.baselines.iwpc_formulas import iwpc_dose
 from pgxdl.baselines.models import CLASSICAL_REGRESSORS, MODEL_NAMES, make_model
-from pgxdl.baselines.protocols import (
+from pgxdl.iwpc.features import FEATURE_SETS, derive_features
+from pgxdl.iwpc.folds import (
     out_of_fold_predictions,
     protocol_folds,
     sklearn_fold_predictor,
 )
-from pgxdl.datasets.iwpc_policy import select_patients
-from pgxdl.datasets.iwpc_table import read_iwpc_table
+from pgxdl.iwpc.formulas import iwpc_dose
+from pgxdl.iwpc.policy import select_patients
+from pgxdl.iwpc.table import read_iwpc_table
 
 
 @pytest.fixture(scope="module")

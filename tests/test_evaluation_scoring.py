@@ -14,8 +14,8 @@ from store_fixtures import tiny_cohort
 from pgxdl.data.spec import DataSpec, TaskSpec
 from pgxdl.data.store_writer import write_store
 from pgxdl.evaluation.compatibility import check_evaluation_data
+from pgxdl.evaluation.outputs import format_summary, noise_floor, write_metrics
 from pgxdl.evaluation.plots import write_plots
-from pgxdl.evaluation.report import format_summary, noise_floor, write_metrics
 from pgxdl.evaluation.scoring import score_table
 
 TASKS = (TaskSpec("dose", "regression", "mg/week"), TaskSpec("event", "binary"),

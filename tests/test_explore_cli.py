@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from explore_fixtures import POPULATIONS, write_planted_store
 
+from pgxdl.commands.explore import main
 from pgxdl.data.store import CohortStore, StoreError
-from pgxdl.explore.cli import main
 from pgxdl.explore.genotypes import dosage_matrix
 
 CLUSTERERS = ["kmeans", "gmm", "hierarchical", "dbscan"]

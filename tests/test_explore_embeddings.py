@@ -9,11 +9,11 @@ import pytest
 import torch
 from checkpoint_fixtures import train_tiny_checkpoint
 
+from pgxdl.commands.explore import main
 from pgxdl.data.batch import finalize_batch, model_inputs
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.data.store import CohortStore
 from pgxdl.explore import ExploreSettings, explore_store
-from pgxdl.explore.cli import main
 from pgxdl.explore.embeddings import model_embeddings
 
 SIMULATED = {"builder": "simulated", "n_subjects": 120, "n_windows": 2, "window_length": 64,

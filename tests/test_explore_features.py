@@ -16,7 +16,7 @@ from pgxdl.data.store_writer import write_store
 from pgxdl.explore.features import FeatureMatrix, subject_targets
 from pgxdl.explore.genotypes import dosage_matrix
 from pgxdl.genome.encoding import N_CODE
-from pgxdl.genome.windows import WindowSpec
+from pgxdl.genome.reference.windows import WindowSpec
 
 
 def _store(tmp_path, cohort, name="c.h5"):

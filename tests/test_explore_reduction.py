@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from pgxdl.datasets.population_genotypes import random_reference, sample_population_genotypes
+from pgxdl.builders.simulated_genotypes import random_reference, sample_population_genotypes
 from pgxdl.explore.clustering import cluster
 from pgxdl.explore.reduction import reduce
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from pgxdl.genome.alleles import AlleleTable, default_allele_table
 from pgxdl.genome.errors import AlleleTableError, UnknownStarAlleleError
-from pgxdl.genome.reference import ReferenceGenome
-from pgxdl.genome.vcf import read_vcf
-from pgxdl.genome.windows import WindowSpec
+from pgxdl.genome.reference.fasta import ReferenceGenome
+from pgxdl.genome.reference.windows import WindowSpec
+from pgxdl.genome.variants.alleles import AlleleTable, default_allele_table
+from pgxdl.genome.variants.vcf import read_vcf
 
 REQUIRED = {"rs1799853": ("chr10", 94942290, "C", "T"), "rs1057910": ("chr10", 94981296, "A", "C"),
             "rs9923231": ("chr16", 31096368, "C", "T"), "rs4244285": ("chr10", 94781859, "G", "A"),

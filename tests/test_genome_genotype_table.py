@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from pgxdl.genome.errors import AlleleTableError, GenotypeParseError, UnknownStarAlleleError
-from pgxdl.genome.genotype_table import (
+from pgxdl.genome.variants.genotype_table import (
     callset_from_genotype_table,
     parse_diplotype,
     parse_genotype,

@@ -10,12 +10,12 @@ from genome_fixtures import CHR2, WINDOWS, base, other_base, write_fasta, write_
 
 from pgxdl.genome.encoding import CODE_LETTERS, IUPAC_PAIRS, N_CODE, decode, encode
 from pgxdl.genome.errors import GenomeInputError, ReferenceMismatchError
-from pgxdl.genome.genotype_table import callset_from_genotype_table
-from pgxdl.genome.personal import PersonalWindowBuilder
-from pgxdl.genome.reference import ReferenceGenome
-from pgxdl.genome.variants import allele_lengths
-from pgxdl.genome.vcf import read_vcf
-from pgxdl.genome.windows import load_windows
+from pgxdl.genome.personal.builder import PersonalWindowBuilder
+from pgxdl.genome.reference.fasta import ReferenceGenome
+from pgxdl.genome.reference.windows import load_windows
+from pgxdl.genome.variants.callset import allele_lengths
+from pgxdl.genome.variants.genotype_table import callset_from_genotype_table
+from pgxdl.genome.variants.vcf import read_vcf
 from pgxdl.paths import REPO_ROOT
 
 SAMPLES = [f"s{i}" for i in range(6)]

@@ -10,11 +10,11 @@ import pytest
 from genome_fixtures import WINDOWS, base, write_fasta
 
 from pgxdl.genome.encoding import COMPLEMENT_CODE, N_CODE, N_CODES, reverse_complement
-from pgxdl.genome.personal import PersonalWindowBuilder
-from pgxdl.genome.personal_edits import PAIR_CODE, site_selection, stored_codes, write_edits
-from pgxdl.genome.personal_sites import build_site_table
-from pgxdl.genome.reference import ReferenceGenome
-from pgxdl.genome.variants import CallSet
+from pgxdl.genome.personal.builder import PersonalWindowBuilder
+from pgxdl.genome.personal.edits import PAIR_CODE, site_selection, stored_codes, write_edits
+from pgxdl.genome.personal.sites import build_site_table
+from pgxdl.genome.reference.fasta import ReferenceGenome
+from pgxdl.genome.variants.callset import CallSet
 
 
 def _loop_write(tracks, selected, site, column, value):

@@ -5,11 +5,15 @@ from __future__ import annotations
 import pytest
 from genome_fixtures import CHR1, CHR2, COMPLEMENT, WINDOWS, write_fasta
 
-from pgxdl.genome.builds import build_from_contig_lengths, build_from_text, normalise_chrom
 from pgxdl.genome.encoding import decode
 from pgxdl.genome.errors import ContigNotFoundError, RegionOutsideReferenceError
-from pgxdl.genome.reference import ReferenceGenome
-from pgxdl.genome.windows import WindowSpec, load_windows
+from pgxdl.genome.reference.builds import (
+    build_from_contig_lengths,
+    build_from_text,
+    normalise_chrom,
+)
+from pgxdl.genome.reference.fasta import ReferenceGenome
+from pgxdl.genome.reference.windows import WindowSpec, load_windows
 from pgxdl.paths import REPO_ROOT
 
 

@@ -14,9 +14,9 @@ from pgxdl.genome.errors import (
     MalformedVCFError,
     SampleNotFoundError,
 )
-from pgxdl.genome.reference import ReferenceGenome
-from pgxdl.genome.vcf import read_vcf
-from pgxdl.genome.windows import WindowSpec
+from pgxdl.genome.reference.fasta import ReferenceGenome
+from pgxdl.genome.reference.windows import WindowSpec
+from pgxdl.genome.variants.vcf import read_vcf
 
 SAMPLES = ["s1", "s2", "s3"]
 
@@ -177,7 +177,7 @@ def test_1kgp_vcf_sample_order_and_absent(shared_data):
 
 @pytest.mark.parametrize("windowed", [False, True])
 def test_grch37_vcf_against_grch38_reference(shared_data, windowed):
-    from pgxdl.genome.windows import load_windows
+    from pgxdl.genome.reference.windows import load_windows
     from pgxdl.paths import REPO_ROOT
 
     reference = ReferenceGenome(shared_data / "reference" / "GRCh38_pgx_regions.fa")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from pgxdl.genome.alleles import default_allele_table
 from pgxdl.genome.errors import WindowSpecError
-from pgxdl.genome.windows import WindowSpec, check_equal_length, load_windows
+from pgxdl.genome.reference.windows import WindowSpec, check_equal_length, load_windows
+from pgxdl.genome.variants.alleles import default_allele_table
 from pgxdl.paths import REPO_ROOT
 
 CONFIGS = REPO_ROOT / "configs" / "data" / "windows"

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from checkpoint_fixtures import train_tiny_checkpoint
 
+from pgxdl.commands.attribute import main
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.data.store import CohortStore
 from pgxdl.evaluation.predictions import load_model, predict_store
 from pgxdl.genome.encoding import decode
-from pgxdl.interpret.cli import main
 from pgxdl.interpret.explain import explain_part
 
 SIMULATED = {"builder": "simulated", "n_subjects": 160, "n_windows": 2, "window_length": 48,

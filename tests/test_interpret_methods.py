@@ -8,9 +8,9 @@ from interpret_fixtures import LinearToyModel, ReluToyModel, write_variant_store
 
 from pgxdl.data.batch import finalize_batch
 from pgxdl.data.datamodule import CohortDataModule
-from pgxdl.interpret.baselines import Baselines, make_baselines
 from pgxdl.interpret.explain import explain_part
 from pgxdl.interpret.methods import attribute_batch
+from pgxdl.interpret.reference_inputs import Baselines, make_baselines
 from pgxdl.models import TaskOutput
 
 

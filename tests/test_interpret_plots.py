@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pgxdl.interpret.report import read_bed_intervals
+from pgxdl.interpret.outputs import read_bed_intervals
 from pgxdl.interpret.summary_plots import plot_patient_summary, plot_ranking
 from pgxdl.interpret.track_plots import per_base, plot_attribution_track, plot_sequence_logo
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from iwpc_fixtures import synthetic_rows, write_fake_reference, write_iwpc_csv
 
-from pgxdl.baselines.features import derive_features
-from pgxdl.baselines.iwpc_formulas import iwpc_dose
-from pgxdl.baselines.metrics import evaluate_doses
 from pgxdl.baselines.models import MODEL_NAMES
-from pgxdl.datasets.iwpc_policy import select_patients
-from pgxdl.datasets.iwpc_table import read_iwpc_table
+from pgxdl.iwpc.dose_metrics import evaluate_doses
+from pgxdl.iwpc.features import derive_features
+from pgxdl.iwpc.formulas import iwpc_dose
+from pgxdl.iwpc.policy import select_patients
+from pgxdl.iwpc.table import read_iwpc_table
 from pgxdl.paths import REPO_ROOT
 
 

@@ -10,12 +10,12 @@ import pytest
 import yaml
 from iwpc_fixtures import patient, synthetic_rows, write_fake_reference, write_iwpc_csv
 
-from pgxdl.baselines.protocols import protocol_folds, split_name
+from pgxdl.builders.iwpc import build
 from pgxdl.data.store import CohortStore
 from pgxdl.data.store_writer import write_store
-from pgxdl.datasets.iwpc import build
-from pgxdl.genome.alleles import default_allele_table
 from pgxdl.genome.encoding import CODE_LETTERS
+from pgxdl.genome.variants.alleles import default_allele_table
+from pgxdl.iwpc.folds import protocol_folds, split_name
 from pgxdl.paths import REPO_ROOT
 
 CONFIG = yaml.safe_load((REPO_ROOT / "configs" / "data" / "iwpc.yaml").read_text())

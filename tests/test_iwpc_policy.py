@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pgxdl.datasets.iwpc_policy import (
+from pgxdl.iwpc.policy import (
     SCOREABLE,
     VKORC1_IMPUTATION_RULES,
     impute_vkorc1,
     select_patients,
 )
-from pgxdl.datasets.iwpc_table import read_iwpc_table
+from pgxdl.iwpc.table import read_iwpc_table
 
 # race, rs9923231, rs2359612 (2255), rs9934438 (1173), rs8050894 (1542) -> genotype, source
 IMPUTATION_CASES = [

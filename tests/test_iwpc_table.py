@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from iwpc_fixtures import HEADER, patient, write_iwpc_csv
 
-from pgxdl.datasets.iwpc_table import IWPCTableError, read_iwpc_table
+from pgxdl.iwpc.table import IWPCTableError, read_iwpc_table
 
 
 def _rows():

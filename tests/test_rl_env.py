@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from pgxdl.rl.env import WarfarinDosingEnv
-from pgxdl.rl.env_config import DEFAULT_MEASUREMENT_DAYS, EnvConfig, RewardConfig
-from pgxdl.rl.session import daily_reward
-from pgxdl.rl.vec_env import BatchedDosingVecEnv
+from pgxdl.rl.environment.config import DEFAULT_MEASUREMENT_DAYS, EnvConfig, RewardConfig
+from pgxdl.rl.environment.dosing_env import WarfarinDosingEnv
+from pgxdl.rl.environment.session import daily_reward
+from pgxdl.rl.environment.vec_env import BatchedDosingVecEnv
 
 
 def run_episode(env, seed, dose_mg=5.0):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pgxdl.rl.metrics import (
+from pgxdl.rl.anticoagulation import (
     bootstrap_ci,
     days_to_therapeutic,
     fraction_above,

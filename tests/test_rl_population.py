@@ -7,8 +7,8 @@ import csv
 import numpy as np
 import pytest
 
-from pgxdl.rl.iwpc_population import population_from_iwpc, resolve_population
-from pgxdl.rl.population import (
+from pgxdl.rl.simulator.iwpc_population import population_from_iwpc, resolve_population
+from pgxdl.rl.simulator.population import (
     AGE_BINS,
     DEFAULT_POPULATIONS,
     PopulationModel,

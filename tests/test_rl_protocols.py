@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pgxdl.rl.env import config_population, draw_patients
-from pgxdl.rl.env_config import EnvConfig
-from pgxdl.rl.protocols import (
+from pgxdl.rl.environment.config import EnvConfig
+from pgxdl.rl.environment.dosing_env import config_population, draw_patients
+from pgxdl.rl.policies.clinical_protocols import (
     ClinicalLoadingProtocol,
     FixedDoseProtocol,
     IWPCGuidedProtocol,

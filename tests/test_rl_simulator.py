@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from pgxdl.rl.hamberg import HambergSimulator
-from pgxdl.rl.hamberg_parameters import (
+from pgxdl.rl.simulator.hamberg import HambergSimulator
+from pgxdl.rl.simulator.parameters import (
     CYP2C9_GENOTYPES,
     IIV_CV,
     VKORC1_GENOTYPES,

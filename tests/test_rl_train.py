@@ -10,11 +10,11 @@ import pytest
 import yaml
 
 from pgxdl.paths import REPO_ROOT
-from pgxdl.rl.agents import build_agent, load_agent
-from pgxdl.rl.env import WarfarinDosingEnv
-from pgxdl.rl.env_config import EnvConfig
+from pgxdl.rl.environment.config import EnvConfig
+from pgxdl.rl.environment.dosing_env import WarfarinDosingEnv
 from pgxdl.rl.evaluate import main as evaluate_main
-from pgxdl.rl.qlearning import StateDiscretiser, TabularQLearning
+from pgxdl.rl.policies.agents import build_agent, load_agent
+from pgxdl.rl.policies.qlearning import StateDiscretiser, TabularQLearning
 from pgxdl.rl.train import load_config, main, train
 
 CONFIGS = sorted((REPO_ROOT / "configs" / "rl").glob("*.yaml"))

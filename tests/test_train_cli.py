@@ -12,7 +12,7 @@ import torch
 from fakes import build_tiny_store
 
 from pgxdl.paths import REPO_ROOT
-from pgxdl.training.cli import PgxdlCLI
+from pgxdl.training.lightning_cli import PgxdlCLI
 
 EXPERIMENTS = sorted((REPO_ROOT / "configs" / "experiment").glob("*.yaml"))
 CSV_ONLY = '[{"class_path": "pgxdl.training.loggers.RunCSVLogger"}]'

@@ -8,7 +8,7 @@ from pytorch_lightning import Trainer
 from pytorch_lightning.cli import LightningArgumentParser
 
 from pgxdl.paths import REPO_ROOT
-from pgxdl.training.cli import PgxdlCLI
+from pgxdl.training.lightning_cli import PgxdlCLI
 
 MODELS = sorted((REPO_ROOT / "configs" / "model").glob("*.yaml"))
 TRAINERS = sorted((REPO_ROOT / "configs" / "trainer").glob("*.yaml"))

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from fakes import build_tiny_store
 
+from pgxdl.commands.sweep import run_sweep, sample_parameter, trial_command, trial_parameters
 from pgxdl.paths import REPO_ROOT
-from pgxdl.sweep import run_sweep, sample_parameter, trial_command, trial_parameters
 
 SWEEP = REPO_ROOT / "configs" / "sweeps" / "cnn_gated.yaml"
 

@@ -1,9 +1,9 @@
 """Run dose models through validation protocols and lay the scores out as one table.
 
-A model enters as a :data:`~pgxdl.baselines.protocols.FoldPredictor` (train on a fold's
+A model enters as a :data:`~pgxdl.iwpc.folds.FoldPredictor` (train on a fold's
 training patients, predict its test patients), so scikit-learn pipelines, the fixed IWPC
 formulas and the deep models trained from the cohort store are scored the same way, on the
-same folds, by :func:`pgxdl.baselines.metrics.evaluate_doses`.
+same folds, by :func:`pgxdl.iwpc.dose_metrics.evaluate_doses`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from pgxdl.baselines.metrics import evaluate_doses
-from pgxdl.baselines.protocols import Fold, FoldPredictor, out_of_fold_predictions
+from pgxdl.iwpc.dose_metrics import evaluate_doses
+from pgxdl.iwpc.folds import Fold, FoldPredictor, out_of_fold_predictions
 
 #: Metric name -> (column title, digits) of the printed table.
 TABLE_COLUMNS = {"mae": ("MAE mg/wk", 2), "pw20": ("PW20 %", 1), "r2": ("R2", 3),
@@ -71,7 +71,7 @@ def format_table(results: Mapping[str, Mapping[str, dict]], versus: str | None =
                  ) -> str:
     """One text table: a row per protocol x model, each metric as ``value [low, high]``.
 
-    With ``versus`` (a report key holding :func:`~pgxdl.baselines.metrics.paired_difference`
+    With ``versus`` (a report key holding :func:`~pgxdl.iwpc.dose_metrics.paired_difference`
     scores), two more columns give each model's paired MAE and PW20 differences.
     """
     columns = [(metric, "metrics", title, digits)

@@ -1,7 +1,7 @@
 """pgxdl's deep models, trained from a cohort store fold by fold, as comparison fold predictors.
 
-Each fold of :mod:`pgxdl.baselines.protocols` is a split stored in the IWPC cohort store
-(:func:`~pgxdl.baselines.protocols.split_name`), so a deep model trains on exactly the
+Each fold of :mod:`pgxdl.iwpc.folds` is a split stored in the IWPC cohort store
+(:func:`~pgxdl.iwpc.folds.split_name`), so a deep model trains on exactly the
 patients a baseline trains on, minus the validation part, which it uses for early stopping
 (the weights of the best validation epoch are kept). The model is a
 :class:`~pgxdl.training.DrugResponseModule` built from a ``configs/model/<name>.yaml``
@@ -27,8 +27,8 @@ import yaml
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 from scipy.stats import norm
 
-from pgxdl.baselines.protocols import Fold, split_name
 from pgxdl.data.datamodule import CohortDataModule
+from pgxdl.iwpc.folds import Fold, split_name
 from pgxdl.paths import REPO_ROOT
 from pgxdl.training import DrugResponseModule, build_module
 

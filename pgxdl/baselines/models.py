@@ -30,8 +30,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardScaler
 from sklearn.svm import SVR
 
-from pgxdl.baselines.features import FeatureSet
-from pgxdl.baselines.iwpc_formulas import FixedDose, IWPCFormula
+from pgxdl.iwpc.features import FeatureSet
+from pgxdl.iwpc.formulas import FixedDose, IWPCFormula
 
 #: Name -> ``(seed, quick) -> regressor`` on the preprocessed inputs (sqrt dose scale).
 CLASSICAL_REGRESSORS: dict[str, Callable[[int, bool], RegressorMixin]] = {

@@ -35,7 +35,7 @@ class SequenceBlock:
     into ``sites``.
     """
 
-    windows: list  # list[pgxdl.genome.windows.WindowSpec]
+    windows: list  # list[pgxdl.genome.reference.windows.WindowSpec]
     reference_codes: np.ndarray  # (W, L) uint8
     codes: np.ndarray | Iterable[tuple[int, np.ndarray]]
     haplotypes: int  # H
@@ -52,7 +52,7 @@ class SequenceBlock:
 
     @classmethod
     def from_personal(cls, windows: list, personal) -> SequenceBlock:
-        """From a :class:`pgxdl.genome.personal.PersonalWindows` of the whole cohort."""
+        """From a :class:`pgxdl.genome.personal.builder.PersonalWindows` of the whole cohort."""
         return cls(windows, personal.reference_codes, personal.codes, personal.codes.shape[2],
                    personal.carriers, personal.sites)
 

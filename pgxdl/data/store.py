@@ -48,7 +48,7 @@ class CohortStore:
             age = "newer" if int(version) > SCHEMA_VERSION else "older"
             raise StoreError(
                 f"{self.path}: store schema_version {int(version)} is {age} than this pgxdl's "
-                f"{SCHEMA_VERSION}; rebuild the store with `python -m pgxdl.build` "
+                f"{SCHEMA_VERSION}; rebuild the store with `python -m pgxdl.commands.build` "
                 f"{'or upgrade pgxdl' if age == 'newer' else ''}".rstrip())
 
     def __enter__(self) -> CohortStore:

@@ -210,7 +210,7 @@ def _write_variants(h5: h5py.File, seq, n_subjects: int) -> None:
 
 def _subject_order(subject_index: np.ndarray) -> np.ndarray | slice:
     """Stable order of ``(K,)`` carrier rows by subject: ``slice(None)`` if already sorted
-    (as :class:`~pgxdl.genome.personal.PersonalWindowBuilder` makes them)."""
+    (as :class:`~pgxdl.genome.personal.builder.PersonalWindowBuilder` makes them)."""
     if np.all(subject_index[1:] >= subject_index[:-1]):
         return slice(None)
     return np.argsort(subject_index, kind="stable")

@@ -8,7 +8,7 @@ modules stay free of torch and Lightning):
 - :mod:`~pgxdl.evaluation.scoring`   a predictions table -> metrics overall and per subgroup
 - :mod:`~pgxdl.evaluation.predictions` a checkpoint + a store -> the predictions table
 - :mod:`~pgxdl.evaluation.compatibility` does a store fit a checkpoint's training data
-- :mod:`~pgxdl.evaluation.plots`     PNG figures; :mod:`~pgxdl.evaluation.report` files out
-- :mod:`~pgxdl.evaluation.evaluate_checkpoint` the ``metrics`` subcommand of ``evaluate.py``
+- :mod:`~pgxdl.evaluation.plots`     PNG figures; :mod:`~pgxdl.evaluation.outputs` files out
+- :mod:`~pgxdl.commands.evaluate` the ``metrics`` subcommand of ``evaluate.py``
 - :mod:`~pgxdl.evaluation.cli`       the subcommand dispatcher behind ``evaluate.py``
 """

@@ -3,7 +3,7 @@
 :data:`SUBCOMMANDS` maps a subcommand name to the module that implements it; each
 module exposes ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
 Modules are imported only when their subcommand runs, so adding one (e.g.
-``"attribute": "pgxdl.interpret.cli"``) costs the others nothing. Without a subcommand,
+``"attribute": "pgxdl.commands.attribute"``) costs the others nothing. Without a subcommand,
 ``python evaluate.py --ckpt ...`` runs :data:`DEFAULT_SUBCOMMAND`. Bad input (a store that
 does not fit the checkpoint, a missing file) ends with one clear line on stderr, exit 2.
 """
@@ -16,8 +16,8 @@ import sys
 from collections.abc import Sequence
 
 SUBCOMMANDS = {
-    "metrics": "pgxdl.evaluation.evaluate_checkpoint",
-    "attribute": "pgxdl.interpret.cli",
+    "metrics": "pgxdl.commands.evaluate",
+    "attribute": "pgxdl.commands.attribute",
 }
 DEFAULT_SUBCOMMAND = "metrics"
 

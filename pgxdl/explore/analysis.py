@@ -1,7 +1,7 @@
 """Run a whole exploration: every reducer x clusterer on one feature matrix, then subgroups.
 
 :func:`explore` takes arrays (a :class:`FeatureMatrix`, optional genotypes, targets and a
-reference label) and returns an :class:`Exploration`; :mod:`pgxdl.explore.report` writes
+reference label) and returns an :class:`Exploration`; :mod:`pgxdl.explore.outputs` writes
 it as tables and plots, and :func:`pgxdl.explore.store_exploration.explore_store` runs it
 on a cohort store (genotypes and, given a checkpoint, learned embeddings).
 """

@@ -19,7 +19,7 @@ from pgxdl.data.store import CohortStore
 from pgxdl.explore.analysis import Exploration, ExploreSettings, explore
 from pgxdl.explore.features import FeatureMatrix, subject_targets
 from pgxdl.explore.genotypes import dosage_matrix
-from pgxdl.explore.report import write_exploration
+from pgxdl.explore.outputs import write_exploration
 from pgxdl.io import atomic_write_text
 
 

@@ -6,10 +6,10 @@ per-observation variant, gene and feature scores) or the command line
 """
 
 from pgxdl.interpret.aggregate import VariantTable, cohort_summary, variant_label
-from pgxdl.interpret.baselines import Baselines, make_baselines, reference_sequence
 from pgxdl.interpret.explain import Explanation, explain_part
 from pgxdl.interpret.ism import InSilicoMutagenesis, introduce_over_loader, parse_variant
 from pgxdl.interpret.methods import METHODS, BatchAttribution, attribute_batch
+from pgxdl.interpret.reference_inputs import Baselines, make_baselines, reference_sequence
 
 __all__ = [
     "METHODS", "BatchAttribution", "Baselines", "Explanation", "InSilicoMutagenesis",

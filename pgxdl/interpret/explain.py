@@ -28,10 +28,10 @@ from pgxdl.interpret.aggregate import (
     gene_attributions,
     variant_attributions,
 )
-from pgxdl.interpret.baselines import Baselines, make_baselines
 from pgxdl.interpret.batches import limit_batches
 from pgxdl.interpret.ism import InSilicoMutagenesis
 from pgxdl.interpret.methods import SHAP_METHODS, attribute_batch
+from pgxdl.interpret.reference_inputs import Baselines, make_baselines
 from pgxdl.interpret.units import network_in_units
 from pgxdl.models.attribution import TaskOutput
 

@@ -7,7 +7,7 @@ pass ``(categorical, drug)`` as ``additional_forward_args``; float inputs the mo
 not use (the sequence of a tabular-only model) travel with them and get zero attribution.
 Feature ablation also ablates ``categorical`` (to code 0, "unknown").
 
-Conventions, all relative to a baseline (see :mod:`pgxdl.interpret.baselines`):
+Conventions, all relative to a baseline (see :mod:`pgxdl.interpret.reference_inputs`):
 
 - ``ig``, ``deeplift``: the reference baseline; convergence deltas are reported.
 - ``deepliftshap``, ``gradientshap``: every baseline row (the reference and a background).
@@ -40,7 +40,7 @@ from captum.attr import (
 )
 from torch import nn
 
-from pgxdl.interpret.baselines import Baselines
+from pgxdl.interpret.reference_inputs import Baselines
 
 #: Method names, in the order reports list them.
 METHODS = ("ig", "deeplift", "deepliftshap", "gradientshap", "inputxgradient", "saliency",

@@ -23,15 +23,15 @@ import yaml
 from matplotlib.figure import Figure
 
 from pgxdl.io import save_png
-from pgxdl.rl.actions import ActionMap
-from pgxdl.rl.agents import load_agent
-from pgxdl.rl.env import config_population, draw_patients
-from pgxdl.rl.env_config import EnvConfig
+from pgxdl.rl.anticoagulation import THERAPEUTIC_RANGE, genotype_groups, mean_ci
+from pgxdl.rl.environment.actions import ActionMap
+from pgxdl.rl.environment.config import EnvConfig
+from pgxdl.rl.environment.dosing_env import config_population, draw_patients
 from pgxdl.rl.files import write_json
-from pgxdl.rl.hamberg_parameters import CYP2C9_GENOTYPES, VKORC1_GENOTYPES
-from pgxdl.rl.metrics import THERAPEUTIC_RANGE, genotype_groups, mean_ci
-from pgxdl.rl.protocols import default_protocols
+from pgxdl.rl.policies.agents import load_agent
+from pgxdl.rl.policies.clinical_protocols import default_protocols
 from pgxdl.rl.rollout import EpisodeBatch, ModelDecider, ProtocolDecider, rollout
+from pgxdl.rl.simulator.parameters import CYP2C9_GENOTYPES, VKORC1_GENOTYPES
 
 REPORTED_METRICS = ("pttr", "pttr_rosendaal", "frac_inr_above_4", "frac_inr_below_1_5",
                     "days_to_therapeutic", "mean_dose_mg")

@@ -14,18 +14,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pgxdl.rl.actions import ActionMap
-from pgxdl.rl.env_config import EnvConfig
-from pgxdl.rl.metrics import (
+from pgxdl.rl.anticoagulation import (
     days_to_therapeutic,
     fraction_above,
     fraction_below,
     pttr_daily,
     pttr_rosendaal,
 )
-from pgxdl.rl.population import VirtualPatients
-from pgxdl.rl.protocols import DosingProtocol
-from pgxdl.rl.session import DosingSession
+from pgxdl.rl.environment.actions import ActionMap
+from pgxdl.rl.environment.config import EnvConfig
+from pgxdl.rl.environment.session import DosingSession
+from pgxdl.rl.policies.clinical_protocols import DosingProtocol
+from pgxdl.rl.simulator.population import VirtualPatients
 
 
 class ProtocolDecider:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pgxdl.rl.metrics import fraction_above, fraction_below, pttr_daily
+from pgxdl.rl.anticoagulation import fraction_above, fraction_below, pttr_daily
 
 EPISODE_FIELDS = ("timesteps", "episode", "return", "pttr", "frac_inr_above_4",
                   "frac_inr_below_1_5")

@@ -19,8 +19,8 @@ from pgxdl.models.heads import regression_std
 from pgxdl.models.network import DrugResponseNetwork
 from pgxdl.training.checkpoints import SPEC_KEY, first_unplain, spec_to_plain
 from pgxdl.training.losses import MultiTaskLoss
-from pgxdl.training.metrics import metric_target, task_metrics, task_predictions
 from pgxdl.training.scaling import EXTRA_KEY, TargetScaler
+from pgxdl.training.task_metrics import metric_target, task_metrics, task_predictions
 
 NetworkFactory = Callable[[DataSpec], DrugResponseNetwork]
 STAGES = ("train", "val", "test")
