@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 train: $(STAMP)
-	$(PY) -m pgxdl.commands.quickstart --out $(RUN)
+	$(PY) -m pgxdl quickstart --out $(RUN)
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)

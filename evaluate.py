@@ -1,11 +1,11 @@
-"""Evaluate a trained checkpoint: ``python evaluate.py [metrics] --ckpt ... --store ...``.
-
-See ``python evaluate.py --help`` and docs/evaluation.md.
-"""
+"""``python evaluate.py [metrics|attribute] ...`` is ``pgxdl evaluate|attribute ...``."""
 
 import sys
 
-from pgxdl.evaluation.cli import main
+from pgxdl.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    argv = sys.argv[1:]
+    if argv[:1] == ["attribute"]:
+        sys.exit(main(argv))
+    sys.exit(main(["evaluate", *(argv[1:] if argv[:1] == ["metrics"] else argv)]))

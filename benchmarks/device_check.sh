@@ -47,12 +47,12 @@ for i in range(torch.cuda.device_count()):
     print(i, p.name, f"{p.total_memory / 2**30:.0f} GiB", f"sm_{p.major}{p.minor}",
           "bf16", torch.cuda.is_bf16_supported(), "nccl", torch.cuda.nccl.version())'
 step gpu_tests 300 "$python" -m pytest -m gpu -s -rA -p no:cacheprovider tests/test_gpu.py
-step store 120 "$python" -m pgxdl.commands.build configs/data/simulated.yaml --set n_subjects=20000 \
+step store 120 "$python" -m pgxdl build data/simulated.yaml --set n_subjects=20000 \
   --out "$work/simulated.h5"
 step throughput 240 "$python" benchmarks/train_throughput.py --device cuda \
   --store "$work/simulated.h5" --precision fp32 bf16 --batch-size 64 256 1024 --num-workers 4 \
   --steps 40 --out "$out/train_throughput.json"
-step quickstart 240 "$python" -m pgxdl.commands.quickstart --out "$work/quickstart"
+step quickstart 240 "$python" -m pgxdl quickstart --out "$work/quickstart"
 step cpu_suite 150 "$python" -m pytest -q -n 8 -m "not slow and not gpu" -p no:cacheprovider
 echo "device check: $failed step(s) failed; logs and JSON in $out"
 exit "$failed"

@@ -13,10 +13,10 @@ from checkpoint_fixtures import train_tiny_checkpoint
 from sklearn import metrics as skm
 from store_fixtures import tiny_cohort
 
+from pgxdl.cli import main as pgxdl_main
 from pgxdl.data.batch import finalize_batch, model_inputs
 from pgxdl.data.store import CohortStore
 from pgxdl.data.store_writer import write_store
-from pgxdl.evaluation.cli import main
 from pgxdl.evaluation.predictions import (
     evaluation_datamodule,
     load_model,
@@ -26,6 +26,11 @@ from pgxdl.evaluation.predictions import (
 
 SIMULATED = {"builder": "simulated", "n_subjects": 200, "n_windows": 2, "window_length": 64,
              "sites_per_window": 8}
+
+
+def main(argv: list[str]) -> int:
+    """``python evaluate.py *argv`` (``metrics`` may lead): ``pgxdl evaluate``."""
+    return pgxdl_main(["evaluate", *(argv[1:] if argv[:1] == ["metrics"] else argv)])
 
 
 @pytest.fixture(scope="module")

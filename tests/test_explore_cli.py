@@ -8,11 +8,16 @@ import pandas as pd
 import pytest
 from explore_fixtures import POPULATIONS, write_planted_store
 
-from pgxdl.commands.explore import main
+from pgxdl.cli import main as pgxdl_main
 from pgxdl.data.store import CohortStore, StoreError
 from pgxdl.explore.genotypes import dosage_matrix
 
 CLUSTERERS = ["kmeans", "gmm", "hierarchical", "dbscan"]
+
+
+def main(argv: list[str]) -> int:
+    """``pgxdl explore *argv``."""
+    return pgxdl_main(["explore", *argv])
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +80,11 @@ def test_outputs_hold_no_subject_identifier(explored):
             assert b"PERSON-" not in path.read_bytes(), path
 
 
-def test_unknown_label_is_named(explored, tmp_path):
+def test_unknown_label_is_named(explored, tmp_path, capsys):
     store, _ = explored
+    args = ["--store", str(store), "--methods", "pca", "--clusterers", "kmeans", "--label",
+            "ancestry", "--out", str(tmp_path)]
+    assert main(args) == 2
+    assert "no group key 'ancestry'" in capsys.readouterr().err
     with pytest.raises(StoreError, match="no group key 'ancestry'"):
-        main(["--store", str(store), "--methods", "pca", "--clusterers", "kmeans", "--label",
-              "ancestry", "--out", str(tmp_path)])
+        pgxdl_main(["--debug", "explore", *args])

@@ -9,7 +9,7 @@ import pytest
 import torch
 from checkpoint_fixtures import train_tiny_checkpoint
 
-from pgxdl.commands.explore import main
+from pgxdl.cli import main as pgxdl_main
 from pgxdl.data.batch import finalize_batch, model_inputs
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.data.store import CohortStore
@@ -64,7 +64,7 @@ def test_explore_store_clusters_genotypes_and_embeddings(trained, tmp_path):
 
 def test_cli_with_checkpoint_and_wrong_drug(trained, tmp_path):
     store, checkpoint, _ = trained
-    main(["--store", str(store), "--ckpt", str(checkpoint), "--methods", "pca",
+    pgxdl_main(["explore", "--store", str(store), "--ckpt", str(checkpoint), "--methods", "pca",
           "--clusterers", "gmm", "--k", "3", "--resamples", "0", "--out", str(tmp_path)])
     assert (tmp_path / "embedding" / "methods.csv").exists()
     with pytest.raises(ValueError, match="no drug 'aspirin'"):

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from checkpoint_fixtures import train_tiny_checkpoint
 
-from pgxdl.commands.attribute import main
+from pgxdl.cli import main as pgxdl_main
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.data.store import CohortStore
 from pgxdl.evaluation.predictions import load_model, predict_store
@@ -18,6 +18,11 @@ from pgxdl.interpret.explain import explain_part
 
 SIMULATED = {"builder": "simulated", "n_subjects": 160, "n_windows": 2, "window_length": 48,
              "sites_per_window": 6}
+
+
+def main(argv: list[str]) -> int:
+    """``pgxdl attribute *argv``."""
+    return pgxdl_main(["attribute", *argv])
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +96,7 @@ def test_cli_rejects_a_wrong_reference_allele_before_running(trained, tmp_path, 
     store, checkpoint = trained
     chrom, pos, ref, alt = reference_site(store).split(":")
     wrong = f"{chrom}:{pos}:{alt}:{ref}"
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--ckpt", str(checkpoint), "--store", str(store), "--task", "dose",
-              "--introduce", wrong, "--out", str(tmp_path / "x")])
-    assert exit_info.value.code == 2
+    assert main(["--ckpt", str(checkpoint), "--store", str(store), "--task", "dose",
+                 "--introduce", wrong, "--out", str(tmp_path / "x")]) == 2
     assert f"REF {alt} does not match the reference {ref}" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import yaml
 
+from pgxdl.cli import main as pgxdl_main
 from pgxdl.paths import REPO_ROOT
 from pgxdl.rl.environment.config import EnvConfig
 from pgxdl.rl.environment.dosing_env import WarfarinDosingEnv
-from pgxdl.rl.evaluate import main as evaluate_main
 from pgxdl.rl.policies.agents import build_agent, load_agent
 from pgxdl.rl.policies.qlearning import StateDiscretiser, TabularQLearning
-from pgxdl.rl.train import load_config, main, train
+from pgxdl.rl.train import load_config, train
 
 CONFIGS = sorted((REPO_ROOT / "configs" / "rl").glob("*.yaml"))
 TINY_ARGS = {"stable_baselines3.PPO": {"n_steps": 16, "batch_size": 32, "n_epochs": 1},
@@ -100,10 +100,13 @@ def test_config_errors_and_cli(tmp_path):
     small = tiny(load_config(REPO_ROOT / "configs" / "rl" / "qlearning.yaml"), tmp_path, 64)
     path = tmp_path / "small.yaml"
     path.write_text(yaml.safe_dump(small))
-    run_dir = main(["--config", str(path), "--seed", "3", "--output-dir", str(tmp_path / "cli")])
-    assert run_dir.name == "seed_3"
-    result = evaluate_main(["--run", str(run_dir), "--n-patients", "6", "--out",
-                            str(tmp_path / "eval")])
+    assert pgxdl_main(["rl", "train", "--config", str(path), "--seed", "3", "--output-dir",
+                       str(tmp_path / "cli")]) == 0
+    run_dir = tmp_path / "cli" / small["name"] / "seed_3"
+    assert (run_dir / "summary.json").is_file()
+    assert pgxdl_main(["rl", "evaluate", "--run", str(run_dir), "--n-patients", "6", "--out",
+                       str(tmp_path / "eval")]) == 0
+    result = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
     assert set(result["policies"]) == {"qlearning", "fixed_5mg", "iwpc_pg_titration",
                                        "eupact_clinical_titration"}
     assert (tmp_path / "eval" / "trajectories.png").stat().st_size > 0

@@ -29,10 +29,10 @@ from scipy.stats import norm
 
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.iwpc.folds import Fold, split_name
-from pgxdl.paths import REPO_ROOT
+from pgxdl.resources import CONFIG_ROOT
 from pgxdl.training import DrugResponseModule, build_module
 
-MODEL_CONFIGS = REPO_ROOT / "configs" / "model"
+MODEL_CONFIGS = CONFIG_ROOT / "model"
 
 
 def load_model_config(name: str | Path) -> dict:

@@ -1,6 +1,6 @@
 """The ``attribute`` command: checkpoint + store -> variant, gene and feature scores, plots.
 
-``python -m pgxdl.interpret --ckpt model.ckpt --store store.h5 --task dose --method ig
+``pgxdl attribute --ckpt model.ckpt --store store.h5 --task dose --method ig
 --part test --out runs/x/attributions`` (also ``python evaluate.py attribute ...``).
 Writes the tables and figures listed in :mod:`pgxdl.interpret.outputs`; with ``--ism``
 the revert-to-reference effect of every carried variant; with ``--introduce
@@ -10,8 +10,6 @@ chrom:pos:ref:alt`` the effect of giving each person that variant (``introduced.
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -117,18 +115,3 @@ def write_introduced(mutagenesis: InSilicoMutagenesis, data, args: argparse.Name
                                      zygosity=args.zygosity))
     return write_csv(pd.concat(frames, ignore_index=True), out / "introduced.csv")
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m pgxdl.interpret``: parse ``argv`` and run."""
-    parser = argparse.ArgumentParser(prog="python -m pgxdl.interpret", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except (ValueError, FileNotFoundError) as error:
-        parser.exit(2, f"error: {error}\n")
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

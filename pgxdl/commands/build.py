@@ -1,4 +1,4 @@
-"""Build a cohort store from a config: ``python -m pgxdl.commands.build configs/data/<name>.yaml``.
+"""Build a cohort store from a data config: ``pgxdl build data/<name>.yaml`` (or ``<name>``).
 
 The config's ``builder`` names a builder of :data:`pgxdl.builders.BUILDERS`; the other
 keys are that builder's settings. ``--set key=value`` overrides a setting (the value is
@@ -18,6 +18,7 @@ import yaml
 
 from pgxdl.builders import BUILDERS
 from pgxdl.data.store_writer import file_sha256, write_store
+from pgxdl.resources import config_path
 
 
 def load_config(path: str | Path, overrides: list[str] = ()) -> dict:
@@ -62,24 +63,32 @@ def build_store(config: dict, out: str | Path, compression: str | None = None,
     return write_store(out, cohort, compression=compression)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m pgxdl.commands.build", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("config", help="data config YAML (configs/data/*.yaml)")
+HELP = "build a cohort store from a data config"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", help="data config: a YAML path, a shipped one "
+                        "(data/simulated.yaml) or a shipped name (simulated, iwpc, 1kgp)")
     parser.add_argument("--out", help="store path (default: the config's 'out')")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="override a config setting")
     parser.add_argument("--compression", choices=["lzf", "gzip"], default=None,
                         help="compress sequence codes (smaller file, slower loading)")
-    args = parser.parse_args(argv)
-    config = load_config(args.config, args.overrides)
+
+
+def data_config_path(name: str) -> Path:
+    """A data config by path, shipped path (``data/iwpc.yaml``) or shipped name (``iwpc``)."""
+    if Path(name).suffix not in (".yaml", ".yml") and "/" not in name:
+        name = f"data/{name}.yaml"
+    return config_path(name)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(data_config_path(args.config), args.overrides)
     out = args.out or config.get("out")
     if not out:
-        parser.error("no output path: give --out or an 'out' key in the config")
+        raise ValueError(f"{args.config}: no output path; give --out or an 'out' key")
     path = build_store(config, out, args.compression,
-                       command="python -m pgxdl.commands.build " + " ".join(argv or sys.argv[1:]))
+                       command="pgxdl build " + " ".join(sys.argv[2:]))
     print(f"wrote {path}")
-
-
-if __name__ == "__main__":
-    main()
+    return 0

@@ -1,7 +1,7 @@
-"""The ``metrics`` subcommand: checkpoint + store -> metrics.json, predictions.csv, PNGs.
+"""The ``evaluate`` command: checkpoint + store -> metrics.json, predictions.csv, PNGs.
 
-``python evaluate.py metrics --ckpt model.ckpt --store store.h5 --split default
---part test --out runs/x/eval`` (``metrics`` may be left out). With ``--data-config``
+``pgxdl evaluate --ckpt model.ckpt --store store.h5 --split default --part test
+--out runs/x/eval`` (also ``python evaluate.py [metrics] ...``). With ``--data-config``
 a new store is first built from that data config into ``--store`` (default
 ``<out>/store.h5``), e.g. to evaluate on another site's data.
 """
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
             raise FileExistsError(f"{store} exists; remove it, choose another --store, or "
                                   f"leave out --data-config to evaluate the existing store")
         build_store(load_config(args.data_config), store,
-                    command=f"python evaluate.py metrics --data-config {args.data_config}")
+                    command=f"pgxdl evaluate --data-config {args.data_config}")
         print(f"built store {store}")
     if store is None:
         raise ValueError("give --store (a cohort store) or --data-config (to build one)")

@@ -1,10 +1,10 @@
-"""Command line: ``python -m pgxdl.explore --store s.h5 --out dir [options]``.
+"""Command line: ``pgxdl explore --store s.h5 --out dir [options]``.
 
 Clusters a cohort store's genotype dosages (and, with ``--ckpt``, a trained model's
 learned embeddings) with every reducer x clusterer, then writes tables (CSV, JSON) and PNG
 plots under ``--out``; see :mod:`pgxdl.explore.outputs` for the layout. Example::
 
-    python -m pgxdl.explore --store runs/data/1kgp.h5 --methods pca umap \\
+    pgxdl explore --store runs/data/1kgp.h5 --methods pca umap \\
         --clusterers kmeans gmm hierarchical dbscan --label population --out runs/explore
 """
 
@@ -17,10 +17,10 @@ from pgxdl.explore.clustering import CLUSTERERS
 from pgxdl.explore.reduction import REDUCERS
 from pgxdl.explore.store_exploration import comparison, explore_store
 
+HELP = "embeddings, clusters and subgroups of a cohort"
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m pgxdl.explore", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", required=True, help="cohort store (.h5)")
     parser.add_argument("--ckpt", help="trained model checkpoint: also explore its embeddings")
     parser.add_argument("--out", required=True, help="output folder")
@@ -47,11 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--bands", type=int, default=3, help="number of quantile bands")
     parser.add_argument("--device", default="cpu", help="embedding device (cpu, cuda, auto)")
     parser.add_argument("--seed", type=int, default=0)
-    return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+def run(args: argparse.Namespace) -> int:
     settings = ExploreSettings(methods=tuple(args.methods), clusterers=tuple(args.clusterers),
                                k=args.k, k_max=args.k_max, n_resamples=args.resamples,
                                min_maf=args.min_maf, band_task=args.band_task,
@@ -62,3 +60,4 @@ def main(argv: list[str] | None = None) -> None:
                             device=args.device)
     print(comparison(results).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"wrote tables and plots under {args.out}")
+    return 0

@@ -1,4 +1,4 @@
-"""Print a cohort store's summary: ``python -m pgxdl.commands.inspect store.h5``."""
+"""Print a cohort store's summary: ``pgxdl inspect store.h5``."""
 
 from __future__ import annotations
 
@@ -57,11 +57,13 @@ def summarise(path: str) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m pgxdl.commands.inspect", description=__doc__)
+HELP = "print a cohort store's summary"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("store", help="cohort store (.h5)")
-    print(summarise(parser.parse_args(argv).store))
 
 
-if __name__ == "__main__":
-    main()
+def run(args: argparse.Namespace) -> int:
+    print(summarise(args.store))
+    return 0

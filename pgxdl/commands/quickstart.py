@@ -1,9 +1,10 @@
 """The quickstart behind ``make train``: build the simulated cohort, train, evaluate.
 
-    python -m pgxdl.commands.quickstart [--out runs/quickstart] [--experiment <yaml>] [--subjects N]
+    pgxdl quickstart [--out runs/quickstart] [--experiment <yaml>] [--subjects N] [--epochs N]
 
-Each step is the command a user would type, printed before it runs, so the quickstart
-doubles as a tutorial. Needs no external file: the cohort is simulated.
+Each step is the ``pgxdl`` command a user would type, printed before it runs, so the
+quickstart doubles as a tutorial. Needs no external file (the cohort is simulated) and runs
+from any folder: configs come from the package.
 """
 
 from __future__ import annotations
@@ -15,41 +16,44 @@ import sys
 import time
 from pathlib import Path
 
-from pgxdl.paths import REPO_ROOT
+HELP = "build, train and evaluate the simulated cohort"
+EXPERIMENT = "experiment/quickstart.yaml"
 
-EXPERIMENT = "configs/experiment/quickstart.yaml"
 
-
-def run(command: list[str]) -> None:
-    """Print and run one step; stop the quickstart with its exit code if it fails."""
-    print(f"\n$ {shlex.join(command)}", flush=True)
-    completed = subprocess.run(command, cwd=REPO_ROOT)
+def step(command: list[str]) -> None:
+    """Print ``pgxdl <command>`` and run it; a failed step ends the quickstart with its
+    exit code (the step has printed its own error)."""
+    print(f"\n$ pgxdl {shlex.join(command)}", flush=True)
+    completed = subprocess.run([sys.executable, "-m", "pgxdl", *command])
     if completed.returncode:
-        sys.exit(f"quickstart step failed (exit {completed.returncode}): {shlex.join(command)}")
+        print(f"quickstart: step failed (exit {completed.returncode})", file=sys.stderr)
+        raise SystemExit(completed.returncode)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m pgxdl.commands.quickstart", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="runs/quickstart", help="run folder")
     parser.add_argument("--experiment", default=EXPERIMENT, help="LightningCLI experiment YAML")
     parser.add_argument("--subjects", type=int, default=None, help="override cohort size")
-    args = parser.parse_args(argv)
+    parser.add_argument("--epochs", type=int, default=None, help="override training epochs")
+
+
+def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     store = out / "data" / "simulated.h5"
-    python = sys.executable
     start = time.perf_counter()
-    build = [python, "-m", "pgxdl.commands.build", "configs/data/simulated.yaml", "--out", str(store)]
+    build = ["build", "data/simulated.yaml", "--out", str(store)]
     if args.subjects:
         build += ["--set", f"n_subjects={args.subjects}"]
-    run(build)
-    run([python, "-m", "pgxdl.commands.inspect", str(store)])
-    run([python, "train.py", "fit", "--config", args.experiment,
-         "--data.init_args.store", str(store), "--run_dir", str(out / "train")])
+    step(build)
+    step(["inspect", str(store)])
+    train = ["train", "fit", "--config", args.experiment, "--data.init_args.store", str(store),
+             "--run_dir", str(out / "train")]
+    if args.epochs:
+        train += ["--trainer.max_epochs", str(args.epochs)]
+    step(train)
     checkpoint = out / "train" / "checkpoints" / "best.ckpt"
-    run([python, "evaluate.py", "metrics", "--ckpt", str(checkpoint), "--store", str(store),
-         "--split", "default", "--part", "test", "--groups", "population", "site",
-         "--out", str(out / "eval")])
+    step(["evaluate", "--ckpt", str(checkpoint), "--store", str(store), "--split", "default",
+          "--part", "test", "--groups", "population", "site", "--out", str(out / "eval")])
     minutes = (time.perf_counter() - start) / 60
     print(f"\nquickstart done in {minutes:.1f} min.\n"
           f"  cohort store    {store}\n"
@@ -57,8 +61,6 @@ def main(argv: list[str] | None = None) -> None:
           f"  checkpoints     {out / 'train' / 'checkpoints'}\n"
           f"  metrics (JSON)  {out / 'eval' / 'metrics.json'}\n"
           f"  plots (PNG)     {out / 'eval'}/*.png\n"
-          f"  W&B (offline)   wandb/ — `wandb sync` it after `wandb login` to see it online")
-
-
-if __name__ == "__main__":
-    main()
+          f"  W&B             {out / 'train' / 'wandb'} (offline unless you are logged in: "
+          f"`wandb sync` it after `wandb login`)")
+    return 0

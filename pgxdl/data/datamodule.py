@@ -43,7 +43,7 @@ class CohortDataModule(pl.LightningDataModule):
 
     Parameters
     ----------
-    store : path of the cohort store (``python -m pgxdl.commands.build`` writes one).
+    store : path of the cohort store (``pgxdl build`` writes one).
     split : name of a stored split scheme (``default``, ``kfold_0``, ``site_out_3``, ...).
     batch_size : observations per batch (per process under DDP).
     num_workers : DataLoader workers; each opens the store itself, lazily.

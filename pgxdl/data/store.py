@@ -34,7 +34,9 @@ class CohortStore:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         if not self.path.exists():
-            raise StoreError(f"{self.path}: cohort store not found")
+            raise StoreError(f"{self.path}: cohort store not found; build one with "
+                             f"`pgxdl build <data config> --out {self.path}` (e.g. "
+                             f"`pgxdl build data/simulated.yaml`)")
         try:
             self.h5 = h5py.File(self.path, "r")
         except OSError as error:
@@ -48,7 +50,7 @@ class CohortStore:
             age = "newer" if int(version) > SCHEMA_VERSION else "older"
             raise StoreError(
                 f"{self.path}: store schema_version {int(version)} is {age} than this pgxdl's "
-                f"{SCHEMA_VERSION}; rebuild the store with `python -m pgxdl.commands.build` "
+                f"{SCHEMA_VERSION}; rebuild the store with `pgxdl build` "
                 f"{'or upgrade pgxdl' if age == 'newer' else ''}".rstrip())
 
     def __enter__(self) -> CohortStore:

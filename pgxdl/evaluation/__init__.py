@@ -10,5 +10,4 @@ modules stay free of torch and Lightning):
 - :mod:`~pgxdl.evaluation.compatibility` does a store fit a checkpoint's training data
 - :mod:`~pgxdl.evaluation.plots`     PNG figures; :mod:`~pgxdl.evaluation.outputs` files out
 - :mod:`~pgxdl.commands.evaluate` the ``metrics`` subcommand of ``evaluate.py``
-- :mod:`~pgxdl.evaluation.cli`       the subcommand dispatcher behind ``evaluate.py``
 """

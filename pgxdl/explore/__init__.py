@@ -1,7 +1,7 @@
 """Genetic subgroup discovery: reduce, cluster and characterise genotypes or embeddings.
 
 Entry points: :func:`explore_store` (a cohort store in one call, genotypes and optionally
-a checkpoint's embeddings), :func:`explore` (arrays), and ``python -m pgxdl.explore``.
+a checkpoint's embeddings), :func:`explore` (arrays), and ``pgxdl explore``.
 """
 
 from pgxdl.explore.analysis import ClusterOutcome, Exploration, ExploreSettings, explore

@@ -2,7 +2,7 @@
 
 Start with :func:`explain_part` (a model + a store part -> an :class:`Explanation` of
 per-observation variant, gene and feature scores) or the command line
-``python -m pgxdl.interpret``; see docs/interpretation.md.
+``pgxdl attribute``; see docs/interpretation.md.
 """
 
 from pgxdl.interpret.aggregate import VariantTable, cohort_summary, variant_label

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m pgxdl.rl.evaluate --run runs/rl/ppo/seed_0 [--n-patients 500] [--seed 1000]
+    pgxdl rl evaluate --run runs/rl/ppo/seed_0 [--n-patients 500] [--seed 1000]
         [--out DIR]
 
 evaluates the run's best agent and the clinical protocols on ``--n-patients`` patients
@@ -14,7 +14,6 @@ need it); agents decide as their config says. Both see the same patients and INR
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from pathlib import Path
 
@@ -129,22 +128,3 @@ def evaluate_run(run_dir: Path, n_patients: int, seed: int, out_dir: Path) -> di
                       out_dir / "trajectories.png")
     return result
 
-
-def main(argv: list[str] | None = None) -> dict:
-    """Command line: see the module docstring."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", required=True, type=Path, help="run folder of pgxdl.rl.train")
-    parser.add_argument("--n-patients", type=int, default=500)
-    parser.add_argument("--seed", type=int, default=1000, help="seed of the held-out cohort")
-    parser.add_argument("--out", type=Path, help="output folder (default: the run folder)")
-    args = parser.parse_args(argv)
-    result = evaluate_run(args.run, args.n_patients, args.seed, args.out or args.run)
-    for name, groups in result["policies"].items():
-        print(f"{name:28s} PTTR {groups['all']['pttr']:.3f}  "
-              f">4 {groups['all']['frac_inr_above_4']:.4f}  "
-              f"<1.5 {groups['all']['frac_inr_below_1_5']:.3f}")
-    return result
-
-
-if __name__ == "__main__":
-    main()

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m pgxdl.rl.train --config configs/rl/ppo.yaml [--seed 1] [--output-dir runs/rl]
+    pgxdl rl train --config rl/ppo.yaml [--seed 1] [--output-dir runs/rl]
         [--total-timesteps 20000] [--wandb]
 
 The run folder ``<output_dir>/<name>/seed_<seed>/`` receives ``config.yaml`` (the resolved
@@ -16,7 +16,6 @@ of :mod:`pgxdl.rl.evaluate`. Config keys: ``name``, ``seed``, ``output_dir``, ``
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import numpy as np
 import torch
 import yaml
 
+from pgxdl.resources import config_path
 from pgxdl.rl.environment.actions import ActionMap
 from pgxdl.rl.environment.config import EnvConfig
 from pgxdl.rl.environment.dosing_env import config_population, draw_patients
@@ -39,7 +39,7 @@ TOP_LEVEL_KEYS = {"name", "seed", "output_dir", "env", "agent", "training", "log
 
 def load_config(path: str | Path) -> dict:
     """Read a run config, filling defaults; unknown keys are errors naming the file."""
-    path = Path(path)
+    path = config_path(path)
     with open(path, encoding="utf-8") as handle:
         config = yaml.safe_load(handle) or {}
     unknown = sorted(set(config) - TOP_LEVEL_KEYS)
@@ -103,29 +103,3 @@ def train(config: dict) -> Path:
         "train_seconds": time.perf_counter() - start})
     return run_dir
 
-
-def main(argv: list[str] | None = None) -> Path:
-    """Command line: see the module docstring."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", required=True, help="YAML run config (configs/rl/*.yaml)")
-    parser.add_argument("--seed", type=int, help="overrides the config's seed")
-    parser.add_argument("--output-dir", help="overrides the config's output_dir")
-    parser.add_argument("--total-timesteps", type=int, help="overrides training.total_timesteps")
-    parser.add_argument("--wandb", action="store_true", help="also log to W&B (offline)")
-    args = parser.parse_args(argv)
-    config = load_config(args.config)
-    if args.seed is not None:
-        config["seed"] = args.seed
-    if args.output_dir:
-        config["output_dir"] = args.output_dir
-    if args.total_timesteps:
-        config["training"]["total_timesteps"] = args.total_timesteps
-    if args.wandb:
-        config["logging"]["wandb"] = True
-    run_dir = train(config)
-    print(f"run written to {run_dir}")
-    return run_dir
-
-
-if __name__ == "__main__":
-    main()

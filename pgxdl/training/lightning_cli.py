@@ -11,7 +11,9 @@ Run layout (``trainer.default_root_dir``, the *run dir*)::
 
 from __future__ import annotations
 
+import argparse
 import os
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -103,3 +105,52 @@ class PgxdlCLI(LightningCLI):
             if isinstance(logger, Namespace) and "save_dir" in logger.get("init_args", {}):
                 if logger.init_args.save_dir is None:
                     logger.init_args.save_dir = run_dir
+
+
+#: Errors of the user's input found while LightningCLI instantiates the classes.
+INPUT_ERRORS = (ValueError, FileNotFoundError, FileExistsError, PermissionError)
+
+
+def condensed(error: BaseException) -> str:
+    """One line from a jsonargparse error: its first line and the innermost reasons."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    reasons = [line[2:] for line in lines[1:] if line.startswith("- ")
+               and "Expected a <class 'NoneType'>" not in line and "Problem with" not in line]
+    reasons += [line for line in lines[1:] if line.startswith("Option ")]
+    head = lines[0] if lines else type(error).__name__
+    return "; ".join([head.rstrip(":"), *dict.fromkeys(reasons)])
+
+
+def root_input_error(error: BaseException) -> BaseException:
+    """The innermost input error in ``error``'s chain of causes (``error`` itself if none)."""
+    found, current, seen = error, error, set()
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, INPUT_ERRORS):
+            found = current
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def run_lightning_cli(args: list[str]) -> int:
+    """Run :class:`PgxdlCLI` on ``args`` (stage first).
+
+    Raises
+    ------
+    ValueError (or the input error underneath) in one line: a bad option or value, or a
+    data module that cannot be built (e.g. its store is missing); ``--help`` still exits 0.
+    """
+    try:
+        with warnings.catch_warnings():
+            # pgxdl hands LightningCLI its own share of sys.argv on purpose
+            warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
+            PgxdlCLI(args=args, parser_kwargs={"exit_on_error": False, "prog": "pgxdl train"})
+    except argparse.ArgumentError as error:
+        raise ValueError(f"{condensed(error)} (see `pgxdl train {args[0] if args else 'fit'} "
+                         f"--help`)") from error
+    except INPUT_ERRORS as error:
+        root = root_input_error(error)
+        if root is error:
+            raise
+        raise type(root)(str(root)) from error
+    return 0

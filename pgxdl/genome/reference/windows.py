@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from pgxdl.genome.errors import WindowSpecError
+from pgxdl.resources import config_path
 
 _REQUIRED = ("name", "chrom", "strand")
 
@@ -111,7 +112,7 @@ def load_windows(source: str | Path | Iterable) -> list[WindowSpec]:
     where = "window list"
     if isinstance(source, (str, Path)):
         where = str(source)
-        with open(source, encoding="utf-8") as handle:
+        with open(config_path(source), encoding="utf-8") as handle:
             source = yaml.safe_load(handle)
         if isinstance(source, Mapping):
             source = source.get("windows")

@@ -13,9 +13,8 @@ import yaml
 
 from pgxdl.genome.errors import AlleleTableError, UnknownStarAlleleError
 from pgxdl.genome.reference.builds import canonical_build
-from pgxdl.paths import REPO_ROOT
+from pgxdl.resources import ALLELE_TABLE as DEFAULT_ALLELE_TABLE
 
-DEFAULT_ALLELE_TABLE = REPO_ROOT / "configs" / "data" / "alleles" / "pgx_alleles.yaml"
 _VARIANT_FIELDS = ("gene", "chrom", "pos", "ref", "alt")
 
 
@@ -117,5 +116,5 @@ class AlleleTable:
 
 
 def default_allele_table() -> AlleleTable:
-    """The table shipped in ``configs/data/alleles/pgx_alleles.yaml``."""
+    """The table shipped with the package (``pgxdl/configs/data/alleles/pgx_alleles.yaml``)."""
     return AlleleTable.from_yaml(DEFAULT_ALLELE_TABLE)

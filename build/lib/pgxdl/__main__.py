@@ -1,0 +1,5 @@
+import sys
+
+from pgxdl.cli import main
+
+sys.exit(main())

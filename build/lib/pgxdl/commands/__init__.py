@@ -1,0 +1,2 @@
+"""The ``pgxdl`` subcommands: one module each, exposing ``HELP``, ``add_arguments(parser)``
+and ``run(args) -> int`` (see :mod:`pgxdl.cli`)."""

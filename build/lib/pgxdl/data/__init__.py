@@ -1,0 +1,1 @@
+"""Cohort store, tabular schema, splits, Dataset and DataModule."""

@@ -1,0 +1,255 @@
+"""Write a :class:`~pgxdl.data.cohort.Cohort` to one versioned HDF5 cohort store, atomically.
+
+Layout (``S`` subjects, ``W`` windows, ``H`` haplotype tracks, ``L`` length, ``K`` carried
+variants, ``O`` observations, ``T`` tasks, ``D`` drugs, ``F`` features)::
+
+    /                      attrs: schema_version, pgxdl_version, created_utc, command,
+                           reference_name, reference_build, builder, salt_fingerprint,
+                           provenance (JSON: input file hashes, config)
+    /subjects/id_hash      (S,) S32   salted SHA-256 of each subject ID (never the raw ID),
+                                      fixed-width ASCII hex
+    /subjects/groups/<key> (S,) str   group keys: site, population, ... (fixed-width UTF-8)
+    /splits/<name>         (S,) int8  0 train, 1 val, 2 test (subject level)
+    /windows/{name,gene,chrom,strand} (W,) str; {start,end} (W,) int64 1-based inclusive
+    /windows/reference     (W, L) uint8 codes
+    /sequence/codes        (S, W, H, L) uint8 codes (pgxdl.genome.encoding)
+    /variants/sites/<field> (V,) one row per variant site (pgxdl.data.cohort.SITE_FIELDS)
+    /variants/<field>      (K,) carried variants sorted by subject: site_index into the
+                           site table, subject_index, allele_count, hap_mask, ...;
+                           subject_offsets (S+1,) so subject s owns rows [o[s], o[s+1])
+    /tabular/numeric       (S, F_num) float32, NaN missing; attrs schema (JSON)
+    /tabular/categorical   (S, F_cat) int32, 0 missing
+    /tabular/normalisation/<split>/{mean,std}  (F_num,) fitted on that split's train part
+    /tasks                 attrs tasks (JSON list of TaskSpec)
+    /drugs/name, /drugs/smiles (D,) str; /drugs/features (D, B) float32
+    /observations/{subject_index,drug_index} (O,) int64; /observations/values (O, T) float32
+    /truth/<field>         simulated ground truth (causal variants), attrs model (JSON)
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from pgxdl import __version__
+from pgxdl.data.cohort import SITE_FIELDS, VARIANT_FIELDS, Cohort
+from pgxdl.data.store_arrays import (
+    create_contiguous,
+    labels,
+    strings,
+    text_or_numbers,
+    write_arrays,
+    write_rows,
+)
+from pgxdl.data.tabular import fit_normalisation
+from pgxdl.io import atomic_path
+
+SCHEMA_VERSION = 1
+SALT_ENV = "PGXDL_ID_SALT"
+
+
+def hash_subject_ids(ids: list[str], salt: str) -> np.ndarray:
+    """Salted SHA-256 of each ID (stripped): ``(S,)`` ``S32``, its first 32 hex digits as
+    ASCII bytes; raises on duplicate or empty IDs."""
+    ids = [str(subject).strip() for subject in ids]
+    _check_subject_ids(ids)
+    prefix = f"{salt}\x00"
+    return np.array([hashlib.sha256((prefix + subject).encode()).hexdigest() for subject in ids],
+                    dtype="S32")  # S32 keeps the first 32 hex digits
+
+
+def _check_subject_ids(ids: list[str]) -> None:
+    """Raise on the first empty or repeated ID (rows counted from 1)."""
+    if all(ids) and len(set(ids)) == len(ids):
+        return
+    seen: dict[str, int] = {}
+    for row, subject in enumerate(ids):
+        if not subject:
+            raise ValueError(f"subject {row + 1}: empty subject identifier")
+        if subject in seen:
+            raise ValueError(f"duplicate subject: rows {seen[subject] + 1} and {row + 1} "
+                             "share one identifier")
+        seen[subject] = row
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, for provenance."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_store(path: str | Path, cohort: Cohort, salt: str | None = None,
+                compression: str | None = None, progress: bool = True) -> Path:
+    """Write ``cohort`` to ``path`` through a temporary file and an atomic rename.
+
+    ``salt`` hashes subject IDs (default: ``$PGXDL_ID_SALT``, else a random salt that is
+    never stored, so IDs cannot be recovered); only its fingerprint is kept.
+    ``compression`` applies to the sequence codes (``None`` reads fastest; ``"lzf"``
+    or ``"gzip"`` for smaller files). Returns the final path.
+    """
+    path = Path(path)
+    salt = salt or os.environ.get(SALT_ENV) or secrets.token_hex(16)
+    id_hash = hash_subject_ids(cohort.subject_ids, salt)
+    _check_lengths(cohort)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
+        _write_root_attrs(h5, cohort, salt)
+        subjects = h5.create_group("subjects")
+        subjects.create_dataset("id_hash", data=id_hash)
+        write_arrays(subjects, "groups",
+                     {key: labels(values) for key, values in cohort.groups.items()})
+        write_arrays(h5, "splits", {name: np.asarray(parts, dtype=np.int8)
+                                    for name, parts in cohort.splits.items()})
+        if cohort.sequence is not None:
+            _write_sequence(h5, cohort, compression, progress)
+        if cohort.tabular is not None:
+            _write_tabular(h5, cohort)
+        _write_observations(h5, cohort)
+        truth = write_arrays(h5, "truth", {key: text_or_numbers(values)
+                                           for key, values in cohort.truth.items()})
+        if truth is not None:
+            truth.attrs["model"] = json.dumps(cohort.truth_attrs, default=str)
+    return path
+
+
+def _check_lengths(cohort: Cohort) -> None:
+    n = cohort.n_subjects
+    for key, values in {**cohort.groups, **cohort.splits}.items():
+        if len(values) != n:
+            raise ValueError(f"group/split {key!r} has {len(values)} entries for {n} subjects")
+    if cohort.tabular is not None and len(cohort.tabular.numeric) != n:
+        raise ValueError(f"tabular block has {len(cohort.tabular.numeric)} rows for {n} subjects")
+    subjects = np.asarray(cohort.observations.subject_index)
+    if len(subjects) and (subjects.min() < 0 or subjects.max() >= n):
+        raise ValueError(f"observations name subject indices outside [0, {n})")
+
+
+def _write_root_attrs(h5: h5py.File, cohort: Cohort, salt: str) -> None:
+    prov = dict(cohort.provenance)
+    h5.attrs["schema_version"] = SCHEMA_VERSION
+    h5.attrs["pgxdl_version"] = __version__
+    h5.attrs["created_utc"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    h5.attrs["command"] = prov.pop("command", " ".join(sys.argv))
+    h5.attrs["builder"] = prov.pop("builder", "unknown")
+    h5.attrs["reference_name"] = prov.pop("reference_name", "")
+    h5.attrs["reference_build"] = prov.pop("reference_build", "")
+    h5.attrs["salt_fingerprint"] = hashlib.sha256(salt.encode()).hexdigest()[:8]
+    h5.attrs["provenance"] = json.dumps(prov, default=str, sort_keys=True)
+
+
+def _write_sequence(h5: h5py.File, cohort: Cohort, compression: str | None, progress: bool):
+    seq = cohort.sequence
+    windows = seq.windows
+    n_windows, length = seq.reference_codes.shape
+    grp = h5.create_group("windows")
+    for key in ("name", "gene", "chrom", "strand"):
+        grp.create_dataset(key, data=strings([getattr(w, key) for w in windows]))
+    grp.create_dataset("start", data=np.array([w.start for w in windows], dtype=np.int64))
+    grp.create_dataset("end", data=np.array([w.end for w in windows], dtype=np.int64))
+    grp.create_dataset("reference", data=np.asarray(seq.reference_codes, dtype=np.uint8))
+    shape = (cohort.n_subjects, n_windows, seq.haplotypes, length)
+    if compression:
+        codes = h5.create_dataset("sequence/codes", shape=shape, dtype=np.uint8,
+                                  chunks=(1, *shape[1:]), compression=compression)
+    else:
+        codes = create_contiguous(h5, "sequence/codes", shape, np.uint8)
+    chunks = [(0, seq.codes)] if isinstance(seq.codes, np.ndarray) else seq.codes
+    written = 0  # chunks must cover the subjects in order: unwritten rows would read as "A"
+    with tqdm(total=cohort.n_subjects, desc="write sequences", unit="subject",
+              disable=not progress) as bar:
+        for start, chunk in chunks:
+            if chunk.shape[1:] != shape[1:]:
+                raise ValueError(f"sequence chunk shape {chunk.shape[1:]} != {shape[1:]}")
+            if start != written:
+                raise ValueError(f"sequence chunk starts at subject {start}, expected {written}"
+                                 " (chunks must cover every subject, in order)")
+            write_rows(codes, start, chunk)
+            written += len(chunk)
+            bar.update(len(chunk))
+    if written != cohort.n_subjects:
+        raise ValueError(f"sequence chunks cover {written} subjects, the cohort has "
+                         f"{cohort.n_subjects}")
+    _write_variants(h5, seq, cohort.n_subjects)
+
+
+def _write_variants(h5: h5py.File, seq, n_subjects: int) -> None:
+    """Write carried variants as a site table plus one compact row per (subject, site)."""
+    variants = seq.variants
+    if seq.sites is None:
+        missing = set(VARIANT_FIELDS) - set(variants)
+        if missing:
+            raise ValueError(f"variant table lacks fields {sorted(missing)}")
+        site_index, first = _factorize_sites(variants)
+        sites = {k: np.asarray(v)[first] for k, v in variants.items() if k in SITE_FIELDS}
+        carriers = {k: v for k, v in variants.items() if k not in SITE_FIELDS}
+    else:
+        sites, carriers = seq.sites, dict(variants)
+        site_index = np.asarray(carriers.pop("site_index"))
+    grp = h5.create_group("variants")
+    write_arrays(grp, "sites", {key: text_or_numbers(values) for key, values in sites.items()})
+    order = _subject_order(np.asarray(carriers["subject_index"]))
+    grp.create_dataset("site_index", data=site_index[order].astype(np.int32))
+    for key, values in carriers.items():
+        grp.create_dataset(key, data=np.asarray(values)[order])
+    counts = np.bincount(np.asarray(carriers["subject_index"], dtype=np.int64),
+                         minlength=n_subjects)
+    grp.create_dataset("subject_offsets", data=np.concatenate([[0], np.cumsum(counts)]))
+
+
+def _subject_order(subject_index: np.ndarray) -> np.ndarray | slice:
+    """Stable order of ``(K,)`` carrier rows by subject: ``slice(None)`` if already sorted
+    (as :class:`~pgxdl.genome.personal.builder.PersonalWindowBuilder` makes them)."""
+    if np.all(subject_index[1:] >= subject_index[:-1]):
+        return slice(None)
+    return np.argsort(subject_index, kind="stable")
+
+
+def _factorize_sites(variants: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Site index of each carried-variant row ``(K,)`` and the first row of each site."""
+    site_index = np.zeros(len(variants["pos"]), dtype=np.int64)
+    for key in ("window_index", "pos", "ref", "alt"):  # mixed-radix key, refactorised
+        codes, uniques = pd.factorize(np.asarray(variants[key]))
+        site_index, _ = pd.factorize(site_index * len(uniques) + codes)
+    first = np.full(site_index.max() + 1 if len(site_index) else 0, -1, dtype=np.int64)
+    first[site_index[::-1]] = np.arange(len(site_index))[::-1]
+    return site_index, first
+
+
+def _write_tabular(h5: h5py.File, cohort: Cohort) -> None:
+    block = cohort.tabular
+    grp = h5.create_group("tabular")
+    grp.create_dataset("numeric", data=block.numeric.astype(np.float32))
+    grp.create_dataset("categorical", data=block.categorical.astype(np.int32))
+    grp.attrs["schema"] = json.dumps(block.schema.to_config())
+    for name, parts in cohort.splits.items():
+        mean, std = fit_normalisation(block.numeric, np.asarray(parts) == 0)
+        write_arrays(grp.require_group("normalisation"), name, {"mean": mean, "std": std})
+
+
+def _write_observations(h5: h5py.File, cohort: Cohort) -> None:
+    obs = cohort.observations
+    values = np.asarray(obs.values, dtype=np.float32)
+    if values.ndim != 2 or values.shape[1] != len(obs.tasks):
+        raise ValueError(f"observation values {values.shape} do not match {len(obs.tasks)} tasks")
+    h5.create_group("tasks").attrs["tasks"] = json.dumps([t.__dict__ for t in obs.tasks])
+    write_arrays(h5, "observations", {
+        "subject_index": np.asarray(obs.subject_index, np.int64),
+        "drug_index": np.asarray(obs.drug_index, np.int64), "values": values})
+    drugs = {"name": strings(obs.drug_names)}
+    if obs.drug_smiles is not None:
+        drugs["smiles"] = strings(obs.drug_smiles)
+    if obs.drug_features is not None:
+        drugs["features"] = np.asarray(obs.drug_features, np.float32)
+    write_arrays(h5, "drugs", drugs)

@@ -1,0 +1,1 @@
+"""Genome layer: reference windows, variants, genotype tables and personal sequences."""

@@ -1,0 +1,1 @@
+"""Personal sequence windows: each subject's variants applied to the reference windows."""

@@ -1,0 +1,1 @@
+"""The reference side: FASTA access, genome builds and their checks, sequence windows."""

@@ -1,0 +1,1 @@
+"""Variant inputs: call sets, VCF/BCF reading, genotype tables, allele definitions."""

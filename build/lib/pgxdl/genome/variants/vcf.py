@@ -1,0 +1,242 @@
+"""Read VCF/BCF files into a :class:`~pgxdl.genome.variants.callset.CallSet` with cyvcf2.
+
+- plain or bgzipped VCF, or BCF; with ``windows`` and a ``.tbi``/``.csi`` index the
+  windows are region queries, otherwise every record is streamed and filtered;
+- multi-allelic records become one biallelic row per ALT (other ALTs count as ``0`` in each
+  row); symbolic (``<DEL>``, ``<NON_REF>``), spanning-deletion (``*``) and breakend ALTs
+  carry no sequence and are dropped (counted in the log);
+- missing calls (``./.``, ``.``) become ``-1``; a haploid call fills both slots;
+- ``chr16`` and ``16`` name the same contig;
+- text VCFs are validated line by line first, so errors name the line
+  (:mod:`pgxdl.genome.variants.vcf_text`); with a ``reference`` the genome build is checked
+  (:mod:`pgxdl.genome.reference.build_check`) over every record read.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from cyvcf2 import VCF
+
+from pgxdl.genome.errors import MalformedVCFError
+from pgxdl.genome.reference.build_check import check_build
+from pgxdl.genome.reference.builds import normalise_chrom
+from pgxdl.genome.reference.fasta import ReferenceGenome
+from pgxdl.genome.reference.windows import WindowSpec
+from pgxdl.genome.variants.callset import CallSet, check_samples_present, string_array
+from pgxdl.genome.variants.vcf_text import is_bcf, record_excerpt, scan_vcf_text
+
+logger = logging.getLogger(__name__)
+
+_SEQUENCE = frozenset("ACGTN")
+_VECTOR_END = -2  # cyvcf2's padding for a missing second allele (haploid call)
+
+
+def read_vcf(path: str | Path, samples: Sequence[str] | None = None,
+             windows: Sequence[WindowSpec] | None = None,
+             reference: ReferenceGenome | None = None, *, min_ref_match: float = 0.9,
+             use_index: bool = True) -> CallSet:
+    """Read biallelic calls of ``samples`` at the records inside ``windows``.
+
+    Parameters
+    ----------
+    path : VCF (``.vcf``, ``.vcf.gz``, ``.vcf.bgz``) or BCF file.
+    samples : sample names to keep, in this order (all samples in file order if ``None``).
+    windows : keep records whose POS lies inside one of them (all records if ``None``).
+    reference : check the genome build against it (header and REF match rate).
+    min_ref_match : lowest fraction of REF alleles matching ``reference`` before the file
+        is declared to be of another build.
+    use_index : use region queries when the file has a ``.tbi``/``.csi`` index.
+
+    Returns
+    -------
+    CallSet with ``genotypes (S, V, 2)`` int8 and ``phased (S, V)``.
+
+    Raises
+    ------
+    FileNotFoundError, SampleNotFoundError, MalformedVCFError, BuildMismatchError.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"VCF {path} not found")
+    layout = None if is_bcf(path) else scan_vcf_text(path)
+    vcf = VCF(str(path), gts012=False, lazy=True)
+    try:
+        order, names = _select_samples(vcf, path, samples)
+        reader = _RecordReader(path, layout, len(names))
+        if windows is not None and use_index and _has_index(path):
+            records = _query_windows(vcf, windows)
+        else:
+            records = _stream(vcf, windows)
+        callset = reader.read(records, order, names)
+        if reference is not None:
+            check_build(path, vcf.raw_header, *reader.seen_arrays(), reference,
+                        min_ref_match=min_ref_match)
+    finally:
+        vcf.close()
+    logger.info("%s: %d records read, %d biallelic rows kept, %d ALT alleles without sequence "
+                "dropped", path.name, reader.n_records, callset.n_variants, reader.n_dropped)
+    return callset
+
+
+def _select_samples(vcf: VCF, path: Path, samples: Sequence[str] | None):
+    """Restrict cyvcf2 to ``samples``; return the reordering into the requested order."""
+    file_samples = list(vcf.samples)
+    if samples is None:
+        return np.arange(len(file_samples)), file_samples
+    requested = [str(s) for s in samples]
+    check_samples_present(requested, file_samples, str(path))
+    vcf.set_samples(requested)
+    wanted = set(requested)
+    kept = [s for s in file_samples if s in wanted]
+    position = {name: i for i, name in enumerate(kept)}
+    return np.array([position[s] for s in requested], dtype=np.intp), requested
+
+
+def _has_index(path: Path) -> bool:
+    return any(Path(f"{path}{suffix}").exists() for suffix in (".tbi", ".csi"))
+
+
+def _stream(vcf: VCF, windows: Sequence[WindowSpec] | None):
+    """Yield ``(record_number, record, keep)`` for every record of the file."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for window in windows or ():
+        spans.setdefault(normalise_chrom(window.chrom), []).append((window.start, window.end))
+    chrom_keys: dict[str, str] = {}
+    iterator = iter(vcf)
+    number = 0
+    while True:
+        try:
+            record = next(iterator)
+        except StopIteration:
+            return
+        except Exception as err:  # htslib reports parse failures as a bare Exception
+            yield number, err, False
+            return
+        key = chrom_keys.get(record.CHROM)
+        if key is None:
+            key = chrom_keys[record.CHROM] = normalise_chrom(record.CHROM)
+        keep = windows is None or any(s <= record.POS <= e for s, e in spans.get(key, ()))
+        yield number, record, keep
+        number += 1
+
+
+def _query_windows(vcf: VCF, windows: Sequence[WindowSpec]):
+    """Yield ``(None, record, True)`` for the records inside each window (region queries)."""
+    names: dict[str, list[str]] = {}
+    for name in vcf.seqnames:
+        names.setdefault(normalise_chrom(name), []).append(name)
+    seen: set[tuple] = set()
+    for window in windows:
+        for name in names.get(normalise_chrom(window.chrom), ()):
+            with warnings.catch_warnings():  # a header contig without indexed records
+                warnings.filterwarnings("ignore", message="no intervals found")
+                records = list(vcf(f"{name}:{window.start}-{window.end}"))
+            for record in records:
+                key = (record.CHROM, record.POS, record.REF, tuple(record.ALT))
+                if window.start <= record.POS <= window.end and key not in seen:
+                    seen.add(key)
+                    yield None, record, True
+
+
+class _RecordReader:
+    """Turns cyvcf2 records into the arrays of a :class:`CallSet`.
+
+    Per record it keeps only cyvcf2's genotype array; splitting into biallelic rows and
+    recoding to 0/1/-1 happen once, vectorised, at the end.
+    """
+
+    def __init__(self, path: Path, layout, n_samples: int) -> None:
+        self.path, self.layout, self.n_samples = path, layout, n_samples
+        self.n_records = self.n_dropped = 0
+        self._seen: tuple[list, list, list] = ([], [], [])
+        self._rows: dict[str, list] = {k: [] for k in ("chrom", "pos", "ids", "ref", "alt")}
+        self._row_record: list[int] = []  # index into self._arrays of each biallelic row
+        self._row_allele: list[int] = []  # ALT index (1-based) of each row
+        self._arrays: list[np.ndarray] = []  # cyvcf2 genotype arrays (S, ploidy + 1)
+        self._where_kept: list[tuple] = []
+
+    def read(self, records, order: np.ndarray, names: list[str]) -> CallSet:
+        for number, record, keep in records:
+            if isinstance(record, Exception):
+                raise MalformedVCFError(f"{self._where(number)}: htslib cannot parse this "
+                                        f"record ({record})") from record
+            self.n_records += 1
+            for column, value in zip(self._seen, (record.CHROM, record.POS, record.REF),
+                                     strict=True):
+                column.append(value)
+            if keep:
+                self._add(number, record)
+        genotypes, phased = self._genotype_rows()
+        return CallSet(**self._rows, genotypes=genotypes[order], phased=phased[order],
+                       samples=names, source=str(self.path))
+
+    def seen_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``chrom, pos, ref`` of every record read, each ``(R,)``."""
+        chrom, pos, ref = self._seen
+        return string_array(chrom), np.asarray(pos, dtype=np.int64), string_array(ref)
+
+    def _add(self, number: int | None, record) -> None:
+        kept_alts = [(i, alt.upper()) for i, alt in enumerate(record.ALT, start=1)
+                     if alt and set(alt.upper()) <= _SEQUENCE]
+        self.n_dropped += len(record.ALT) - len(kept_alts)
+        if not kept_alts:
+            return
+        if self.n_samples:
+            if record.genotype is None:
+                raise MalformedVCFError(f"{self._where(number, record)}: no GT field")
+            self._arrays.append(record.genotype.array())
+            self._where_kept.append((number, record.CHROM, record.POS, len(record.ALT)))
+        for index, alt in kept_alts:
+            self._row_record.append(len(self._arrays) - 1)
+            self._row_allele.append(index)
+            for key, value in (("chrom", record.CHROM), ("pos", record.POS),
+                               ("ids", record.ID or "."), ("ref", record.REF.upper()),
+                               ("alt", alt)):
+                self._rows[key].append(value)
+
+    def _genotype_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Biallelic genotypes ``(S, V, 2)`` int8 (0, 1, -1) and phase flags ``(S, V)``."""
+        n_rows = len(self._row_record)
+        if not self.n_samples or not n_rows:
+            return (np.zeros((self.n_samples, n_rows, 2), dtype=np.int8),
+                    np.zeros((self.n_samples, n_rows), dtype=bool))
+        ploidies = {a.shape[1] - 1 for a in self._arrays}
+        if max(ploidies) > 2:
+            first = next(i for i, a in enumerate(self._arrays) if a.shape[1] > 3)
+            raise MalformedVCFError(f"{self._where(*self._where_kept[first][:1])}: field GT "
+                                    f"has ploidy > 2; only haploid and diploid calls work")
+        stacked = np.stack([a if a.shape[1] == 3 else np.concatenate(
+            [a[:, :1], a[:, :1], a[:, 1:]], axis=1) for a in self._arrays])  # (R, S, 3)
+        alleles = np.ascontiguousarray(stacked[..., :2])  # (R, S, 2)
+        phased = stacked[..., 2] != 0  # (R, S)
+        haploid = alleles[..., 1] == _VECTOR_END
+        alleles[..., 1][haploid] = alleles[..., 0][haploid]
+        n_alts = np.array([w[3] for w in self._where_kept])
+        bad = np.argwhere(np.maximum(alleles[..., 0], alleles[..., 1]) > n_alts[:, None])
+        if bad.size:
+            kept, sample = bad[0]
+            number, chrom, pos, n_alt = self._where_kept[kept]
+            raise MalformedVCFError(
+                f"{self._where(number)} [{chrom}:{pos}]: field GT of sample column "
+                f"{10 + sample} names allele {alleles[kept, sample].max()} but ALT has {n_alt}")
+        record = np.asarray(self._row_record, dtype=np.intp)
+        rows = alleles[record]  # (V, S, 2)
+        allele = np.asarray(self._row_allele, dtype=rows.dtype)[:, None, None]
+        genotypes = (rows == allele).astype(np.int8)
+        genotypes[rows < 0] = -1
+        return (np.ascontiguousarray(genotypes.transpose(1, 0, 2)),
+                np.ascontiguousarray((phased | haploid)[record].T))
+
+    def _where(self, number: int | None, record=None) -> str:
+        if number is not None and self.layout is not None and number < len(
+                self.layout.data_lines):
+            line = int(self.layout.data_lines[number])
+            return f"{self.path}: line {line} ({record_excerpt(self.path, line)})"
+        if record is not None:
+            return f"{self.path}: record {record.CHROM}:{record.POS}"
+        return f"{self.path}: record {number + 1 if number is not None else '?'}"

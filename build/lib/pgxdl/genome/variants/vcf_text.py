@@ -1,0 +1,115 @@
+"""Line-level validation of text VCFs before htslib parses them.
+
+htslib reports some malformed lines with a bare error code, and a line whose columns are
+separated by spaces can crash it outright. Scanning the text first lets every error name the
+file, the line number and the field. BCF files are binary and skip this scan.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pgxdl.genome.errors import MalformedVCFError
+
+_FIXED = ("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
+_REF = re.compile(rb"^[ACGTNacgtn]+$")
+_ALT = re.compile(rb"^([ACGTNacgtn]+|\*|\.|<[^<>]+>|.*[\[\]].*|\.[ACGTNacgtn]+|[ACGTNacgtn]+\.)$")
+
+
+@dataclass(frozen=True)
+class VcfTextLayout:
+    """Where the records of a text VCF are.
+
+    Attributes
+    ----------
+    n_columns : columns of the ``#CHROM`` header line (8, or 9 + number of samples).
+    data_lines : int64 array ``(R,)``: the 1-based line number of each record, in order.
+    """
+
+    n_columns: int
+    data_lines: np.ndarray
+
+
+def open_vcf_bytes(path: Path):
+    """Open a plain or gzip/bgzip-compressed file for reading bytes."""
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+
+
+def is_bcf(path: Path) -> bool:
+    """Whether ``path`` is a BCF file (binary, compressed or not)."""
+    with open_vcf_bytes(path) as handle:
+        return handle.read(3) == b"BCF"
+
+
+def scan_vcf_text(path: Path) -> VcfTextLayout:
+    """Check every line of a text VCF and locate its records.
+
+    Checks: a ``#CHROM`` header line naming the 8 fixed columns; on each record, the tab
+    count, an integer POS >= 1, REF of A/C/G/T/N, and each ALT a sequence, ``*``, ``.``, a
+    symbolic ``<...>`` allele or a breakend.
+
+    Raises
+    ------
+    MalformedVCFError naming the file, the line number and the field.
+    """
+    n_columns = 0
+    data_lines: list[int] = []
+    with open_vcf_bytes(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.rstrip(b"\r\n")
+            if line.startswith(b"##") or not line:
+                continue
+            if line.startswith(b"#"):
+                n_columns = _check_header_line(path, number, line)
+                continue
+            if not n_columns:
+                raise MalformedVCFError(f"{path}: line {number}: record before the #CHROM "
+                                        f"header line")
+            _check_record_line(path, number, line, n_columns)
+            data_lines.append(number)
+    if not n_columns:
+        raise MalformedVCFError(f"{path}: no #CHROM header line (is this a VCF?)")
+    return VcfTextLayout(n_columns, np.asarray(data_lines, dtype=np.int64))
+
+
+def record_excerpt(path: Path, line_number: int) -> str:
+    """The first five columns of line ``line_number`` (for error messages)."""
+    with open_vcf_bytes(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if number == line_number:
+                return " ".join(line.decode(errors="replace").split("\t")[:5])[:200]
+    return ""
+
+
+def _check_header_line(path: Path, number: int, line: bytes) -> int:
+    columns = line[1:].decode(errors="replace").split("\t")
+    if tuple(columns[:8]) != _FIXED or (len(columns) > 8 and columns[8] != "FORMAT"):
+        raise MalformedVCFError(f"{path}: line {number}: header line must start with the "
+                                f"tab-separated columns #{chr(9).join(_FIXED)}[\\tFORMAT...]")
+    return len(columns)
+
+
+def _check_record_line(path: Path, number: int, line: bytes, n_columns: int) -> None:
+    n_found = line.count(b"\t") + 1
+    if n_found != n_columns:
+        raise MalformedVCFError(f"{path}: line {number}: {n_found} tab-separated columns, "
+                                f"the #CHROM header declares {n_columns}")
+    chrom, pos, _id, ref, alt, _rest = line.split(b"\t", 5)
+    where = f"{path}: line {number} ({chrom.decode(errors='replace')}:" \
+            f"{pos.decode(errors='replace')})"
+    if not pos.isdigit() or int(pos) < 1:
+        raise MalformedVCFError(f"{where}: field POS is not a positive integer")
+    if not _REF.match(ref):
+        raise MalformedVCFError(f"{where}: field REF {ref.decode(errors='replace')!r} is not "
+                                f"a sequence of A, C, G, T, N")
+    for allele in alt.split(b","):
+        if not _ALT.match(allele):
+            raise MalformedVCFError(f"{where}: field ALT has an invalid allele "
+                                    f"{allele.decode(errors='replace')!r}")

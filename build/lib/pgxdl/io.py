@@ -1,0 +1,51 @@
+"""Atomic file output: write to a temporary sibling, then rename over the target.
+
+A crash or an error mid-write never leaves a half-written file, and an existing file
+stays intact until the new one is complete (``os.replace`` is atomic on one filesystem).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_path(path: str | Path, keep_suffix: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it to ``path`` if the block succeeds.
+
+    The parent folder is created. On an exception the temporary file is removed and
+    ``path`` is left as it was. The temporary name is ``.<name>.<pid>.tmp``; with
+    ``keep_suffix`` it is ``.<stem>.<pid>.tmp<suffix>``, for writers that choose the format
+    from the suffix or append one (matplotlib ``savefig``, ``numpy.savez``).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if keep_suffix:
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    else:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically; returns ``path``."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def save_png(figure, path: str | Path, dpi: int = 120, tight: bool = True) -> Path:
+    """Write a matplotlib ``figure`` as PNG to ``path`` atomically; returns ``path``.
+
+    ``tight`` crops the canvas to the drawn content (``bbox_inches="tight"``).
+    """
+    with atomic_path(path, keep_suffix=True) as tmp:
+        figure.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
+    return Path(path)

@@ -1,0 +1,24 @@
+"""Encoders, fusion, heads and whole networks (``seq (N, W, C, L)`` + tabular -> tasks)."""
+
+from pgxdl.models.attribution import TaskOutput
+from pgxdl.models.fusion import (
+    ConcatFusion,
+    CrossAttentionFusion,
+    FiLMFusion,
+    Fusion,
+    GatedFusion,
+    ModalityDims,
+)
+from pgxdl.models.heads import TaskHeads, prediction_interval
+from pgxdl.models.network import DrugResponseNetwork, LateFusionModel, MultimodalModel
+from pgxdl.models.sequence import SequenceEncoder, SequenceFeatures
+from pgxdl.models.sequence_cnn import CNNSequenceEncoder
+from pgxdl.models.sequence_rnn import RNNSequenceEncoder
+from pgxdl.models.tabular import TabularEncoder
+
+__all__ = [
+    "CNNSequenceEncoder", "ConcatFusion", "CrossAttentionFusion", "DrugResponseNetwork",
+    "FiLMFusion", "Fusion", "GatedFusion", "LateFusionModel", "ModalityDims",
+    "MultimodalModel", "RNNSequenceEncoder", "SequenceEncoder", "SequenceFeatures",
+    "TabularEncoder", "TaskHeads", "TaskOutput", "prediction_interval",
+]

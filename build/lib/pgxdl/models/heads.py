@@ -1,0 +1,76 @@
+"""Per-task output heads and what their raw outputs mean.
+
+Raw outputs per task, shape ``(N, out_dim)``:
+
+- regression: ``(N, 1)`` mean, or ``(N, 2)`` mean and log-variance when heteroscedastic;
+- binary: ``(N, 1)`` logit;
+- multiclass: ``(N, K)`` logits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from pgxdl.data.spec import TaskSpec
+
+
+def head_width(task: TaskSpec, heteroscedastic: bool) -> int:
+    """Raw output width of ``task``'s head."""
+    return 2 if heteroscedastic and task.kind == "regression" else task.output_dim
+
+
+class TaskHeads(nn.Module):
+    """One small head per task: ``(N, D) -> {task name: (N, head_width)}``.
+
+    Parameters
+    ----------
+    tasks : the data's tasks.
+    in_dim : width of the fused embedding.
+    hidden : width of a hidden layer in each head (0: a linear head).
+    dropout : dropout before each head.
+    heteroscedastic : regression heads predict a mean and a log-variance.
+    """
+
+    def __init__(self, tasks: Sequence[TaskSpec], in_dim: int, hidden: int = 0,
+                 dropout: float = 0.0, heteroscedastic: bool = False):
+        super().__init__()
+        if not tasks:
+            raise ValueError("the data has no tasks: nothing to predict")
+        self.heteroscedastic = heteroscedastic
+        self.heads = nn.ModuleDict()
+        for task in tasks:
+            width = head_width(task, heteroscedastic)
+            layers: list[nn.Module] = [nn.Dropout(dropout)]
+            if hidden > 0:
+                layers += [nn.Linear(in_dim, hidden), nn.ReLU(), nn.Linear(hidden, width)]
+            else:
+                layers.append(nn.Linear(in_dim, width))
+            self.heads[task.name] = nn.Sequential(*layers)
+
+    def forward(self, embedding: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {name: head(embedding) for name, head in self.heads.items()}
+
+
+def regression_mean(output: torch.Tensor) -> torch.Tensor:
+    """``(N,)`` predicted mean of a regression head output ``(N, 1)`` or ``(N, 2)``."""
+    return output[:, 0]
+
+
+def regression_std(output: torch.Tensor) -> torch.Tensor:
+    """``(N,)`` predicted standard deviation of a heteroscedastic output ``(N, 2)``."""
+    if output.shape[1] != 2:
+        raise ValueError("only a heteroscedastic regression head predicts a variance")
+    return torch.exp(0.5 * output[:, 1])
+
+
+def prediction_interval(output: torch.Tensor, level: float = 0.9
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Central Gaussian interval ``(low (N,), high (N,))`` holding ``level`` of the mass."""
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    z = torch.distributions.Normal(0.0, 1.0).icdf(torch.tensor(0.5 + level / 2))
+    mean, std = regression_mean(output), regression_std(output)
+    return mean - z * std, mean + z * std

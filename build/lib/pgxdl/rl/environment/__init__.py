@@ -1,0 +1,1 @@
+"""The dosing environment: a clinic's view of virtual patients, day by day (gymnasium)."""

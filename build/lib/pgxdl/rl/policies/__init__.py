@@ -1,0 +1,1 @@
+"""Dosing policies: clinical protocols and trainable agents (Q-learning, stable-baselines3)."""
