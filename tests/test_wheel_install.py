@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -30,8 +31,13 @@ def installed(tmp_path_factory) -> tuple[Path, dict]:
     """A fresh venv holding only the pgxdl wheel; the dependencies come from this venv's
     site-packages by a path entry (its editable pgxdl finder is not activated that way)."""
     root = tmp_path_factory.mktemp("wheel")
+    source = root / "source"  # setuptools builds in the source tree: build a copy
+    shutil.copytree(REPO_ROOT / "pgxdl", source / "pgxdl",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO_ROOT / name, source)
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(root / "dist"), str(REPO_ROOT)], cwd=root)
+         "-w", str(root / "dist"), str(source)], cwd=root)
     wheel = next((root / "dist").glob("pgxdl-*.whl"))
     venv = root / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=root)

@@ -1,5 +1,0 @@
-import sys
-
-from pgxdl.cli import main
-
-sys.exit(main())

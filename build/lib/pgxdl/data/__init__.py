@@ -1,1 +1,0 @@
-"""Cohort store, tabular schema, splits, Dataset and DataModule."""

@@ -1,1 +1,0 @@
-"""Genome layer: reference windows, variants, genotype tables and personal sequences."""

@@ -1,1 +1,0 @@
-"""Personal sequence windows: each subject's variants applied to the reference windows."""

@@ -1,1 +1,0 @@
-"""The reference side: FASTA access, genome builds and their checks, sequence windows."""

@@ -1,1 +1,0 @@
-"""Variant inputs: call sets, VCF/BCF reading, genotype tables, allele definitions."""

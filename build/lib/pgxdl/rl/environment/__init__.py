@@ -1,1 +1,0 @@
-"""The dosing environment: a clinic's view of virtual patients, day by day (gymnasium)."""

@@ -1,1 +1,0 @@
-"""Dosing policies: clinical protocols and trainable agents (Q-learning, stable-baselines3)."""
