@@ -2,8 +2,8 @@
 
 State (read from the observation by name, see :mod:`pgxdl.rl.environment.observation`):
 last measured INR in bins ``<1.5, 1.5-2, 2-2.5, 2.5-3, 3-3.5, 3.5-4, >4``; the previous
-daily dose (its nearest dose level); the phase of treatment (day 0, days 1-6, day 7 on); and, when the
-genotype is observed, a sensitivity class from the number of VKORC1 A and CYP2C9 *2/*3
+daily dose (its nearest dose level); the phase of treatment (day 0, days 1-6, day 7 on);
+and, when the genotype is observed, a sensitivity class from the number of VKORC1 A and CYP2C9 *2/*3
 alleles (0, 1-2, 3 or more). Actions are the environment's discrete dose levels. Learning
 is one-step Q-learning with a constant step size and epsilon-greedy exploration decaying
 linearly to ``final_epsilon`` over ``exploration_fraction`` of the first ``learn`` call.
