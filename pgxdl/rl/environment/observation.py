@@ -21,7 +21,7 @@ import numpy as np
 
 from pgxdl.rl.environment.config import EnvConfig
 from pgxdl.rl.simulator.parameters import CYP2C9_GENOTYPES, VKORC1_GENOTYPES
-from pgxdl.rl.simulator.population import Cohort
+from pgxdl.rl.simulator.population import VirtualCohort
 
 OBS_LIMIT = 5.0
 INR_SCALE, DAYS_SCALE, DOSE_WINDOW_DAYS = 5.0, 30.0, 7
@@ -53,7 +53,7 @@ class ObservationBuilder:
         self.size = start
         self.patient_start = self.layout["day"].stop
 
-    def patient_blocks(self, covariates: Cohort) -> np.ndarray:
+    def patient_blocks(self, covariates: VirtualCohort) -> np.ndarray:
         """The constant part (covariates, genotype) of ``N`` patients, shape ``(N, k)``."""
         parts = [np.zeros((len(covariates), 0))]
         if self.config.include_covariates:

@@ -66,7 +66,7 @@ def round_dose(dose_mg: float) -> float:
 
 
 def iwpc_pharmacogenetic_daily_dose(patient: dict) -> float:
-    """IWPC pharmacogenetic dose (mg/day) for a patient dict as :meth:`Cohort.record` gives.
+    """IWPC pharmacogenetic dose (mg/day) for a patient dict as :meth:`VirtualCohort.record` gives.
 
     ``age`` in years (the formula uses decades, ``floor(age / 10)``); optional keys
     ``enzyme_inducer`` and ``amiodarone`` (0/1) default to 0; a missing genotype is
@@ -94,7 +94,7 @@ class DosingProtocol(ABC):
 
     @abstractmethod
     def reset(self, patient: dict) -> None:
-        """Start a new patient (covariates as :meth:`Cohort.record` gives)."""
+        """Start a new patient (covariates as :meth:`VirtualCohort.record` gives)."""
 
     @abstractmethod
     def dose_mg(self, day: int, measured_inr: float | None) -> float:

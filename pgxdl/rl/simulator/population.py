@@ -103,7 +103,7 @@ DEFAULT_POPULATIONS = {
 
 
 @dataclass(frozen=True)
-class Cohort:
+class VirtualCohort:
     """Covariates of ``N`` virtual patients, each field of shape ``(N,)``.
 
     ``cyp2c9`` and ``vkorc1`` index :data:`CYP2C9_GENOTYPES` and :data:`VKORC1_GENOTYPES`.
@@ -119,10 +119,10 @@ class Cohort:
     def __len__(self) -> int:
         return len(self.age)
 
-    def take(self, index: np.ndarray | int) -> Cohort:
+    def take(self, index: np.ndarray | int) -> VirtualCohort:
         """The covariates of the patients at ``index``."""
         index = np.atleast_1d(index)
-        return Cohort(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        return VirtualCohort(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
     def record(self, i: int) -> dict:
         """Patient ``i`` as a plain dict with genotype strings (what a clinic would know)."""
@@ -132,7 +132,7 @@ class Cohort:
                 "vkorc1": VKORC1_GENOTYPES[self.vkorc1[i]]}
 
 
-def sample_cohort(population: PopulationModel, n: int, rng: np.random.Generator) -> Cohort:
+def sample_cohort(population: PopulationModel, n: int, rng: np.random.Generator) -> VirtualCohort:
     """Draw ``n`` patients' covariates independently from ``population``."""
     bins = np.asarray(AGE_BINS, dtype=float)
     which = rng.choice(len(AGE_BINS), size=n, p=population.age_probs)
@@ -140,7 +140,7 @@ def sample_cohort(population: PopulationModel, n: int, rng: np.random.Generator)
     age = np.clip(age, *AGE_RANGE_YEARS)
     weight = np.exp(rng.normal(population.weight_log_mean, population.weight_log_sd, n))
     height = rng.normal(population.height_mean, population.height_sd, n)
-    return Cohort(
+    return VirtualCohort(
         age=age, weight_kg=np.clip(weight, *WEIGHT_RANGE_KG),
         height_cm=np.clip(height, *HEIGHT_RANGE_CM),
         cyp2c9=rng.choice(len(CYP2C9_GENOTYPES), size=n, p=population.cyp2c9_freq),
@@ -152,7 +152,7 @@ def sample_cohort(population: PopulationModel, n: int, rng: np.random.Generator)
 class VirtualPatients:
     """Covariates and Hamberg PK/PD parameters of the same ``N`` patients."""
 
-    covariates: Cohort
+    covariates: VirtualCohort
     params: PKPDParameters = field(repr=False)
 
     def __len__(self) -> int:
