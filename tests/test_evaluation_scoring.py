@@ -13,10 +13,10 @@ from store_fixtures import tiny_cohort
 
 from pgxdl.data.spec import DataSpec, TaskSpec
 from pgxdl.data.store_writer import write_store
-from pgxdl.evaluation.compatibility import check_evaluation_data
 from pgxdl.evaluation.outputs import format_summary, noise_floor, write_metrics
 from pgxdl.evaluation.plots import write_plots
 from pgxdl.evaluation.scoring import score_table
+from pgxdl.training.restore import check_evaluation_data
 
 TASKS = (TaskSpec("dose", "regression", "mg/week"), TaskSpec("event", "binary"),
          TaskSpec("band", "multiclass", n_classes=3))

@@ -14,15 +14,12 @@ from pathlib import Path
 
 from pgxdl.commands.build import build_store, load_config
 from pgxdl.data.store import CohortStore
-from pgxdl.evaluation.outputs import (
-    format_summary,
-    noise_floor,
-    write_metrics,
-    write_predictions,
-)
+from pgxdl.evaluation.outputs import format_summary, noise_floor, write_predictions
 from pgxdl.evaluation.plots import write_plots
-from pgxdl.evaluation.predictions import load_model, predict_store, subject_clusters
+from pgxdl.evaluation.predictions import predict_store, subject_clusters
 from pgxdl.evaluation.scoring import MIN_GROUP_SIZE, score_table
+from pgxdl.io import write_json
+from pgxdl.training.restore import load_model
 
 HELP = "metrics with bootstrap CIs, per subgroup, predictions and plots"
 
@@ -71,7 +68,7 @@ def evaluate_checkpoint(checkpoint: str | Path, store: str | Path, out: str | Pa
     if plots:
         files += write_plots(table, model.spec.tasks, report, keys, out)
     report["files"] = [str(p) for p in files] + [str(out / "metrics.json")]
-    write_metrics(report, out / "metrics.json")
+    write_json(out / "metrics.json", report)
     return report
 
 
