@@ -46,6 +46,11 @@ class TaskKind:
         self.transform: TargetTransform = target_transform(spec.transform)
         self.check()
 
+    @classmethod
+    def example_spec(cls, name: str = "task") -> TaskSpec:
+        """A small valid task of this kind (what the shared tests of every kind run on)."""
+        return TaskSpec(name, cls.name)
+
     def check(self) -> None:
         """Raise ``ValueError`` when the spec does not fit the kind."""
         if self.transform.name != "identity":
@@ -78,6 +83,11 @@ class TaskKind:
             raise ValueError(f"target_class applies to multiclass tasks; {self.spec.name!r} "
                              f"is {self.name}")
         return output[:, 0]
+
+    def sample(self, output: torch.Tensor, generator: torch.Generator | None = None
+               ) -> torch.Tensor:
+        """Targets ``(N,)`` drawn from the distribution a raw output defines (stored units)."""
+        raise NotImplementedError
 
     # -- prediction ----------------------------------------------------------------------
     def predict(self, output: torch.Tensor) -> dict[str, torch.Tensor]:

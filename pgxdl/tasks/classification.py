@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torchmetrics import MetricCollection
 from torchmetrics.classification import AUROC, Accuracy, AveragePrecision, CalibrationError
 
+from pgxdl.data.spec import TaskSpec
 from pgxdl.tasks import metrics as M
 from pgxdl.tasks.base import TaskKind
 from pgxdl.tasks.torch_metrics import BrierScore
@@ -30,6 +31,11 @@ class Binary(TaskKind):
              regression_loss: str = "mse") -> torch.Tensor:
         """Binary cross-entropy on the logit."""
         return F.binary_cross_entropy_with_logits(output[:, 0], target, reduction="none")
+
+    def sample(self, output: torch.Tensor, generator: torch.Generator | None = None
+               ) -> torch.Tensor:
+        """0/1 draws with P(y = 1) the sigmoid of the logit."""
+        return torch.bernoulli(torch.sigmoid(output[:, 0]), generator=generator)
 
     def predict(self, output: torch.Tensor) -> dict[str, torch.Tensor]:
         """``pred`` (0/1 at p >= 0.5) and ``prob`` (P(y = 1))."""
@@ -61,6 +67,10 @@ class Multiclass(TaskKind):
     headline_metric = "accuracy"
     plots = ("confusion",)
 
+    @classmethod
+    def example_spec(cls, name: str = "task") -> TaskSpec:
+        return TaskSpec(name, cls.name, n_classes=3)
+
     def check(self) -> None:
         super().check()
         if self.spec.n_classes < 2:
@@ -84,6 +94,12 @@ class Multiclass(TaskKind):
             raise ValueError(f"target_class {target_class} does not fit task "
                              f"{self.spec.name!r} ({self.spec.n_classes} classes)")
         return output[:, target_class]
+
+    def sample(self, output: torch.Tensor, generator: torch.Generator | None = None
+               ) -> torch.Tensor:
+        """Class indices drawn from the softmax of the logits (as floats, like targets)."""
+        prob = torch.softmax(output, dim=1)
+        return torch.multinomial(prob, 1, generator=generator)[:, 0].to(output.dtype)
 
     def predict(self, output: torch.Tensor) -> dict[str, torch.Tensor]:
         """``pred`` (the most probable class) and ``prob.<k>`` per class."""

@@ -19,6 +19,7 @@ from torchmetrics.regression import (
     SpearmanCorrCoef,
 )
 
+from pgxdl.data.spec import TaskSpec
 from pgxdl.tasks import metrics as M
 from pgxdl.tasks.base import TaskKind
 from pgxdl.tasks.torch_metrics import WithinPercent
@@ -52,6 +53,10 @@ class Regression(TaskKind):
     group_plots = ("residuals",)
     standardised = True
     continuous = True
+
+    @classmethod
+    def example_spec(cls, name: str = "task") -> TaskSpec:
+        return TaskSpec(name, cls.name, "mg/week", transform="sqrt")
 
     def check(self) -> None:
         """Any registered transform fits a regression task."""
@@ -90,6 +95,13 @@ class Regression(TaskKind):
         mean = torch.stack([o[:, 0] for o in outputs]).sum(0)
         log_var = torch.logsumexp(torch.stack([o[:, 1] for o in outputs]), dim=0)
         return torch.stack([mean, log_var], dim=1)
+
+    def sample(self, output: torch.Tensor, generator: torch.Generator | None = None
+               ) -> torch.Tensor:
+        """Gaussian draws around the mean (unit variance for a point head)."""
+        std = torch.exp(0.5 * output[:, 1]) if output.shape[1] == 2 else 1.0
+        noise = torch.randn(output.shape[0], generator=generator, dtype=output.dtype)
+        return output[:, 0] + std * noise
 
     def predict(self, output: torch.Tensor) -> dict[str, torch.Tensor]:
         """``pred`` (inverse of the mean: the median in reported units); for heteroscedastic
