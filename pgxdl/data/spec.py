@@ -20,9 +20,6 @@ Batch contract (what every DataLoader of pgxdl yields, a dict of tensors)
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal
-
-TaskKind = Literal["regression", "binary", "multiclass"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +39,7 @@ class TaskSpec:
     """
 
     name: str
-    kind: TaskKind
+    kind: str
     units: str = ""
     n_classes: int = 0
     transform: str = "identity"
