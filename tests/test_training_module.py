@@ -139,3 +139,28 @@ def test_point_loss_on_a_heteroscedastic_head_is_refused_at_construction():
     point = {**CONFIG, "network": {**CONFIG["network"], "init_args": {
         **CONFIG["network"]["init_args"], "heteroscedastic": False}}}
     assert build_module(spec, {**point, "regression_loss": "l1"}).loss.regression_loss == "l1"
+
+
+def test_a_sqrt_task_is_predicted_and_logged_in_original_units():
+    """Stored as sqrt(mg/week): predictions squared back, training metrics in mg/week."""
+    from fakes import random_batch
+
+    from pgxdl.data.spec import TaskSpec
+
+    spec = make_spec(tasks=(TaskSpec("sqrt_dose", "regression", "mg/week", transform="sqrt"),))
+    module = build_module(spec, CONFIG).eval()
+    batch = random_batch(spec, 16)
+    batch["target"] = batch["target"].abs() + 5.0  # sqrt doses
+    stats = spec.extra["target_normalisation"]["sqrt_dose"]
+    with torch.no_grad():
+        raw = module(*model_inputs(batch))["sqrt_dose"]
+        predicted = module.predict_step(batch, 0)
+    mean = raw[:, 0] * stats["std"] + stats["mean"]
+    torch.testing.assert_close(predicted["sqrt_dose.pred"], mean.clamp(min=0) ** 2)
+    assert torch.all(predicted["sqrt_dose.low"] <= predicted["sqrt_dose.pred"])
+    metrics = module.metrics["val_sqrt_dose"]
+    kind = module.kinds[0]
+    metrics.update(kind.metric_input(module.scaler.unscale_outputs({"sqrt_dose": raw})[
+        "sqrt_dose"]), kind.metric_target(batch["target"][:, 0]))
+    expected = (mean.clamp(min=0) ** 2 - batch["target"][:, 0] ** 2).abs().mean()
+    torch.testing.assert_close(metrics.compute()["val/sqrt_dose/mae"], expected)

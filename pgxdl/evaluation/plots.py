@@ -36,7 +36,11 @@ def task_arrays(table: pd.DataFrame, task: TaskSpec) -> dict[str, np.ndarray]:
 
 
 def _label(task: TaskSpec, what: str) -> str:
-    return f"{what} {task.name}" + (f" ({task.units})" if task.units else "")
+    """Axis label in reported units, saying when a stored transform was undone."""
+    notes = [task.units] if task.units else []
+    if task.transform != "identity":
+        notes.append(f"{task.transform} scale undone")
+    return f"{what} {task.name}" + (f" ({', '.join(notes)})" if notes else "")
 
 
 def plot_predicted_vs_observed(table: pd.DataFrame, task: TaskSpec, path: Path) -> Path:
