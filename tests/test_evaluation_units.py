@@ -70,3 +70,10 @@ def test_metrics_json_reports_mae_and_pw20_in_mg_per_week(evaluated):
     covered = np.mean((target >= table["sqrt_dose.low"]) & (target <= table["sqrt_dose.high"]))
     assert metrics["coverage_90"]["value"] == pytest.approx(covered, abs=1e-9)
     assert (out / "sqrt_dose_pred_vs_obs.png").is_file()
+
+
+def test_summary_names_the_reported_units(evaluated):
+    from pgxdl.evaluation.outputs import format_summary
+
+    _, _, report = evaluated
+    assert "mg/week (stored as sqrt, reported in these units)" in format_summary(report)

@@ -57,6 +57,11 @@ def format_summary(report: dict) -> str:
         for metric, entry in task["metrics"].items():
             lines.append(f"{name:<16}{metric:<18}{_interval(entry)}")
         lines.append(f"{name:<16}{'n':<18}{task['n']}")
+        if task.get("units"):
+            undone = task.get("transform", "identity")
+            lines.append(f"{'':<16}{'units':<18}{task['units']}" + (
+                f" (stored as {undone}, reported in these units)" if undone != "identity"
+                else ""))
         for key, groups in task["subgroups"].items():
             sizes = ", ".join(f"{label}={g['n']}{'*' if g['small'] else ''}"
                               for label, g in groups.items())
