@@ -77,3 +77,21 @@ def test_summary_names_the_reported_units(evaluated):
 
     _, _, report = evaluated
     assert "mg/week (stored as sqrt, reported in these units)" in format_summary(report)
+
+
+def test_stored_scale_reports_on_the_sqrt_scale(evaluated, tmp_path):
+    store, out, _ = evaluated
+    report = evaluate_checkpoint(out.parent / "model.ckpt", store, tmp_path, part="all",
+                                 n_boot=0, plots=False, stored_scale=True)
+    task = report["tasks"]["sqrt_dose"]
+    assert (task["units"], task["transform"]) == ("sqrt(mg/week)", "identity")
+    assert "pw20" not in task["metrics"]  # a relative error means nothing on a sqrt scale
+    stored = pd.read_csv(tmp_path / "predictions.csv")
+    reported = pd.read_csv(out / "predictions.csv")
+    np.testing.assert_allclose(stored["sqrt_dose.target"] ** 2, reported["sqrt_dose.target"],
+                               rtol=1e-5)
+    np.testing.assert_allclose(stored["sqrt_dose.high"] ** 2, reported["sqrt_dose.high"],
+                               rtol=1e-5)
+    mae = np.mean(np.abs(stored["sqrt_dose.pred"] - stored["sqrt_dose.target"]))
+    assert task["metrics"]["mae"]["value"] == pytest.approx(mae, rel=1e-4)
+    assert report["context"]["scale"] == "stored"

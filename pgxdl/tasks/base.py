@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
 import numpy as np
@@ -97,6 +98,28 @@ class TaskKind:
     def reported_target(self, target: np.ndarray | torch.Tensor):
         """Stored targets in reported units (the inverse of the transform)."""
         return self.transform.inverse(target)
+
+    def on_stored_scale(self, table: pd.DataFrame) -> tuple[pd.DataFrame, TaskSpec]:
+        """The task's columns of a prediction table mapped back to the stored scale, and a
+        spec that says so (``units`` e.g. ``sqrt(mg/week)``, transform ``identity``).
+
+        ``target``, ``pred``, ``low`` and ``high`` go through the forward transform (exact);
+        ``std`` is divided by the inverse's slope (the delta method run backwards). A task
+        without a transform is returned unchanged.
+        """
+        if self.transform.name == "identity":
+            return table, self.spec
+        table = table.copy()
+        forward = self.transform.forward
+        for suffix in ("target", "pred", "low", "high"):
+            if self.column(suffix) in table.columns:
+                table[self.column(suffix)] = forward(table[self.column(suffix)].to_numpy(float))
+        if self.column("std") in table.columns:
+            slope = np.abs(self.transform.inverse_slope(table[self.column("pred")].to_numpy()))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                table[self.column("std")] = table[self.column("std")].to_numpy() / slope
+        units = f"{self.transform.name}({self.spec.units})" if self.spec.units else ""
+        return table, dataclasses.replace(self.spec, units=units, transform="identity")
 
     # -- training metrics (torchmetrics) --------------------------------------------------
     def torchmetrics(self, prefix: str) -> MetricCollection:
