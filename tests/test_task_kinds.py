@@ -57,6 +57,18 @@ def test_head_output_has_the_kinds_width(name, heteroscedastic):
         assert kind.head_width(True) == 2 and kind.head_width(False) == 1
 
 
+@pytest.mark.parametrize("name", KIND_NAMES)
+def test_attribution_scalar_is_one_value_per_sample(name):
+    kind = kind_of(name)
+    output = toy_outputs(kind, 6, heteroscedastic=True)
+    kind.check_target_class(None)
+    scalar = kind.attribution_output(output)
+    assert scalar.shape == (6,)
+    assert torch.all(torch.isin(scalar, output))  # one of the sample's raw outputs
+    with pytest.raises(ValueError, match="target_class"):
+        kind.check_target_class(kind.head_width() + 5)
+
+
 @pytest.mark.parametrize("heteroscedastic", [False, True])
 @pytest.mark.parametrize("name", KIND_NAMES)
 def test_loss_is_finite_and_falls_on_a_toy_batch(name, heteroscedastic):

@@ -32,7 +32,7 @@ class TaskOutput(nn.Module):
         self.task = task
         self.kind = task_kind(specs[task])
         self.target_class = target_class
-        self.kind.attribution_output(torch.zeros(1, self.kind.head_width()), target_class)
+        self.kind.check_target_class(target_class)
 
     def forward(self, sequence: torch.Tensor, *others: torch.Tensor) -> torch.Tensor:
         return self.kind.attribution_output(self.model(sequence, *others)[self.task],

@@ -77,12 +77,15 @@ class TaskKind:
         """Raw outputs of independent heads (late fusion) as one raw output: their sum."""
         return torch.stack(outputs).sum(0)
 
-    def attribution_output(self, output: torch.Tensor, target_class: int | None = None
-                           ) -> torch.Tensor:
-        """One scalar per sample ``(N,)`` to attribute: the first output column."""
+    def check_target_class(self, target_class: int | None) -> None:
+        """Raise ``ValueError`` unless ``target_class`` can be attributed (``None`` here)."""
         if target_class is not None:
             raise ValueError(f"target_class applies to multiclass tasks; {self.spec.name!r} "
                              f"is {self.name}")
+
+    def attribution_output(self, output: torch.Tensor, target_class: int | None = None
+                           ) -> torch.Tensor:
+        """One scalar per sample ``(N,)`` to attribute: the first output column."""
         return output[:, 0]
 
     def sample(self, output: torch.Tensor, generator: torch.Generator | None = None

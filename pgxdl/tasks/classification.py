@@ -85,14 +85,16 @@ class Multiclass(TaskKind):
         """Cross-entropy on the logits."""
         return F.cross_entropy(output, target.long(), reduction="none")
 
+    def check_target_class(self, target_class: int | None) -> None:
+        if target_class is not None and not 0 <= target_class < self.spec.n_classes:
+            raise ValueError(f"target_class {target_class} does not fit task "
+                             f"{self.spec.name!r} ({self.spec.n_classes} classes)")
+
     def attribution_output(self, output: torch.Tensor, target_class: int | None = None
                            ) -> torch.Tensor:
         """The logit of ``target_class``, or of each sample's predicted class."""
         if target_class is None:
             return output.gather(1, output.argmax(dim=1, keepdim=True)).squeeze(1)
-        if not 0 <= target_class < self.spec.n_classes:
-            raise ValueError(f"target_class {target_class} does not fit task "
-                             f"{self.spec.name!r} ({self.spec.n_classes} classes)")
         return output[:, target_class]
 
     def sample(self, output: torch.Tensor, generator: torch.Generator | None = None
