@@ -41,10 +41,10 @@ from benchmarks.common import report  # noqa: E402
 from pgxdl.commands.build import build_store  # noqa: E402
 from pgxdl.data.datamodule import CohortDataModule  # noqa: E402
 from pgxdl.data.store import CohortStore  # noqa: E402
-from pgxdl.evaluation.plots import save_figure  # noqa: E402
 from pgxdl.interpret.aggregate import VARIANT_KEY, variant_label  # noqa: E402
 from pgxdl.interpret.explain import explain_part  # noqa: E402
 from pgxdl.interpret.methods import METHODS  # noqa: E402
+from pgxdl.io import save_png  # noqa: E402
 from pgxdl.paths import REPO_ROOT, shared_data_dir  # noqa: E402
 from pgxdl.training import build_module  # noqa: E402
 
@@ -182,7 +182,7 @@ def plot_auroc(rows: list[dict], path: Path) -> Path:
     axis.set_ylabel("AUROC (causal variant sites)")
     axis.legend(fontsize=8, frameon=False, loc="lower left")
     figure.tight_layout()
-    return save_figure(figure, path)
+    return save_png(figure, path)
 
 
 def main(argv: list[str] | None = None) -> dict:

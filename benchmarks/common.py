@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from pgxdl.io import write_json
 from pgxdl.paths import REPO_ROOT
 
 
@@ -57,10 +58,8 @@ def report(title: str, rows: list[dict], out: str | Path, extra: dict | None = N
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     for r in cells:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"title": title, "rows": rows, "machine": machine(),
-                               **(extra or {})}, indent=2))
+    out = write_json(out, {"title": title, "rows": rows, "machine": machine(),
+                           **(extra or {})})
     print(f"wrote {out}")
     return out
 

@@ -21,7 +21,6 @@ actual dose band and site.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import shlex
 import sys
@@ -40,14 +39,14 @@ from pgxdl.baselines.comparison import compare_models, format_table
 from pgxdl.baselines.deep_models import DeepFoldPredictor, interval_coverage, load_model_config
 from pgxdl.baselines.models import MODEL_NAMES, make_model
 from pgxdl.commands.build import build_store
-from pgxdl.io import atomic_path, atomic_write_text
+from pgxdl.io import atomic_path, write_json
 from pgxdl.iwpc.dose_metrics import DOSE_BAND_NAMES, dose_band, paired_difference
 from pgxdl.iwpc.features import FEATURE_SETS, derive_features
 from pgxdl.iwpc.folds import PROTOCOLS, protocol_folds, sklearn_fold_predictor
 from pgxdl.iwpc.policy import SCOREABLE, select_patients
 from pgxdl.iwpc.table import read_iwpc_table
 from pgxdl.paths import REPO_ROOT, shared_data_file
-from pgxdl.training.losses import REGRESSION_LOSSES
+from pgxdl.tasks.regression import REGRESSION_LOSSES
 
 #: Deep models (``configs/model/<name>.yaml``) of the default run.
 DEEP_MODELS = ("tabular_only", "cnn_gated", "rnn_lstm_concat", "cnn_concat", "cnn_film",
@@ -122,11 +121,6 @@ def cohort_store(args: argparse.Namespace, table: Path) -> Path:
     if args.reference:
         config["reference"] = str(args.reference)
     return build_store(config, args.out / "iwpc_store.h5", command="benchmarks/iwpc.py")
-
-
-def write_json(path: Path, payload: dict) -> None:
-    """Write ``payload`` as JSON atomically (temporary file, then rename)."""
-    atomic_write_text(path, json.dumps(payload, indent=1, default=float) + "\n")
 
 
 def absorb_predictions(reports: dict[str, dict], protocol: str,

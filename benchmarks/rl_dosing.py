@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from pgxdl.io import save_png
+from pgxdl.io import save_png, write_json
 from pgxdl.paths import REPO_ROOT
 from pgxdl.rl.anticoagulation import mean_ci
 from pgxdl.rl.environment.actions import ActionMap
@@ -39,7 +39,6 @@ from pgxdl.rl.evaluate import (
     plot_trajectories,
     protocol_config,
 )
-from pgxdl.rl.files import write_json
 from pgxdl.rl.policies.agents import load_agent
 from pgxdl.rl.policies.clinical_protocols import default_protocols
 from pgxdl.rl.rollout import ModelDecider, ProtocolDecider, rollout

@@ -17,12 +17,8 @@ from pgxdl.cli import main as pgxdl_main
 from pgxdl.data.batch import finalize_batch, model_inputs
 from pgxdl.data.store import CohortStore
 from pgxdl.data.store_writer import write_store
-from pgxdl.evaluation.predictions import (
-    evaluation_datamodule,
-    load_model,
-    predict_outputs,
-    predictions_table,
-)
+from pgxdl.evaluation.predictions import predict_outputs, predictions_table
+from pgxdl.training.restore import checkpoint_datamodule, load_model
 
 SIMULATED = {"builder": "simulated", "n_subjects": 200, "n_windows": 2, "window_length": 64,
              "sites_per_window": 8}
@@ -78,7 +74,7 @@ def test_cli_writes_metrics_predictions_and_plots(trained, tmp_path, capsys):
 def test_predictions_equal_a_direct_forward_pass(trained):
     store, checkpoint = trained
     model = load_model(checkpoint)
-    data = evaluation_datamodule(model, store, "default")
+    data = checkpoint_datamodule(model, store, "default")
     batch = next(iter(data.dataloader("test")))
     with torch.no_grad():  # the network works in standardised units; predictions in mg/week
         outputs = model.module.scaler.unscale_outputs(
@@ -98,7 +94,7 @@ def test_checkpoint_normalisation_is_used_on_other_data(trained):
     store, checkpoint = trained
     model = load_model(checkpoint)
     trained_norm = model.spec.extra["normalisation"]
-    data = evaluation_datamodule(model, store, "kfold_0")  # other training subjects
+    data = checkpoint_datamodule(model, store, "kfold_0")  # other training subjects
     with CohortStore(store) as cohort:
         own_mean, _ = cohort.normalisation("kfold_0")
         raw = cohort.h5["tabular/numeric"][:]

@@ -7,10 +7,12 @@ import pytest
 import torch
 from scipy import stats
 from sklearn import metrics as skm
-from torchmetrics.classification import BinaryCalibrationError
+from torchmetrics.classification import BinaryCalibrationError, MulticlassCalibrationError
 
-from pgxdl.evaluation import metrics as M
+from pgxdl.data.spec import TaskSpec
 from pgxdl.evaluation.bootstrap import bootstrap_metrics, resample_counts
+from pgxdl.tasks import metrics as M
+from pgxdl.tasks import task_kind
 
 
 def one(fn, **arrays) -> float:
@@ -51,7 +53,9 @@ def test_regression_metrics_match_sklearn_and_scipy(regression):
     assert one(M.gaussian_nll, std=std, **kw) == pytest.approx(nll)
     low, high = stats.norm.interval(0.9, pred, std)
     covered = np.mean((target >= low) & (target <= high))
-    assert one(M.interval_coverage, std=std, **kw) == pytest.approx(covered)
+    assert one(M.interval_coverage, low=low, high=high, **kw) == pytest.approx(covered)
+    within = np.mean(np.abs(pred - target) / target <= 0.2)
+    assert one(M.within_20_percent, **kw) == pytest.approx(within)
 
 
 def test_binary_metrics_match_sklearn_and_torchmetrics(binary):
@@ -80,13 +84,16 @@ def test_multiclass_metrics_match_sklearn():
         skm.balanced_accuracy_score(target, pred))
     assert one(M.macro_auroc, **kw) == pytest.approx(
         skm.roc_auc_score(target, prob, multi_class="ovr", average="macro"))
+    ece = MulticlassCalibrationError(num_classes=3, n_bins=M.CALIBRATION_BINS, norm="l1")(
+        torch.tensor(prob, dtype=torch.float64), torch.tensor(target))
+    assert one(M.top_label_calibration_error, **kw) == pytest.approx(float(ece), abs=1e-6)
 
 
 def test_undefined_metrics_are_nan():
     assert np.isnan(one(M.auroc, target=np.ones(5), prob=np.linspace(0, 1, 5)))
     assert np.isnan(one(M.r2, target=np.ones(5), pred=np.arange(5.0)))
-    with pytest.raises(ValueError, match="unknown task kind 'ordinal'"):
-        M.metrics_for("ordinal")
+    with pytest.raises(ValueError, match="unknown kind 'ordinal'; registered kinds"):
+        task_kind(TaskSpec("grade", "ordinal"))
 
 
 def test_bootstrap_is_seeded_and_contains_the_point_estimate(regression):

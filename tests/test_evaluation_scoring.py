@@ -13,10 +13,11 @@ from store_fixtures import tiny_cohort
 
 from pgxdl.data.spec import DataSpec, TaskSpec
 from pgxdl.data.store_writer import write_store
-from pgxdl.evaluation.compatibility import check_evaluation_data
-from pgxdl.evaluation.outputs import format_summary, noise_floor, write_metrics
+from pgxdl.evaluation.outputs import format_summary, noise_floor
 from pgxdl.evaluation.plots import write_plots
 from pgxdl.evaluation.scoring import score_table
+from pgxdl.io import write_json
+from pgxdl.training.restore import check_evaluation_data
 
 TASKS = (TaskSpec("dose", "regression", "mg/week"), TaskSpec("event", "binary"),
          TaskSpec("band", "multiclass", n_classes=3))
@@ -37,6 +38,7 @@ def make_table(n: int = 240, seed: int = 0) -> pd.DataFrame:
         "site": rng.choice(["s0", "s1"], n),
         "dose.target": dose, "dose.mask": rng.random(n) > 0.1,
         "dose.pred": dose + rng.normal(0, 4, n), "dose.std": rng.uniform(3, 6, n),
+        "dose.low": dose - 7.0, "dose.high": dose + rng.uniform(0, 9, n),
         "event.target": event, "event.mask": True,
         "event.prob": np.clip(0.4 * event + rng.uniform(0, 0.6, n), 0, 1),
         "band.target": band, "band.mask": True, "band.pred": prob.argmax(axis=1)})
@@ -60,8 +62,11 @@ def test_subgroup_metrics_equal_metrics_of_the_subset():
         assert entry["small"] == (len(group) < 40)
         assert entry["metrics"]["mae"]["value"] == pytest.approx(
             skm.mean_absolute_error(group["dose.target"], group["dose.pred"]))
-    assert set(dose["metrics"]) == {"mae", "rmse", "r2", "pearson", "spearman",
+    assert set(dose["metrics"]) == {"mae", "rmse", "r2", "pearson", "spearman", "pw20",
                                     "coverage_90", "nll"}
+    inside = (labelled["dose.target"] >= labelled["dose.low"]) & (
+        labelled["dose.target"] <= labelled["dose.high"])
+    assert dose["metrics"]["coverage_90"]["value"] == pytest.approx(inside.mean())
     site = report["tasks"]["event"]["subgroups"]["site"]["s1"]
     rows = table[table["site"] == "s1"]
     assert site["metrics"]["auroc"]["value"] == pytest.approx(
@@ -95,7 +100,7 @@ def test_metrics_json_is_strict_and_plots_are_written(tmp_path):
     table = make_table(n=120)
     table.loc[table["population"] == "EAS", "event.target"] = 1  # AUROC undefined there
     report = score_table(table, TASKS, ["population"], n_boot=20, seed=0)
-    path = write_metrics(report, tmp_path / "metrics.json")
+    path = write_json(tmp_path / "metrics.json", report)
     loaded = json.loads(path.read_text())  # strict JSON: NaN written as null
     assert loaded["tasks"]["event"]["subgroups"]["population"]["EAS"]["metrics"]["auroc"][
         "value"] is None

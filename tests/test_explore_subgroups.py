@@ -127,7 +127,7 @@ def test_band_separation_and_cluster_sizes():
 def test_explore_names_a_bad_band_task_and_label(planted):
     genotypes, population, targets, _ = planted
     settings = ExploreSettings(methods=("pca",), clusterers=("kmeans",), band_task="event")
-    with pytest.raises(ValueError, match="band_task 'event' is not a regression target"):
+    with pytest.raises(ValueError, match="band_task 'event' is not a continuous target"):
         explore(genotypes, settings, targets=targets, tasks=TASKS)
     with pytest.raises(ValueError, match="label has 3 rows"):
         explore(genotypes, ExploreSettings(methods=("pca",)), label=population[:3])

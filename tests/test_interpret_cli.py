@@ -12,9 +12,10 @@ from checkpoint_fixtures import train_tiny_checkpoint
 from pgxdl.cli import main as pgxdl_main
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.data.store import CohortStore
-from pgxdl.evaluation.predictions import load_model, predict_store
+from pgxdl.evaluation.predictions import predict_store
 from pgxdl.genome.encoding import decode
 from pgxdl.interpret.explain import explain_part
+from pgxdl.training.restore import load_model
 
 SIMULATED = {"builder": "simulated", "n_subjects": 160, "n_windows": 2, "window_length": 48,
              "sites_per_window": 6}

@@ -66,3 +66,37 @@ def test_save_png_failure_writes_nothing(tmp_path):
     with pytest.raises(RuntimeError):
         save_png(Broken(), tmp_path / "plot.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_json_is_strict_atomic_and_takes_numpy(tmp_path):
+    import json
+    import math
+
+    import numpy as np
+
+    from pgxdl.io import write_json
+
+    path = write_json(tmp_path / "out" / "m.json", {
+        "nan": float("nan"), "inf": [math.inf, -math.inf, 1.5], "np": np.float32(0.25),
+        "array": np.array([1.0, np.nan]), "nested": ({"n": np.int64(3)},)})
+    text = path.read_text()
+    assert "NaN" not in text and "Infinity" not in text and text.endswith("\n")
+    assert json.loads(text) == {"nan": None, "inf": [None, None, 1.5], "np": 0.25,
+                                "array": [1.0, None], "nested": [{"n": 3}]}
+    path.write_text("old\n")
+    with pytest.raises(TypeError):
+        write_json(path, {"bad": object()})
+    assert path.read_text() == "old\n"  # an unwritable value leaves the file as it was
+    assert sorted(p.name for p in path.parent.iterdir()) == ["m.json"]
+
+
+def test_save_png_closes_a_pyplot_figure(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots()
+    axis.plot([0, 1])
+    save_png(figure, tmp_path / "p.png")
+    assert not plt.fignum_exists(figure.number)

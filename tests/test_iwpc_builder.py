@@ -17,6 +17,7 @@ from pgxdl.genome.encoding import CODE_LETTERS
 from pgxdl.genome.variants.alleles import default_allele_table
 from pgxdl.iwpc.folds import protocol_folds, split_name
 from pgxdl.paths import REPO_ROOT
+from pgxdl.tasks import task_kind
 
 CONFIG = yaml.safe_load((REPO_ROOT / "configs" / "data" / "iwpc.yaml").read_text())
 HAND_ROWS = [
@@ -94,5 +95,11 @@ def test_store_round_trip_and_bad_config(cohort):
         spec = store.spec("cv_s0_0", "dosage")
     assert spec.window_length == 32 and spec.n_windows == 11
     assert [t.name for t in spec.tasks] == ["sqrt_dose"]
+    # stored as sqrt(mg/week), reported in mg/week: the transform travels in the spec
+    task = spec.tasks[0]
+    assert (task.units, task.transform) == ("mg/week", "sqrt")
+    with CohortStore(path) as store:
+        stored = store.observations()["values"][:, 0]
+    np.testing.assert_allclose(task_kind(task).reported_target(stored), stored ** 2)
     with pytest.raises(ValueError, match="target 'log_dose'"):
         build({**CONFIG, "target": "log_dose"})

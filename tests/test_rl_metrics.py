@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from pgxdl.rl.anticoagulation import (
-    bootstrap_ci,
     days_to_therapeutic,
     fraction_above,
     fraction_below,
@@ -53,11 +52,3 @@ def test_mean_ci_t_interval_by_hand():
     assert (mean, low, high) == pytest.approx((2.0, 2.0 - half, 2.0 + half))
     assert mean_ci(np.array([0.7])) == (0.7, 0.7, 0.7)
     assert np.isnan(mean_ci(np.array([np.nan]))[0])
-
-
-def test_bootstrap_interval_brackets_the_mean_and_is_seeded():
-    values = np.random.default_rng(0).normal(5.0, 1.0, 400)
-    a = bootstrap_ci(values, np.random.default_rng(1), n_boot=500)
-    b = bootstrap_ci(values, np.random.default_rng(1), n_boot=500)
-    assert a == b and a[1] < a[0] < a[2]
-    assert a[2] - a[1] == pytest.approx(2 * 1.96 / np.sqrt(400), rel=0.25)

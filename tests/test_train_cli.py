@@ -85,8 +85,9 @@ def test_validate_and_predict_from_checkpoint(trained_run, tiny_store):
     table = pd.read_csv(run_dir / "predictions" / "rank0.csv")
     test_rows = predict.datamodule.rows["test"]
     assert sorted(table["index"]) == sorted(test_rows.tolist())
-    assert {"dose", "dose_std", "adverse_event", "dose_band_p2"} <= set(table.columns)
-    probabilities = table[[f"dose_band_p{k}" for k in range(3)]].sum(axis=1)
+    assert {"dose.pred", "dose.std", "dose.low", "dose.high", "adverse_event.pred",
+            "adverse_event.prob", "dose_band.pred", "dose_band.prob.2"} <= set(table.columns)
+    probabilities = table[[f"dose_band.prob.{k}" for k in range(3)]].sum(axis=1)
     assert probabilities.to_numpy() == pytest.approx(1.0, abs=1e-5)
 
 

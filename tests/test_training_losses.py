@@ -8,7 +8,9 @@ from fakes import TASKS
 
 from pgxdl.data.spec import TaskSpec
 from pgxdl.models.heads import prediction_interval
-from pgxdl.training.losses import MultiTaskLoss, gaussian_nll, task_loss
+from pgxdl.tasks import task_kind
+from pgxdl.tasks.regression import gaussian_nll
+from pgxdl.training.losses import MultiTaskLoss
 from pgxdl.training.scaling import TargetScaler
 
 
@@ -85,21 +87,22 @@ def test_heteroscedastic_regression_uses_the_variance_column():
     output = torch.tensor([[1.0, 0.0], [1.0, 2.0]])
     target = torch.tensor([3.0, 3.0])
     expected = 0.5 * torch.tensor([0.0 + 4.0, 2.0 + 4.0 * torch.exp(torch.tensor(-2.0))])
-    torch.testing.assert_close(task_loss(TaskSpec("d", "regression"), output, target), expected)
+    loss = task_kind(TaskSpec("d", "regression")).loss(output, target)
+    torch.testing.assert_close(loss, expected)
 
 
 def test_regression_point_losses_against_torch():
     task = TaskSpec("d", "regression")
     output, target = torch.tensor([[1.0], [0.0], [2.5]]), torch.tensor([3.0, 0.5, 2.0])
     mse = torch.nn.functional.mse_loss(output[:, 0], target, reduction="none")
-    torch.testing.assert_close(task_loss(task, output, target), mse)
-    torch.testing.assert_close(task_loss(task, output, target, "l1"),
+    torch.testing.assert_close(task_kind(task).loss(output, target), mse)
+    torch.testing.assert_close(task_kind(task).loss(output, target, "l1"),
                                torch.tensor([2.0, 0.5, 0.5]))
     # huber, delta 1: 0.5 r^2 within one unit, |r| - 0.5 beyond
-    torch.testing.assert_close(task_loss(task, output, target, "huber"),
+    torch.testing.assert_close(task_kind(task).loss(output, target, "huber"),
                                torch.tensor([1.5, 0.125, 0.125]))
     with pytest.raises(ValueError, match="heteroscedastic head .* 'l1' applies to point"):
-        task_loss(task, torch.zeros(3, 2), target, "l1")
+        task_kind(task).loss(torch.zeros(3, 2), target, "l1")
     with pytest.raises(ValueError, match="regression_loss must be one of"):
         MultiTaskLoss([task], regression_loss="mae")
 
@@ -113,7 +116,7 @@ def test_l1_loss_fits_the_median_and_mse_the_mean():
         optimiser = torch.optim.Adam([constant], lr=0.1)
         for _ in range(3000):
             optimiser.zero_grad()
-            task_loss(task, constant.expand(5, 1), target, loss).mean().backward()
+            task_kind(task).loss(constant.expand(5, 1), target, loss).mean().backward()
             optimiser.step()
         assert abs(constant.item() - expected.item()) < 0.1, loss
 
@@ -132,5 +135,5 @@ def test_target_scaler_round_trip_and_variance_units():
     scaled_output = torch.tensor([[2.0, 0.0]])  # mean 2 sd, unit variance in model units
     in_units = scaler.unscale_output(0, scaled_output)
     torch.testing.assert_close(in_units, torch.tensor([[38.0, 2 * torch.log(torch.tensor(4.0))]]))
-    with pytest.raises(ValueError, match="not a regression task"):
+    with pytest.raises(ValueError, match="not a task with standardised targets"):
         TargetScaler(TASKS, {"bleeding": {"mean": 0, "std": 1}})

@@ -71,13 +71,19 @@ def test_logged_metrics_match_references_from_predictions(fitted):
     order = predictions["index"] - 48
     dose, bleed = mask[order, 0], mask[order, 1]
     assert logged["val/dose/mae"] == pytest.approx(
-        mean_absolute_error(target[order, 0][dose], predictions["dose"][dose]), rel=1e-5)
+        mean_absolute_error(target[order, 0][dose], predictions["dose.pred"][dose]), rel=1e-5)
     assert logged["val/dose/r2"] == pytest.approx(
-        r2_score(target[order, 0][dose], predictions["dose"][dose]), rel=1e-4, abs=1e-5)
+        r2_score(target[order, 0][dose], predictions["dose.pred"][dose]), rel=1e-4, abs=1e-5)
     assert logged["val/bleeding/auroc"] == pytest.approx(
-        roc_auc_score(target[order, 1][bleed], predictions["bleeding"][bleed]), rel=1e-5)
-    assert np.all(predictions["dose_std"] > 0)
-    assert predictions["response"].shape == (40, 3)
+        roc_auc_score(target[order, 1][bleed], predictions["bleeding.prob"][bleed]), rel=1e-5)
+    assert np.all(predictions["dose.std"] > 0)
+    assert np.all(predictions["dose.low"] < predictions["dose.high"])
+    probs = np.stack([predictions[f"response.prob.{k}"] for k in range(3)], axis=1)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(predictions["response.pred"], probs.argmax(axis=1))
+    # the logged names are the evaluation's (one vocabulary)
+    assert {"val/bleeding/ece", "val/bleeding/brier", "val/response/macro_auroc",
+            "val/response/balanced_accuracy", "val/dose/pw20"} <= set(logged)
 
 
 def test_regression_predictions_are_in_the_data_units(fitted):
@@ -87,8 +93,10 @@ def test_regression_predictions_are_in_the_data_units(fitted):
     raw = module(*model_inputs(batch))["dose"]
     predicted = module.predict_step(batch, 0)
     stats = data.spec.extra["target_normalisation"]["dose"]
-    torch.testing.assert_close(predicted["dose"], raw[:, 0] * stats["std"] + stats["mean"])
-    torch.testing.assert_close(predicted["dose_std"], torch.exp(0.5 * raw[:, 1]) * stats["std"])
+    mean, std = raw[:, 0] * stats["std"] + stats["mean"], torch.exp(0.5 * raw[:, 1]) * stats["std"]
+    torch.testing.assert_close(predicted["dose.pred"], mean)
+    torch.testing.assert_close(predicted["dose.std"], std)
+    torch.testing.assert_close(predicted["dose.high"], mean + 1.6448536 * std)
 
 
 def test_module_refuses_data_with_another_spec(fitted, tmp_path):
@@ -131,3 +139,28 @@ def test_point_loss_on_a_heteroscedastic_head_is_refused_at_construction():
     point = {**CONFIG, "network": {**CONFIG["network"], "init_args": {
         **CONFIG["network"]["init_args"], "heteroscedastic": False}}}
     assert build_module(spec, {**point, "regression_loss": "l1"}).loss.regression_loss == "l1"
+
+
+def test_a_sqrt_task_is_predicted_and_logged_in_original_units():
+    """Stored as sqrt(mg/week): predictions squared back, training metrics in mg/week."""
+    from fakes import random_batch
+
+    from pgxdl.data.spec import TaskSpec
+
+    spec = make_spec(tasks=(TaskSpec("sqrt_dose", "regression", "mg/week", transform="sqrt"),))
+    module = build_module(spec, CONFIG).eval()
+    batch = random_batch(spec, 16)
+    batch["target"] = batch["target"].abs() + 5.0  # sqrt doses
+    stats = spec.extra["target_normalisation"]["sqrt_dose"]
+    with torch.no_grad():
+        raw = module(*model_inputs(batch))["sqrt_dose"]
+        predicted = module.predict_step(batch, 0)
+    mean = raw[:, 0] * stats["std"] + stats["mean"]
+    torch.testing.assert_close(predicted["sqrt_dose.pred"], mean.clamp(min=0) ** 2)
+    assert torch.all(predicted["sqrt_dose.low"] <= predicted["sqrt_dose.pred"])
+    metrics = module.metrics["val_sqrt_dose"]
+    kind = module.kinds[0]
+    metrics.update(kind.metric_input(module.scaler.unscale_outputs({"sqrt_dose": raw})[
+        "sqrt_dose"]), kind.metric_target(batch["target"][:, 0]))
+    expected = (mean.clamp(min=0) ** 2 - batch["target"][:, 0] ** 2).abs().mean()
+    torch.testing.assert_close(metrics.compute()["val/sqrt_dose/mae"], expected)

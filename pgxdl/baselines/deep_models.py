@@ -30,6 +30,8 @@ from scipy.stats import norm
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.iwpc.folds import Fold, split_name
 from pgxdl.resources import CONFIG_ROOT
+from pgxdl.tasks import task_kind
+from pgxdl.tasks.metrics import INTERVAL_LEVEL
 from pgxdl.training import DrugResponseModule, build_module
 
 MODEL_CONFIGS = CONFIG_ROOT / "model"
@@ -94,14 +96,14 @@ class DeepFoldPredictor:
                    for i in range(self.ensemble)]
         means = np.stack([m for m, _ in members])  # (k, n)
         mean = means.mean(axis=0)
-        square = task.units.startswith("sqrt")
+        transform = task_kind(task).transform  # e.g. sqrt: the dose is squared back
         if members[0][1] is not None:
             second_moment = np.mean([s ** 2 + m ** 2 for m, s in members], axis=0)
             std = np.sqrt(np.maximum(second_moment - mean ** 2, 0))
             half = norm.ppf(0.5 + self.level / 2) * std
             bounds = np.stack([mean - half, mean + half], axis=1)
-            self._store_interval(fold, np.square(np.clip(bounds, 0, None)) if square else bounds)
-        return np.square(np.clip(mean, 0, None)) if square else mean
+            self._store_interval(fold, transform.inverse(bounds))
+        return transform.inverse(mean)
 
     def _train_and_predict(self, data: CohortDataModule, task: str, seed: int,
                            refit_data: CohortDataModule | None = None
@@ -126,10 +128,16 @@ class DeepFoldPredictor:
                 trainer.fit(module, datamodule=refit_data)
             batches = trainer.predict(module, datamodule=data)  # the test part
         order = np.argsort(torch.cat([b["index"] for b in batches]).numpy())
-        mean = torch.cat([b[task] for b in batches]).numpy()[order]
-        if f"{task}_std" not in batches[0]:
+        columns = {key: torch.cat([b[key] for b in batches]).numpy()[order]
+                   for key in batches[0] if key.startswith(f"{task}.")}
+        # back to the task scale (e.g. sqrt dose), where members are averaged
+        transform = next(task_kind(t) for t in data.spec.tasks if t.name == task).transform
+        mean = transform.forward(columns[f"{task}.pred"])
+        if f"{task}.low" not in columns:
             return mean, None
-        return mean, torch.cat([b[f"{task}_std"] for b in batches]).numpy()[order]
+        spread = transform.forward(columns[f"{task}.high"]) - transform.forward(
+            columns[f"{task}.low"])
+        return mean, spread / (2 * norm.ppf(0.5 + INTERVAL_LEVEL / 2))
 
     @staticmethod
     def _trainer(folder: str, max_epochs: int, callbacks: list) -> pl.Trainer:

@@ -12,7 +12,7 @@ Config (YAML, see ``configs/data/iwpc.yaml``)::
     missing_genotype: "N"       # "N": unknown calls are N in the windows; or "reference"
     feature_set: extended       # tabular features (pgxdl.iwpc.features.FEATURE_SETS)
     genotypes_in_tabular: false # also store VKORC1/CYP2C9 genotypes as categorical features
-    target: sqrt_dose           # or dose (mg/week)
+    target: sqrt_dose           # stored as sqrt(mg/week), reported in mg/week; or dose
     split: {val_fraction: 0.15, test_fraction: 0.15, kfold: 5, group_by: site}
     protocol_seeds: [0, 1, 2]   # stores cv_s<seed>_<i> and site_out_s<seed>_<i> splits
     seed: 0
@@ -57,7 +57,9 @@ from pgxdl.paths import shared_data_file
 VKORC1_FIELDS = {"vkorc1_rs9923231": "rs9923231", "vkorc1_rs2884737": "rs2884737",
                  "vkorc1_rs9934438": "rs9934438", "vkorc1_rs8050894": "rs8050894",
                  "vkorc1_rs7294": "rs7294", "vkorc1_rs2359612": "rs2359612"}
-TARGETS = {"sqrt_dose": "sqrt(mg/week)", "dose": "mg/week"}
+#: Target name -> transform of the stored values (the units reported are mg/week for both:
+#: evaluation and prediction square ``sqrt_dose`` back, see :mod:`pgxdl.tasks.transforms`).
+TARGETS = {"sqrt_dose": "sqrt", "dose": "identity"}
 _UNITS = {"age_decade": "decades", "height_cm": "cm", "weight_kg": "kg"}
 _CATEGORIES = {"race": RACES, "gender": ("male", "female"),
                "vkorc1": ("G/G", "A/G", "A/A"),
@@ -153,8 +155,9 @@ def build(config: dict) -> Cohort:
         sequence=SequenceBlock.from_personal(windows, personal),
         tabular=tabular_block(features, FEATURE_SETS[feature_set],
                               bool(config.get("genotypes_in_tabular", False))),
-        observations=Observations.one_drug(values, [TaskSpec(target, "regression",
-                                                             TARGETS[target])], "warfarin"),
+        observations=Observations.one_drug(
+            values, [TaskSpec(target, "regression", "mg/week", transform=TARGETS[target])],
+            "warfarin"),
         groups=groups,
         splits=splits,
         provenance={

@@ -15,7 +15,6 @@ from pathlib import Path
 import pandas as pd
 
 from pgxdl.data.store import CohortStore
-from pgxdl.evaluation.predictions import evaluation_datamodule, load_model
 from pgxdl.interpret.aggregate import variant_label
 from pgxdl.interpret.explain import explain_part
 from pgxdl.interpret.ism import InSilicoMutagenesis, introduce_over_loader, parse_variant
@@ -24,6 +23,7 @@ from pgxdl.interpret.outputs import read_bed_intervals, write_csv, write_plots, 
 from pgxdl.interpret.reference_inputs import BASELINE_KINDS
 from pgxdl.interpret.units import network_in_units
 from pgxdl.models.attribution import TaskOutput
+from pgxdl.training.restore import checkpoint_datamodule, load_model
 
 HELP = "attributions (Captum), in-silico mutagenesis, variant/feature scores and plots"
 
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     introduce = [parse_variant(text) for text in args.introduce]
     model = load_model(args.ckpt, args.device)
     split = args.split or model.spec.extra.get("split", "default")
-    data = evaluation_datamodule(model, args.store, split, args.batch_size)
+    data = checkpoint_datamodule(model, args.store, split, args.batch_size)
     with CohortStore(args.store) as store:
         groups = list(store.group_keys if args.groups is None else args.groups)
         windows = store.windows

@@ -14,15 +14,13 @@ from pathlib import Path
 
 from pgxdl.commands.build import build_store, load_config
 from pgxdl.data.store import CohortStore
-from pgxdl.evaluation.outputs import (
-    format_summary,
-    noise_floor,
-    write_metrics,
-    write_predictions,
-)
+from pgxdl.evaluation.outputs import format_summary, noise_floor, write_predictions
 from pgxdl.evaluation.plots import write_plots
-from pgxdl.evaluation.predictions import load_model, predict_store, subject_clusters
+from pgxdl.evaluation.predictions import predict_store, subject_clusters
 from pgxdl.evaluation.scoring import MIN_GROUP_SIZE, score_table
+from pgxdl.io import write_json
+from pgxdl.tasks import task_kind
+from pgxdl.training.restore import load_model
 
 HELP = "metrics with bootstrap CIs, per subgroup, predictions and plots"
 
@@ -33,7 +31,7 @@ def evaluate_checkpoint(checkpoint: str | Path, store: str | Path, out: str | Pa
                         seed: int = 0, level: float = 0.95,
                         min_group_size: int = MIN_GROUP_SIZE, device: str = "cpu",
                         batch_size: int = 256, num_workers: int = 0,
-                        plots: bool = True) -> dict:
+                        plots: bool = True, stored_scale: bool = False) -> dict:
     """Evaluate ``checkpoint`` on ``part`` of ``split`` of ``store``; write results to ``out``.
 
     Parameters
@@ -43,6 +41,8 @@ def evaluate_checkpoint(checkpoint: str | Path, store: str | Path, out: str | Pa
     min_group_size : subgroups with fewer labelled observations are flagged ``small``.
     device : ``cpu``, ``cuda``, ``cuda:1`` or ``auto``.
     plots : also write the PNG figures.
+    stored_scale : report a task stored on a transformed scale (e.g. ``sqrt_dose``) on
+        that scale instead of in its original units (the default).
 
     Returns
     -------
@@ -56,11 +56,15 @@ def evaluate_checkpoint(checkpoint: str | Path, store: str | Path, out: str | Pa
         fingerprint = cohort.fingerprint
     model = load_model(checkpoint, device)
     table = predict_store(model, store, split, part, keys, batch_size, num_workers)
+    tasks = list(model.spec.tasks)
+    if stored_scale:
+        for i, task in enumerate(tasks):
+            table, tasks[i] = task_kind(task).on_stored_scale(table)
     clusters = subject_clusters(store, table["index"].to_numpy())
-    report = score_table(table, model.spec.tasks, keys, n_boot, seed, level, min_group_size,
-                         clusters)
+    report = score_table(table, tasks, keys, n_boot, seed, level, min_group_size, clusters)
     report["resampling"] = "subjects" if clusters is not None else "observations"
     report["context"] = {"store": str(store), "split": split, "part": part,
+                         "scale": "stored" if stored_scale else "reported",
                          "checkpoint": str(checkpoint), "n_observations": len(table),
                          "store_fingerprint": fingerprint,
                          "trained_on_fingerprint": model.spec.store_fingerprint}
@@ -69,9 +73,9 @@ def evaluate_checkpoint(checkpoint: str | Path, store: str | Path, out: str | Pa
         report["noise_floor"] = floor
     files = [write_predictions(table, out / "predictions.csv")]
     if plots:
-        files += write_plots(table, model.spec.tasks, report, keys, out)
+        files += write_plots(table, tasks, report, keys, out)
     report["files"] = [str(p) for p in files] + [str(out / "metrics.json")]
-    write_metrics(report, out / "metrics.json")
+    write_json(out / "metrics.json", report)
     return report
 
 
@@ -96,6 +100,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--num-workers", type=int, default=0)
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
+    parser.add_argument("--stored-scale", action="store_true",
+                        help="report tasks stored on a transformed scale (e.g. sqrt_dose) on "
+                             "that scale, not in their original units (default)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -115,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     report = evaluate_checkpoint(args.ckpt, store, out, args.split, args.part, args.groups,
                                  args.n_boot, args.seed, args.level, args.min_group_size,
                                  args.device, args.batch_size, args.num_workers,
-                                 not args.no_plots)
+                                 not args.no_plots, args.stored_scale)
     print(format_summary(report))
     print(f"\nmetrics: {out / 'metrics.json'}\npredictions: {out / 'predictions.csv'}")
     figures = [f for f in report["files"] if f.endswith(".png")]

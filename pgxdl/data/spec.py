@@ -20,24 +20,37 @@ Batch contract (what every DataLoader of pgxdl yields, a dict of tensors)
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal
-
-TaskKind = Literal["regression", "binary", "multiclass"]
 
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """One prediction task: ``name``, ``kind``, ``units`` and ``n_classes`` (multiclass)."""
+    """One prediction task, as stored in the cohort store and in checkpoints.
+
+    Parameters
+    ----------
+    name : task name (prediction columns and metrics are named after it).
+    kind : a registered task kind (:data:`pgxdl.tasks.KINDS`: regression, binary,
+        multiclass); what the kind means lives in :mod:`pgxdl.tasks`.
+    units : units of the reported values (after the inverse of ``transform``).
+    n_classes : number of classes (multiclass).
+    transform : scale the stored values are on (:mod:`pgxdl.tasks.transforms`):
+        ``identity`` (default; also what stores written without the field read as) or
+        e.g. ``sqrt`` for a target stored as the square root of the dose.
+    """
 
     name: str
-    kind: TaskKind
+    kind: str
     units: str = ""
     n_classes: int = 0
+    transform: str = "identity"
 
-    @property
-    def output_dim(self) -> int:
-        """Width of the head's raw output for this task (logits or mean)."""
-        return self.n_classes if self.kind == "multiclass" else 1
+    def to_record(self) -> dict:
+        """Plain dict for the store; ``transform`` only when it is not the identity, so
+        stores (and their fingerprints) without a transform read and hash as before."""
+        record = asdict(self)
+        if record["transform"] == "identity":
+            del record["transform"]
+        return record
 
 
 @dataclass(frozen=True)

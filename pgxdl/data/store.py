@@ -114,7 +114,7 @@ class CohortStore:
     @cached_property
     def fingerprint(self) -> str:
         """A short hash of what a model depends on (windows, features, tasks)."""
-        parts = json.dumps([self.windows, self.schema.to_config(), [t.__dict__ for t in
+        parts = json.dumps([self.windows, self.schema.to_config(), [t.to_record() for t in
                                                                      self.tasks]])
         return hashlib.sha256(parts.encode()).hexdigest()[:16]
 

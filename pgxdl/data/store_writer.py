@@ -243,7 +243,7 @@ def _write_observations(h5: h5py.File, cohort: Cohort) -> None:
     values = np.asarray(obs.values, dtype=np.float32)
     if values.ndim != 2 or values.shape[1] != len(obs.tasks):
         raise ValueError(f"observation values {values.shape} do not match {len(obs.tasks)} tasks")
-    h5.create_group("tasks").attrs["tasks"] = json.dumps([t.__dict__ for t in obs.tasks])
+    h5.create_group("tasks").attrs["tasks"] = json.dumps([t.to_record() for t in obs.tasks])
     write_arrays(h5, "observations", {
         "subject_index": np.asarray(obs.subject_index, np.int64),
         "drug_index": np.asarray(obs.drug_index, np.int64), "values": values})

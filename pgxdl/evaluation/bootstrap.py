@@ -1,7 +1,7 @@
 """Seeded percentile bootstrap of any metric, vectorised over resamples.
 
 A resample is represented by how often each observation was drawn: a ``(B, N)`` count
-matrix that the metrics of :mod:`pgxdl.evaluation.metrics` take as weights, so no
+matrix that the metrics of :mod:`pgxdl.tasks.metrics` take as weights, so no
 resampled copy of the data is made and ranking metrics sort the data once. With
 ``clusters`` (e.g. the subject of each observation when a subject has rows for several
 drugs), whole clusters are drawn with replacement and each observation counts as often as
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from pgxdl.evaluation.metrics import MetricFn
+from pgxdl.tasks.metrics import MetricFn
 
 
 def resample_counts(n: int, n_boot: int, rng: np.random.Generator,
@@ -43,7 +43,7 @@ def bootstrap_metrics(data: Mapping[str, np.ndarray], metrics: Mapping[str, Metr
 
     Parameters
     ----------
-    data : ``{key: (N, ...)}`` arrays (see :mod:`pgxdl.evaluation.metrics` for the keys).
+    data : ``{key: (N, ...)}`` arrays (see :mod:`pgxdl.tasks.metrics` for the keys).
     metrics : ``{name: metric}``.
     n_boot : resamples; 0 gives no interval (``ci`` is ``[nan, nan]``).
     seed : seed of (or a ready) ``numpy.random.Generator``; equal seeds give equal CIs.

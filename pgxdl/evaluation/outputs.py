@@ -4,12 +4,12 @@
 ``context`` (store, split, part, checkpoint, fingerprints) and, for a simulated store,
 ``noise_floor``: the generative noise standard deviation of its dose task and what it
 implies (an oracle that knows the noiseless dose has RMSE ``noise_sd`` and MAE
-``noise_sd * sqrt(2 / pi)``). Non-finite numbers are written as ``null``.
+``noise_sd * sqrt(2 / pi)``). It is written by :func:`pgxdl.io.write_json` (non-finite
+numbers as ``null``).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import pandas as pd
 
 from pgxdl.data.store import CohortStore
 from pgxdl.io import atomic_write_text
+from pgxdl.tasks import task_kind
 
 
 def noise_floor(store: str | Path) -> dict | None:
@@ -25,7 +26,7 @@ def noise_floor(store: str | Path) -> dict | None:
         if "truth" not in cohort.h5:
             return None
         model = cohort.truth()["model"]
-        regression = [t.name for t in cohort.tasks if t.kind == "regression"]
+        regression = [t.name for t in cohort.tasks if task_kind(t).continuous]
     if "noise_sd" not in model or not regression:
         return None
     sd = float(model["noise_sd"])
@@ -33,22 +34,6 @@ def noise_floor(store: str | Path) -> dict | None:
     if model.get("dose_sd"):
         floor["r2_ceiling"] = 1.0 - (sd / float(model["dose_sd"])) ** 2
     return floor
-
-
-def _finite_or_none(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite_or_none(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite_or_none(v) for v in value]
-    return value
-
-
-def write_metrics(report: dict, path: Path) -> Path:
-    """``report`` as strict JSON (NaN and infinities as ``null``)."""
-    return atomic_write_text(path, json.dumps(_finite_or_none(report), indent=2,
-                                              allow_nan=False) + "\n")
 
 
 def write_predictions(table: pd.DataFrame, path: Path) -> Path:
@@ -72,6 +57,11 @@ def format_summary(report: dict) -> str:
         for metric, entry in task["metrics"].items():
             lines.append(f"{name:<16}{metric:<18}{_interval(entry)}")
         lines.append(f"{name:<16}{'n':<18}{task['n']}")
+        if task.get("units"):
+            undone = task.get("transform", "identity")
+            lines.append(f"{'':<16}{'units':<18}{task['units']}" + (
+                f" (stored as {undone}, reported in these units)" if undone != "identity"
+                else ""))
         for key, groups in task["subgroups"].items():
             sizes = ", ".join(f"{label}={g['n']}{'*' if g['small'] else ''}"
                               for label, g in groups.items())

@@ -1,10 +1,14 @@
 """Evaluation figures (PNG, matplotlib Agg) from a predictions table and a metrics report.
 
-- predicted vs observed per regression task (identity line; 90% interval bars for
-  heteroscedastic heads), a confusion matrix per multiclass task;
-- reliability diagram per binary task;
-- residuals by subgroup per regression task and group key;
-- a forest plot of each task's headline metric per subgroup, with bootstrap CIs.
+Each task's kind names the figures that apply (:attr:`pgxdl.tasks.TaskKind.plots` and
+``group_plots``, keys of :data:`TASK_PLOTS` and :data:`GROUP_PLOTS`):
+
+- ``pred_vs_obs``: predicted vs observed (identity line; 90% interval bars for
+  heteroscedastic heads), in the task's reported units;
+- ``calibration``: reliability diagram; ``confusion``: confusion matrix;
+- ``residuals``: residuals by subgroup, per group key;
+
+and every task gets a forest plot of its headline metric per subgroup, with bootstrap CIs.
 """
 
 from __future__ import annotations
@@ -18,39 +22,34 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from scipy.stats import norm  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
 from pgxdl.data.spec import TaskSpec  # noqa: E402
-from pgxdl.evaluation.metrics import (  # noqa: E402
-    CALIBRATION_BINS,
-    HEADLINE_METRIC,
-    INTERVAL_LEVEL,
-    calibration_bins,
-)
-from pgxdl.evaluation.scoring import task_arrays  # noqa: E402
 from pgxdl.io import save_png  # noqa: E402
+from pgxdl.tasks import task_kind  # noqa: E402
+from pgxdl.tasks.metrics import CALIBRATION_BINS, INTERVAL_LEVEL, calibration_bins  # noqa: E402
 
 
-def save_figure(figure: plt.Figure, path: Path) -> Path:
-    """Write ``figure`` as PNG through a temporary file and an atomic rename; close it."""
-    try:
-        return save_png(figure, path)
-    finally:
-        plt.close(figure)
+def task_arrays(table: pd.DataFrame, task: TaskSpec) -> dict[str, np.ndarray]:
+    """The labelled rows of ``task`` (:meth:`pgxdl.tasks.TaskKind.metric_arrays`)."""
+    return task_kind(task).metric_arrays(table)
 
 
 def _label(task: TaskSpec, what: str) -> str:
-    return f"{what} {task.name}" + (f" ({task.units})" if task.units else "")
+    """Axis label in reported units, saying when a stored transform was undone."""
+    notes = [task.units] if task.units else []
+    if task.transform != "identity":
+        notes.append(f"{task.transform} scale undone")
+    return f"{what} {task.name}" + (f" ({', '.join(notes)})" if notes else "")
 
 
 def plot_predicted_vs_observed(table: pd.DataFrame, task: TaskSpec, path: Path) -> Path:
     """Scatter of predicted against observed values of a regression task."""
     d = task_arrays(table, task)
     figure, axis = plt.subplots(figsize=(5, 5))
-    if "std" in d:
-        half = norm.ppf(0.5 + INTERVAL_LEVEL / 2) * d["std"]
-        axis.errorbar(d["target"], d["pred"], yerr=half, fmt="none", ecolor="0.75",
+    if "low" in d:
+        spans = np.clip([d["pred"] - d["low"], d["high"] - d["pred"]], 0, None)
+        axis.errorbar(d["target"], d["pred"], yerr=spans, fmt="none", ecolor="0.75",
                       elinewidth=0.6, label=f"{INTERVAL_LEVEL:.0%} prediction interval")
     axis.scatter(d["target"], d["pred"], s=8, alpha=0.6)
     if len(d["target"]):
@@ -60,7 +59,7 @@ def plot_predicted_vs_observed(table: pd.DataFrame, task: TaskSpec, path: Path) 
     axis.set(xlabel=_label(task, "observed"), ylabel=_label(task, "predicted"),
              title=f"{task.name}: predicted vs observed (n = {len(d['target'])})")
     axis.legend(loc="upper left", fontsize=8)
-    return save_figure(figure, path)
+    return save_png(figure, path)
 
 
 def plot_confusion(table: pd.DataFrame, task: TaskSpec, path: Path) -> Path:
@@ -71,7 +70,7 @@ def plot_confusion(table: pd.DataFrame, task: TaskSpec, path: Path) -> Path:
                                             labels=list(range(task.n_classes)), ax=axis,
                                             colorbar=False)
     axis.set_title(f"{task.name}: confusion matrix (n = {len(d['target'])})")
-    return save_figure(figure, path)
+    return save_png(figure, path)
 
 
 def plot_calibration(table: pd.DataFrame, task: TaskSpec, path: Path) -> Path:
@@ -92,7 +91,7 @@ def plot_calibration(table: pd.DataFrame, task: TaskSpec, path: Path) -> Path:
     edges = np.linspace(0, 1, CALIBRATION_BINS + 1)
     bottom.bar(edges[:-1], counts, width=1 / CALIBRATION_BINS, align="edge", edgecolor="w")
     bottom.set(xlabel=f"predicted P({task.name} = 1)", ylabel="count")
-    return save_figure(figure, path)
+    return save_png(figure, path)
 
 
 def plot_residuals_by_group(table: pd.DataFrame, task: TaskSpec, group_key: str,
@@ -110,7 +109,7 @@ def plot_residuals_by_group(table: pd.DataFrame, task: TaskSpec, group_key: str,
     axis.axhline(0, color="k", lw=1, ls="--")
     axis.set(xlabel=group_key, ylabel=_label(task, "predicted - observed"),
              title=f"{task.name}: residuals by {group_key}")
-    return save_figure(figure, path)
+    return save_png(figure, path)
 
 
 def plot_subgroup_metric(task_report: dict, task_name: str, group_key: str, metric: str,
@@ -142,29 +141,35 @@ def plot_subgroup_metric(task_report: dict, task_name: str, group_key: str, metr
     axis.set(xlabel=metric, title=f"{task_name}: {metric} by {group_key} "
                                   f"({task_report.get('level', 0.95):.0%} CI)")
     axis.legend(loc="best", fontsize=8)
-    return save_figure(figure, path)
+    return save_png(figure, path)
+
+
+#: Figures of one task, by the names task kinds give in ``plots``.
+TASK_PLOTS = {"pred_vs_obs": plot_predicted_vs_observed, "calibration": plot_calibration,
+              "confusion": plot_confusion}
+#: Figures of one task per group key, by the names task kinds give in ``group_plots``.
+GROUP_PLOTS = {"residuals": plot_residuals_by_group}
 
 
 def write_plots(table: pd.DataFrame, tasks: Sequence[TaskSpec], report: dict,
                 group_keys: Sequence[str], out_dir: str | Path) -> list[Path]:
-    """Every figure for ``tasks``; returns the paths written under ``out_dir``."""
+    """Every figure for ``tasks``; returns the paths written under ``out_dir``.
+
+    Files: ``<task>_<plot>.png``, ``<task>_<plot>_by_<key>.png`` and
+    ``<task>_<headline metric>_by_<key>.png``.
+    """
     out = Path(out_dir)
     written = []
     for task in tasks:
-        name = task.name
-        if not table[f"{name}.mask"].any():
+        name, kind = task.name, task_kind(task)
+        if not table[kind.column("mask")].any():
             continue
-        if task.kind == "regression":
-            written.append(plot_predicted_vs_observed(table, task, out / f"{name}_pred_vs_obs.png"))
-            written += [plot_residuals_by_group(table, task, key,
-                                                out / f"{name}_residuals_by_{key}.png")
-                        for key in group_keys]
-        elif task.kind == "binary":
-            written.append(plot_calibration(table, task, out / f"{name}_calibration.png"))
-        else:
-            written.append(plot_confusion(table, task, out / f"{name}_confusion.png"))
+        written += [TASK_PLOTS[plot](table, task, out / f"{name}_{plot}.png")
+                    for plot in kind.plots]
+        written += [GROUP_PLOTS[plot](table, task, key, out / f"{name}_{plot}_by_{key}.png")
+                    for plot in kind.group_plots for key in group_keys]
         task_report = {**report["tasks"][name], "level": report["level"]}
-        metric = HEADLINE_METRIC[task.kind]
+        metric = kind.headline_metric
         written += [plot_subgroup_metric(task_report, name, key, metric,
                                          out / f"{name}_{metric}_by_{key}.png")
                     for key in group_keys]

@@ -1,9 +1,10 @@
 """Score a predictions table: every task's metrics with CIs, overall and per subgroup.
 
 The predictions table (see :mod:`pgxdl.evaluation.predictions`) has one row per
-observation and, per task ``t``, the columns ``t.target``, ``t.mask`` and ``t.pred``, plus
-``t.std`` (heteroscedastic regression), ``t.prob`` (binary) or ``t.prob.<k>``
-(multiclass, one per class). Group keys (``population``, ``site``, ...) are plain columns.
+observation and, per task ``t``, the columns ``t.target``, ``t.mask`` and the task's
+prediction columns (``t.pred``, ...). Group keys (``population``, ``site``, ...) are plain
+columns. Which metrics a task gets, and their names, is its kind's business
+(:meth:`pgxdl.tasks.TaskKind.metrics`; vocabulary in :mod:`pgxdl.tasks`).
 """
 
 from __future__ import annotations
@@ -15,48 +16,16 @@ import pandas as pd
 
 from pgxdl.data.spec import TaskSpec
 from pgxdl.evaluation.bootstrap import bootstrap_metrics
-from pgxdl.evaluation.metrics import metrics_for
+from pgxdl.tasks import TaskKind, task_kind
 
 #: Subgroups with fewer labelled observations than this are flagged ``small``.
 MIN_GROUP_SIZE = 30
 
 
-def probability_columns(task: TaskSpec) -> list[str]:
-    """Names of the probability columns of ``task`` (none for regression)."""
-    if task.kind == "binary":
-        return [f"{task.name}.prob"]
-    if task.kind == "multiclass":
-        return [f"{task.name}.prob.{k}" for k in range(task.n_classes)]
-    return []
-
-
-def task_arrays(table: pd.DataFrame, task: TaskSpec) -> dict[str, np.ndarray]:
-    """The labelled rows of ``task`` as metric inputs (keys of :mod:`~.metrics`), ``(N, ...)``.
-
-    Raises ``ValueError`` naming the missing column when the table lacks one.
-    """
-    name = task.name
-    needed = [f"{name}.target", f"{name}.mask", f"{name}.pred", *probability_columns(task)]
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise ValueError(f"predictions table lacks columns {missing} for task {name!r} "
-                         f"({task.kind})")
-    rows = table[f"{name}.mask"].to_numpy(dtype=bool)
-    arrays = {"target": table.loc[rows, f"{name}.target"].to_numpy(dtype=float),
-              "pred": table.loc[rows, f"{name}.pred"].to_numpy(dtype=float)}
-    if task.kind == "binary":
-        arrays["prob"] = table.loc[rows, f"{name}.prob"].to_numpy(dtype=float)
-    elif task.kind == "multiclass":
-        arrays["prob"] = table.loc[rows, probability_columns(task)].to_numpy(dtype=float)
-    if f"{name}.std" in table.columns:
-        arrays["std"] = table.loc[rows, f"{name}.std"].to_numpy(dtype=float)
-    return arrays
-
-
-def _score(arrays: dict[str, np.ndarray], task: TaskSpec, n_boot: int, rng_key: list[int],
+def _score(arrays: dict[str, np.ndarray], kind: TaskKind, n_boot: int, rng_key: list[int],
            level: float, clusters: np.ndarray | None) -> dict:
     n = len(arrays["target"])
-    metrics = metrics_for(task.kind, has_std="std" in arrays)
+    metrics = kind.metrics(set(arrays))
     if n == 0:
         return {"n": 0, "metrics": {m: {"value": float("nan"), "ci": [float("nan")] * 2,
                                         "n_boot_valid": 0} for m in metrics}}
@@ -86,9 +55,10 @@ def score_table(table: pd.DataFrame, tasks: Sequence[TaskSpec],
 
     Returns
     -------
-    ``{"n_boot", "level", "seed", "min_group_size", "tasks": {task: {"kind", "units", "n",
-    "metrics": {metric: {"value", "ci", "n_boot_valid"}}, "subgroups": {key: {label:
-    {"n", "small", "metrics"}}}}}}``
+    ``{"n_boot", "level", "seed", "min_group_size", "tasks": {task: {"kind", "units",
+    "transform", "headline_metric", "n", "metrics": {metric: {"value", "ci",
+    "n_boot_valid"}}, "subgroups": {key: {label: {"n", "small", "metrics"}}}}}}``; values
+    in the task's reported units (``units``, after the inverse of ``transform``)
     """
     missing = [key for key in group_keys if key not in table.columns]
     if missing:
@@ -99,18 +69,20 @@ def score_table(table: pd.DataFrame, tasks: Sequence[TaskSpec],
     if clusters is not None and len(clusters) != len(table):
         raise ValueError(f"clusters has {len(clusters)} entries for {len(table)} rows")
     for t, task in enumerate(tasks):
-        arrays = task_arrays(table, task)
-        rows = table[f"{task.name}.mask"].to_numpy(dtype=bool)
+        kind = task_kind(task)
+        arrays = kind.metric_arrays(table)
+        rows = table[kind.column("mask")].to_numpy(dtype=bool)
         units = None if clusters is None else np.asarray(clusters)[rows]
-        entry = {"kind": task.kind, "units": task.units,
-                 **_score(arrays, task, n_boot, [seed, t, 0, 0], level, units),
+        entry = {"kind": task.kind, "units": task.units, "transform": task.transform,
+                 "headline_metric": kind.headline_metric,
+                 **_score(arrays, kind, n_boot, [seed, t, 0, 0], level, units),
                  "subgroups": {}}
         for k, key in enumerate(group_keys):
             labels = table.loc[rows, key].astype(str).to_numpy()
             entry["subgroups"][key] = {}
             for g, label in enumerate(np.unique(labels)):
                 inside = labels == label
-                scored = _score({a: v[inside] for a, v in arrays.items()}, task, n_boot,
+                scored = _score({a: v[inside] for a, v in arrays.items()}, kind, n_boot,
                                 [seed, t, k + 1, g], level,
                                 None if units is None else units[inside])
                 entry["subgroups"][key][str(label)] = {

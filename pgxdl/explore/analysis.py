@@ -25,6 +25,7 @@ from pgxdl.explore.subgroups import (
     target_summary,
     target_tests,
 )
+from pgxdl.tasks import task_kind
 
 UNLABELLED = ("unknown", "", "nan")
 
@@ -119,10 +120,10 @@ def explore(features: FeatureMatrix, settings: ExploreSettings | None = None,
                                                     features.subject_index):
         raise ValueError("genotypes and features must have the same rows in the same order")
     settings = settings or ExploreSettings()
-    regression = [t.name for t in tasks if t.kind == "regression"]
-    if settings.band_task is not None and settings.band_task not in regression:
-        raise ValueError(f"band_task {settings.band_task!r} is not a regression target; "
-                         f"regression targets are {regression}")
+    continuous = [t.name for t in tasks if task_kind(t).continuous]
+    if settings.band_task is not None and settings.band_task not in continuous:
+        raise ValueError(f"band_task {settings.band_task!r} is not a continuous target; "
+                         f"continuous targets are {continuous}")
     if label is not None and len(label) != len(features.values):
         raise ValueError(f"label has {len(label)} rows, features {len(features.values)}")
     if genotypes is None and features.source == "genotype":

@@ -14,8 +14,8 @@ import torch
 
 from pgxdl.data.batch import finalize_batch, model_inputs
 from pgxdl.data.store import CohortStore
-from pgxdl.evaluation.predictions import evaluation_datamodule, load_model
 from pgxdl.explore.features import FeatureMatrix
+from pgxdl.training.restore import checkpoint_datamodule, load_model
 
 
 @torch.inference_mode()
@@ -47,7 +47,7 @@ def model_embeddings(checkpoint: str | Path, store: str | Path, drug: str | None
         raise ValueError(f"{store}: no drug {drug!r}; stored drugs include {names[:5]}")
     wanted = names.index(drug) if drug is not None else 0
     model = load_model(checkpoint, device)
-    data = evaluation_datamodule(model, store, split, batch_size)
+    data = checkpoint_datamodule(model, store, split, batch_size)
     network = model.module.network
     indices, chunks = [], []
     for batch in data.dataloader("all"):

@@ -17,6 +17,7 @@ import pandas as pd
 
 from pgxdl.data.spec import TaskSpec
 from pgxdl.data.store import CohortStore, StoreError
+from pgxdl.tasks import task_kind
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ def subject_targets(store: CohortStore, subject_index: np.ndarray, drug: str | N
                     ) -> tuple[pd.DataFrame, list[TaskSpec]]:
     """Target values of ``subject_index (N,)`` for one drug: ``(N, T)`` frame, NaN missing.
 
+    Values are in each task's reported units (the inverse of its target transform).
+
     ``drug`` may be omitted when the store holds one drug. A subject without an
     observation of the drug gets NaN in every task.
     """
@@ -79,4 +82,6 @@ def subject_targets(store: CohortStore, subject_index: np.ndarray, drug: str | N
     values = np.full((len(subject_index), len(store.tasks)), np.nan)
     found = where >= 0
     values[found] = obs["values"][rows[where[found]]]
-    return pd.DataFrame(values, columns=[t.name for t in store.tasks]), store.tasks
+    reported = {t.name: task_kind(t).reported_target(values[:, i])
+                for i, t in enumerate(store.tasks)}
+    return pd.DataFrame(reported), store.tasks

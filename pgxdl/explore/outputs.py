@@ -15,7 +15,6 @@ Files are written atomically. Rows are store indices; no subject identifier is w
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import pandas as pd
 
 from pgxdl.explore.analysis import Exploration, ExploreSettings
 from pgxdl.explore.plots import plot_dendrogram, plot_embedding, plot_target_distributions
-from pgxdl.io import atomic_write_text
+from pgxdl.io import atomic_write_text, write_json
 
 _AXES = {"pca": "PC", "tsne": "t-SNE ", "umap": "UMAP "}
 
@@ -33,8 +32,7 @@ def write_exploration(result: Exploration, out: str | Path, settings: ExploreSet
                       label_name: str = "label") -> list[Path]:
     """Write every table and plot of ``result`` under ``out/<source>``; returns the paths."""
     folder = Path(out) / result.features.source
-    written = [atomic_write_text(folder / "summary.json",
-                                 json.dumps(summary(result, settings, label_name), indent=2))]
+    written = [write_json(folder / "summary.json", summary(result, settings, label_name))]
     written.append(atomic_write_text(folder / "methods.csv", result.table().to_csv(index=False)))
     written.append(atomic_write_text(folder / "assignments.csv",
                                      _assignments(result, label_name).to_csv(index=False)))

@@ -16,6 +16,7 @@ from scipy.cluster.hierarchy import dendrogram
 from pgxdl.data.spec import TaskSpec
 from pgxdl.explore.clustering import NOISE
 from pgxdl.io import save_png
+from pgxdl.tasks import task_kind
 
 _NOISE_COLOUR = "#b0b0b0"
 
@@ -84,7 +85,7 @@ def plot_target_distributions(targets: pd.DataFrame, tasks: list[TaskSpec], labe
         clusters = np.unique(labels[keep])
         groups = [values[keep & (labels == c)] for c in clusters]
         names = [str(c) for c in clusters]
-        if task.kind == "regression":
+        if task_kind(task).continuous:
             ax.boxplot(groups, tick_labels=names, showfliers=False)
             ax.set_ylabel(f"{task.name} ({task.units})" if task.units else task.name)
         else:

@@ -20,6 +20,7 @@ from pgxdl.data.spec import TaskSpec
 from pgxdl.explore.clustering import NOISE
 from pgxdl.explore.features import FeatureMatrix
 from pgxdl.explore.stability import agreement
+from pgxdl.tasks import task_kind
 
 
 def cluster_sizes(labels: np.ndarray) -> pd.DataFrame:
@@ -85,7 +86,7 @@ def target_tests(targets: pd.DataFrame, tasks: list[TaskSpec], labels: np.ndarra
         values, groups = _labelled(targets[task.name].to_numpy(), labels)
         present = np.unique(groups)
         statistic = p_value = np.nan
-        if task.kind == "regression":
+        if task_kind(task).continuous:
             test = "kruskal"
             if len(present) >= 2 and len(np.unique(values)) > 1:
                 statistic, p_value = stats.kruskal(*[values[groups == g] for g in present])
@@ -111,7 +112,7 @@ def target_summary(targets: pd.DataFrame, tasks: list[TaskSpec], labels: np.ndar
     rows = []
     for task in tasks:
         values, groups = _labelled(targets[task.name].to_numpy(), labels)
-        classes = np.unique(values) if task.kind != "regression" else None
+        classes = None if task_kind(task).continuous else np.unique(values)
         for g in np.unique(groups):
             mine = values[groups == g]
             if classes is None:

@@ -17,11 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pgxdl.evaluation.outputs import write_metrics
 from pgxdl.interpret.explain import Explanation
 from pgxdl.interpret.summary_plots import plot_patient_summary, plot_ranking
 from pgxdl.interpret.track_plots import plot_attribution_track, plot_sequence_logo
-from pgxdl.io import atomic_write_text
+from pgxdl.io import atomic_write_text, write_json
 
 LEVELS = {"variants": "variant", "genes": "gene", "features": "feature"}
 
@@ -82,7 +81,7 @@ def write_tables(explanation: Explanation, out: Path, groups: Sequence[str] = ()
             by_group = explanation.summary(level, group)
             files.append(write_csv(by_group, out / f"{name}_summary_by_{group}.csv"))
             payload["by_group"].setdefault(group, {})[level] = _records(by_group, top)
-    files.append(write_metrics(payload, out / "summary.json"))
+    files.append(write_json(out / "summary.json", payload))
     return files
 
 

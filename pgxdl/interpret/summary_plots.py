@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from pgxdl.evaluation.plots import save_figure  # noqa: E402
 from pgxdl.interpret.track_plots import NEGATIVE, POSITIVE  # noqa: E402
+from pgxdl.io import save_png  # noqa: E402
 
 
 def plot_ranking(summary: pd.DataFrame, label: str, value: str = "mean_abs", top: int = 20,
@@ -44,7 +44,7 @@ def plot_ranking(summary: pd.DataFrame, label: str, value: str = "mean_abs", top
         axis.text(1.0, -0.12, "* known causal", transform=axis.transAxes, ha="right",
                   fontsize=7)
     if path is not None:
-        save_figure(figure, Path(path))
+        save_png(figure, Path(path))
     return figure
 
 
@@ -84,5 +84,5 @@ def plot_patient_summary(observation: int, prediction: float, target: float, tas
                     f"{units}{observed}".replace("  ", " "))
     figure.tight_layout()
     if path is not None:
-        save_figure(figure, Path(path))
+        save_png(figure, Path(path))
     return figure

@@ -17,8 +17,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from pgxdl.evaluation.plots import save_figure  # noqa: E402
 from pgxdl.genome.encoding import ALPHABET  # noqa: E402
+from pgxdl.io import save_png  # noqa: E402
 
 POSITIVE, NEGATIVE, EXON = "#c0392b", "#2e6da4", "#f2d16b"
 
@@ -76,7 +76,7 @@ def plot_attribution_track(attribution: np.ndarray, window: dict,
     if axis.get_legend_handles_labels()[0]:
         axis.legend(loc="upper right", fontsize=8, frameon=False)
     if path is not None:
-        save_figure(figure, Path(path))
+        save_png(figure, Path(path))
     return figure
 
 
@@ -109,5 +109,5 @@ def plot_sequence_logo(attribution: np.ndarray, window: dict, start: int, end: i
     axis.set_ylabel("attribution")
     axis.set_title(title or f"{window['name']} {positions[0]}-{positions[-1]}")
     if path is not None:
-        save_figure(figure, Path(path))
+        save_png(figure, Path(path))
     return figure

@@ -1,6 +1,6 @@
 """Warfarin dose metrics, bootstrapped with the project's engine, overall and by subgroup.
 
-Metrics follow :mod:`pgxdl.evaluation.metrics`: each takes the data ``d`` and a ``(B, N)``
+Metrics follow :mod:`pgxdl.tasks.metrics`: each takes the data ``d`` and a ``(B, N)``
 matrix ``w`` of resample counts (``w = 1`` for the point value) and returns ``(B,)``. Here
 ``d["target"]`` is ``(N,)`` actual weekly doses and ``d["pred"]`` ``(N, R)`` predictions of
 ``R`` repeats (seeds) of the same patients; a metric is the mean over repeats.
@@ -25,8 +25,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from pgxdl.evaluation import metrics as weighted
 from pgxdl.evaluation.bootstrap import bootstrap_metrics
+from pgxdl.tasks import metrics as weighted
 
 #: Dose band edges (mg/week): low < 21 <= intermediate <= 49 < high.
 LOW_DOSE_BELOW = 21.0

@@ -1,10 +1,8 @@
-"""Per-task output heads and what their raw outputs mean.
+"""Per-task output heads; each task's kind (:mod:`pgxdl.tasks`) sets its width.
 
-Raw outputs per task, shape ``(N, out_dim)``:
-
-- regression: ``(N, 1)`` mean, or ``(N, 2)`` mean and log-variance when heteroscedastic;
-- binary: ``(N, 1)`` logit;
-- multiclass: ``(N, K)`` logits.
+Raw outputs per task, shape ``(N, head_width)``, e.g. regression ``(N, 1)`` mean or
+``(N, 2)`` mean and log-variance when heteroscedastic, binary ``(N, 1)`` logit,
+multiclass ``(N, K)`` logits.
 """
 
 from __future__ import annotations
@@ -15,11 +13,7 @@ import torch
 from torch import nn
 
 from pgxdl.data.spec import TaskSpec
-
-
-def head_width(task: TaskSpec, heteroscedastic: bool) -> int:
-    """Raw output width of ``task``'s head."""
-    return 2 if heteroscedastic and task.kind == "regression" else task.output_dim
+from pgxdl.tasks import task_kind
 
 
 class TaskHeads(nn.Module):
@@ -31,7 +25,8 @@ class TaskHeads(nn.Module):
     in_dim : width of the fused embedding.
     hidden : width of a hidden layer in each head (0: a linear head).
     dropout : dropout before each head.
-    heteroscedastic : regression heads predict a mean and a log-variance.
+    heteroscedastic : heads of kinds that have one (regression) also predict a
+        log-variance.
     """
 
     def __init__(self, tasks: Sequence[TaskSpec], in_dim: int, hidden: int = 0,
@@ -42,7 +37,7 @@ class TaskHeads(nn.Module):
         self.heteroscedastic = heteroscedastic
         self.heads = nn.ModuleDict()
         for task in tasks:
-            width = head_width(task, heteroscedastic)
+            width = task_kind(task).head_width(heteroscedastic)
             layers: list[nn.Module] = [nn.Dropout(dropout)]
             if hidden > 0:
                 layers += [nn.Linear(in_dim, hidden), nn.ReLU(), nn.Linear(hidden, width)]

@@ -19,6 +19,7 @@ from pgxdl.models.fusion import ConcatFusion, Fusion, ModalityDims
 from pgxdl.models.heads import TaskHeads
 from pgxdl.models.sequence import SequenceEncoder, SequenceFeatures
 from pgxdl.models.tabular import TabularEncoder
+from pgxdl.tasks import task_kind
 
 SequenceEncoderFactory = Callable[[DataSpec], SequenceEncoder]
 TabularEncoderFactory = Callable[[DataSpec], TabularEncoder]
@@ -97,7 +98,8 @@ class MultimodalModel(DrugResponseNetwork):
 class LateFusionModel(DrugResponseNetwork):
     """Baseline: each modality has its own heads and the predictions are summed.
 
-    Heteroscedastic regression sums the means and the variances (independent parts).
+    Each task's kind combines the heads (:meth:`pgxdl.tasks.TaskKind.combine`); a
+    heteroscedastic regression sums the means and the variances (independent parts).
     Parameters are those of :class:`MultimodalModel` without a fusion.
     """
 
@@ -125,13 +127,5 @@ class LateFusionModel(DrugResponseNetwork):
         seq, tab = self.encode(sequence, numeric, numeric_missing, categorical, drug)
         embeddings = {"sequence": seq.pooled if seq else None, "tabular": tab}
         per_modality = [heads(embeddings[name]) for name, heads in self.modality_heads.items()]
-        out = {}
-        for task in self.spec.tasks:
-            outputs = [p[task.name] for p in per_modality]
-            if self.heteroscedastic and task.kind == "regression":
-                mean = torch.stack([o[:, 0] for o in outputs]).sum(0)
-                log_var = torch.logsumexp(torch.stack([o[:, 1] for o in outputs]), dim=0)
-                out[task.name] = torch.stack([mean, log_var], dim=1)
-            else:
-                out[task.name] = torch.stack(outputs).sum(0)
-        return out
+        return {task.name: task_kind(task).combine([p[task.name] for p in per_modality])
+                for task in self.spec.tasks}

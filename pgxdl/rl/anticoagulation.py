@@ -1,4 +1,6 @@
-"""Anticoagulation quality metrics and confidence intervals.
+"""Anticoagulation quality metrics and confidence intervals over replicates.
+
+Bootstrap intervals over patients use the one engine of :mod:`pgxdl.evaluation.bootstrap`.
 
 Daily metrics use the error-free model INR at the end of each day, shape ``(N, D)`` for
 ``N`` patients and ``D`` days. The clinical PTTR (Rosendaal et al., Thromb Haemost
@@ -101,14 +103,3 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     half = stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
     return mean, float(mean - half), float(mean + half)
 
-
-def bootstrap_ci(values: np.ndarray, rng: np.random.Generator, n_boot: int = 2000,
-                 level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and percentile bootstrap interval over patients, shape ``(N,)``."""
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    if len(values) == 0:
-        return float("nan"), float("nan"), float("nan")
-    means = values[rng.integers(0, len(values), (n_boot, len(values)))].mean(axis=1)
-    lo, hi = np.quantile(means, [0.5 - level / 2, 0.5 + level / 2])
-    return float(values.mean()), float(lo), float(hi)

@@ -21,12 +21,11 @@ import numpy as np
 import yaml
 from matplotlib.figure import Figure
 
-from pgxdl.io import save_png
+from pgxdl.io import save_png, write_json
 from pgxdl.rl.anticoagulation import THERAPEUTIC_RANGE, genotype_groups, mean_ci
 from pgxdl.rl.environment.actions import ActionMap
 from pgxdl.rl.environment.config import EnvConfig
 from pgxdl.rl.environment.dosing_env import config_population, draw_patients
-from pgxdl.rl.files import write_json
 from pgxdl.rl.policies.agents import load_agent
 from pgxdl.rl.policies.clinical_protocols import default_protocols
 from pgxdl.rl.rollout import EpisodeBatch, ModelDecider, ProtocolDecider, rollout

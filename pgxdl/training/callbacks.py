@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 from pathlib import Path
@@ -14,7 +13,7 @@ import torch
 from pytorch_lightning.callbacks import BasePredictionWriter, ModelCheckpoint
 from pytorch_lightning.cli import SaveConfigCallback
 
-from pgxdl.io import atomic_write_text
+from pgxdl.io import atomic_write_text, write_json
 
 
 class StepSeed(pl.Callback):
@@ -69,8 +68,7 @@ class RunSummary(pl.Callback):
             summary["best_checkpoint"] = callback.best_model_path
             summary["best_score"] = None if score is None else float(score)
             summary["monitor"] = callback.monitor
-        path = Path(trainer.default_root_dir) / f"metrics_{stage}.json"
-        atomic_write_text(path, json.dumps(summary, indent=2) + "\n")
+        write_json(Path(trainer.default_root_dir) / f"metrics_{stage}.json", summary)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._write(trainer, "fit")
@@ -86,8 +84,9 @@ class RunSummary(pl.Callback):
 class PredictionWriter(BasePredictionWriter):
     """Write ``predict`` outputs to ``<run dir>/predictions/rank<r>.csv`` (one file per rank).
 
-    Columns: ``index`` (the store's observation row), then per task the prediction of
-    :meth:`DrugResponseModule.predict_step`; multiclass tasks give ``<task>_p<k>`` columns.
+    Columns: ``index`` (the store's observation row), then each task's prediction
+    columns ``<task>.<suffix>`` of :meth:`DrugResponseModule.predict_step`, named as in
+    ``evaluate.py``'s ``predictions.csv`` (vocabulary in :mod:`pgxdl.tasks`).
     """
 
     def __init__(self):
@@ -95,16 +94,13 @@ class PredictionWriter(BasePredictionWriter):
 
     def write_on_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule,
                            predictions, batch_indices) -> None:
-        columns: dict[str, np.ndarray] = {}
+        columns = {}
         for key in predictions[0]:
-            values = torch.cat([p[key] for p in predictions]).float().cpu().numpy()
-            if values.ndim == 2:
-                columns.update({f"{key}_p{k}": values[:, k] for k in range(values.shape[1])})
-            else:
-                columns[key] = values
-        columns["index"] = columns["index"].astype(np.int64)
+            values = torch.cat([p[key] for p in predictions])
+            # float32 for half-precision runs; the int64 index stays exact
+            columns[key] = (values.float() if values.is_floating_point() else values).cpu().numpy()
         path = Path(trainer.default_root_dir) / "predictions" / f"rank{trainer.global_rank}.csv"
-        atomic_write_text(path, pd.DataFrame(columns).to_csv(index=False))
+        atomic_write_text(path, pd.DataFrame(columns).to_csv(index=False, float_format="%.6g"))
 
 
 class RunConfigSaver(SaveConfigCallback):

@@ -1,57 +1,18 @@
-"""Masked multi-task losses: each task averages over the rows whose label is present."""
+"""Masked multi-task losses: each task averages over the rows whose label is present.
+
+The per-row loss of a task is its kind's (:meth:`pgxdl.tasks.TaskKind.loss`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from pgxdl.data.spec import TaskSpec
-
-
-def gaussian_nll(mean: torch.Tensor, log_var: torch.Tensor, target: torch.Tensor
-                 ) -> torch.Tensor:
-    """Per-row Gaussian negative log-likelihood without the constant, ``(N,)``.
-
-    ``0.5 * (log_var + (target - mean)^2 / exp(log_var))``, computed from the
-    log-variance directly (no ``log(exp(.))`` round trip); equals
-    ``torch.nn.GaussianNLLLoss(full=False)`` with ``var = exp(log_var)``.
-    """
-    return 0.5 * (log_var + (target - mean) ** 2 * torch.exp(-log_var))
-
-
-#: Point losses of regression tasks: ``mse`` fits the conditional mean, ``l1`` the
-#: conditional median (what MAE rewards), ``huber`` squared within one (scaled) unit of
-#: the target and absolute beyond it.
-REGRESSION_LOSSES = ("mse", "l1", "huber")
-
-
-def task_loss(task: TaskSpec, output: torch.Tensor, target: torch.Tensor,
-              regression_loss: str = "mse") -> torch.Tensor:
-    """Per-row loss ``(N,)`` of one task's raw output ``(N, out_dim)`` against ``(N,)``.
-
-    Regression: ``regression_loss`` (see :data:`REGRESSION_LOSSES`), or Gaussian NLL when
-    the output holds a log-variance column (heteroscedastic heads are trained by their
-    likelihood, so they take ``mse`` only); binary: BCE on the logit; multiclass:
-    cross-entropy on the logits.
-    """
-    if task.kind == "regression":
-        if output.shape[1] == 2:
-            if regression_loss != "mse":
-                raise ValueError(f"task {task.name!r}: a heteroscedastic head is trained by "
-                                 f"its Gaussian likelihood; regression_loss "
-                                 f"{regression_loss!r} applies to point heads only")
-            return gaussian_nll(output[:, 0], output[:, 1], target)
-        if regression_loss == "l1":
-            return (output[:, 0] - target).abs()
-        if regression_loss == "huber":
-            return F.huber_loss(output[:, 0], target, reduction="none", delta=1.0)
-        return (output[:, 0] - target) ** 2
-    if task.kind == "binary":
-        return F.binary_cross_entropy_with_logits(output[:, 0], target, reduction="none")
-    return F.cross_entropy(output, target.long(), reduction="none")
+from pgxdl.tasks import task_kind
+from pgxdl.tasks.regression import REGRESSION_LOSSES
 
 
 class MultiTaskLoss(nn.Module):
@@ -82,15 +43,16 @@ class MultiTaskLoss(nn.Module):
             raise ValueError(f"task_weights name unknown tasks {unknown}; the data has "
                              f"{[t.name for t in self.tasks]}")
         self.weights = [float(weights.get(t.name, 1.0)) for t in self.tasks]
+        self.kinds = [task_kind(t) for t in self.tasks]
 
     def forward(self, outputs: Mapping[str, torch.Tensor], target: torch.Tensor,
                 mask: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         per_task = {}
         total = target.new_zeros(())
-        for column, (task, weight) in enumerate(zip(self.tasks, self.weights, strict=True)):
+        for column, (kind, weight) in enumerate(zip(self.kinds, self.weights, strict=True)):
+            task = kind.spec
             present = mask[:, column].to(target.dtype)
-            rows = task_loss(task, outputs[task.name], target[:, column],
-                             self.regression_loss)
+            rows = kind.loss(outputs[task.name], target[:, column], self.regression_loss)
             rows = torch.where(mask[:, column], rows, torch.zeros_like(rows))
             loss = rows.sum() / present.sum().clamp(min=1.0)
             per_task[task.name] = loss

@@ -15,12 +15,11 @@ from torch import nn
 
 from pgxdl.data.batch import model_inputs
 from pgxdl.data.spec import DataSpec
-from pgxdl.models.heads import regression_std
 from pgxdl.models.network import DrugResponseNetwork
+from pgxdl.tasks import task_kind
 from pgxdl.training.checkpoints import SPEC_KEY, first_unplain, spec_to_plain
 from pgxdl.training.losses import MultiTaskLoss
 from pgxdl.training.scaling import EXTRA_KEY, TargetScaler
-from pgxdl.training.task_metrics import metric_target, task_metrics, task_predictions
 
 NetworkFactory = Callable[[DataSpec], DrugResponseNetwork]
 STAGES = ("train", "val", "test")
@@ -59,18 +58,20 @@ class DrugResponseModule(pl.LightningModule):
                              "Gaussian likelihood (use mse)")
         self.loss = MultiTaskLoss(self.spec.tasks, task_weights, regression_loss)
         self.scaler = TargetScaler(self.spec.tasks, self.spec.extra.get(EXTRA_KEY))
+        self.kinds = [task_kind(task) for task in self.spec.tasks]
         self.optimizer_factory = optimizer
         self.scheduler_factory = lr_scheduler
         self.monitor = monitor
         self.metrics = nn.ModuleDict({
-            f"{stage}_{task.name}": task_metrics(task, f"{stage}/{task.name}/")
-            for stage in STAGES for task in self.spec.tasks})
+            f"{stage}_{kind.spec.name}": kind.torchmetrics(f"{stage}/{kind.spec.name}/")
+            for stage in STAGES for kind in self.kinds})
 
     def forward(self, sequence: torch.Tensor, numeric: torch.Tensor,
                 numeric_missing: torch.Tensor, categorical: torch.Tensor, drug: torch.Tensor
                 ) -> dict[str, torch.Tensor]:
         """Raw outputs ``{task: (N, out_dim)}`` of the network (regression outputs in
-        standardised units; ``self.scaler.unscale_outputs`` gives the data's units)."""
+        standardised units; ``self.scaler.unscale_outputs`` gives the store's units, and
+        ``predict_step`` the reported units)."""
         return self.network(sequence, numeric, numeric_missing, categorical, drug)
 
     def check_data(self, spec: DataSpec) -> None:
@@ -112,15 +113,16 @@ class DrugResponseModule(pl.LightningModule):
         on_step = stage == "train"
         self.log(f"{stage}/loss", loss, on_step=on_step, on_epoch=True, sync_dist=True,
                  batch_size=size, prog_bar=True)
-        for column, task in enumerate(self.spec.tasks):
+        for column, kind in enumerate(self.kinds):
+            task = kind.spec
             self.log(f"{stage}/{task.name}/loss", per_task[task.name], on_step=False,
                      on_epoch=True, sync_dist=True, batch_size=size)
             present = batch["target_mask"][:, column]
             if not present.any():
                 continue
             metrics = self.metrics[f"{stage}_{task.name}"]
-            metrics.update(task_predictions(task, in_units[task.name][present]).detach(),
-                           metric_target(task, batch["target"][present, column]))
+            metrics.update(kind.metric_input(in_units[task.name][present]).detach(),
+                           kind.metric_target(batch["target"][present, column]))
             self.log_dict(metrics, on_step=False, on_epoch=True)
         return loss
 
@@ -135,15 +137,14 @@ class DrugResponseModule(pl.LightningModule):
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int
                      ) -> dict[str, torch.Tensor]:
-        """``index`` ``(N,)`` and per task the prediction: regression mean ``(N,)`` (and
-        ``{task}_std`` when heteroscedastic), binary probability ``(N,)``, multiclass
-        probabilities ``(N, K)``."""
+        """``index`` ``(N,)`` and each task's prediction columns ``<task>.<suffix>`` ``(N,)``
+        in reported units (:meth:`pgxdl.tasks.TaskKind.predict`; the vocabulary is in
+        :mod:`pgxdl.tasks`)."""
         outputs = self.scaler.unscale_outputs(self(*model_inputs(batch)))
         out = {"index": batch["index"]}
-        for task in self.spec.tasks:
-            out[task.name] = task_predictions(task, outputs[task.name])
-            if task.kind == "regression" and self.network.heteroscedastic:
-                out[f"{task.name}_std"] = regression_std(outputs[task.name])
+        for kind in self.kinds:
+            out.update({kind.column(suffix): values for suffix, values
+                        in kind.predict(outputs[kind.spec.name]).items()})
         return out
 
     def configure_optimizers(self):

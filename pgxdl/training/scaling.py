@@ -2,7 +2,8 @@
 
 Statistics come from the data (``spec.extra["target_normalisation"]``, fitted on the
 training split): ``{task name: {"mean": float, "std": float}}``. Tasks without an entry,
-and non-regression tasks, are left as they are.
+and tasks whose kind is not :attr:`~pgxdl.tasks.TaskKind.standardised`, are left as they
+are.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import torch
 from torch import nn
 
 from pgxdl.data.spec import TaskSpec
+from pgxdl.tasks import task_kind
 
 EXTRA_KEY = "target_normalisation"
 
@@ -31,11 +33,13 @@ class TargetScaler(nn.Module):
         stats = dict(stats or {})
         for name, entry in stats.items():
             task = next((t for t in tasks if t.name == name), None)
-            if task is None or task.kind != "regression":
-                raise ValueError(f"{EXTRA_KEY} names {name!r}, which is not a regression task")
+            if task is None or not task_kind(task).standardised:
+                raise ValueError(f"{EXTRA_KEY} names {name!r}, which is not a task with "
+                                 f"standardised targets (a regression task)")
             if not float(entry["std"]) > 0:
                 raise ValueError(f"{EXTRA_KEY}[{name!r}] std must be > 0, got {entry['std']}")
         self.tasks = tuple(tasks)
+        self.standardised = [name in stats for name in (t.name for t in tasks)]
         mean = [float(stats[t.name]["mean"]) if t.name in stats else 0.0 for t in tasks]
         std = [float(stats[t.name]["std"]) if t.name in stats else 1.0 for t in tasks]
         self.register_buffer("mean", torch.tensor(mean), persistent=False)
@@ -57,7 +61,8 @@ class TargetScaler(nn.Module):
         return torch.stack(columns, dim=1)
 
     def unscale_outputs(self, outputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """All raw outputs ``{task: (N, out_dim)}`` with regression ones in the data's units."""
+        """All raw outputs ``{task: (N, out_dim)}``, standardised ones in the data's units."""
         return {task.name: (self.unscale_output(i, outputs[task.name])
-                            if task.kind == "regression" else outputs[task.name])
-                for i, task in enumerate(self.tasks)}
+                            if scaled else outputs[task.name])
+                for i, (task, scaled) in enumerate(zip(self.tasks, self.standardised,
+                                                       strict=True))}

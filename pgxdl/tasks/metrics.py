@@ -7,9 +7,14 @@ Metrics that rank (Spearman, AUROC, average precision) sort the data once, not o
 resample. The data dict holds:
 
 ``target``  ``(N,)``     observed value (regression), 0/1 label (binary), class (multiclass)
-``pred``    ``(N,)``     predicted mean (regression) or class (multiclass)
+``pred``    ``(N,)``     predicted value (regression), 0/1 (binary) or class (multiclass)
 ``prob``    ``(N,)``     predicted P(y = 1) (binary) or ``(N, K)`` class probabilities
 ``std``     ``(N,)``     predicted standard deviation (heteroscedastic regression only)
+``low``, ``high`` ``(N,)`` central :data:`INTERVAL_LEVEL` prediction interval (idem)
+
+All values are in the task's reported units (after the inverse of its target transform).
+Which metrics a task reports, and under which names, is decided by its kind
+(:mod:`pgxdl.tasks`); the functions here only compute.
 
 A metric that is undefined on a resample (e.g. AUROC with one class present) gives NaN.
 """
@@ -19,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.stats import norm
 
 Arrays = dict[str, np.ndarray]
 MetricFn = Callable[[Arrays, np.ndarray], np.ndarray]
@@ -102,10 +106,16 @@ def spearman(d: Arrays, w: np.ndarray) -> np.ndarray:
                                  w)
 
 
+def within_20_percent(d: Arrays, w: np.ndarray) -> np.ndarray:
+    """PW20: fraction of predictions within 20% of the observed (positive) value."""
+    return weighted_mean((np.abs(d["pred"] - d["target"]) <= 0.2 * d["target"]).astype(float),
+                         w)
+
+
 def interval_coverage(d: Arrays, w: np.ndarray) -> np.ndarray:
-    """Fraction of targets inside the central :data:`INTERVAL_LEVEL` Gaussian interval."""
-    z = norm.ppf(0.5 + INTERVAL_LEVEL / 2)
-    return weighted_mean((np.abs(d["target"] - d["pred"]) <= z * d["std"]).astype(float), w)
+    """Fraction of targets inside the predicted interval ``[low, high]``."""
+    inside = (d["target"] >= d["low"]) & (d["target"] <= d["high"])
+    return weighted_mean(inside.astype(float), w)
 
 
 def gaussian_nll(d: Arrays, w: np.ndarray) -> np.ndarray:
@@ -161,11 +171,17 @@ def calibration_bins(prob: np.ndarray, n_bins: int = CALIBRATION_BINS) -> np.nda
     return np.clip(np.floor(prob * n_bins).astype(np.int64), 0, n_bins - 1)
 
 
-def expected_calibration_error(d: Arrays, w: np.ndarray) -> np.ndarray:
-    """``sum_b n_b / N * |mean label_b - mean prob_b|`` over equal-width probability bins."""
-    in_bin = np.eye(CALIBRATION_BINS)[calibration_bins(d["prob"])]  # (N, bins)
-    gap = (d["target"] - d["prob"])[:, None] * in_bin
+def _calibration_gap(confidence: np.ndarray, outcome: np.ndarray, w: np.ndarray
+                     ) -> np.ndarray:
+    """``sum_b n_b / N * |mean outcome_b - mean confidence_b|`` over equal-width bins."""
+    in_bin = np.eye(CALIBRATION_BINS)[calibration_bins(confidence)]  # (N, bins)
+    gap = (outcome - confidence)[:, None] * in_bin
     return _safe_divide(np.abs(w @ gap).sum(axis=1), w.sum(axis=1))
+
+
+def expected_calibration_error(d: Arrays, w: np.ndarray) -> np.ndarray:
+    """ECE of ``prob`` = P(y = 1) against the 0/1 label, equal-width probability bins."""
+    return _calibration_gap(d["prob"], d["target"].astype(float), w)
 
 
 # -- multiclass ------------------------------------------------------------------------------
@@ -184,33 +200,14 @@ def balanced_accuracy(d: Arrays, w: np.ndarray) -> np.ndarray:
     return _safe_divide(np.where(present, recalls, 0).sum(axis=1), present.sum(axis=1))
 
 
+def top_label_calibration_error(d: Arrays, w: np.ndarray) -> np.ndarray:
+    """ECE of the top-label confidence ``max_k prob`` against ``pred == target``."""
+    confidence = d["prob"].max(axis=1)
+    return _calibration_gap(confidence, (d["pred"] == d["target"]).astype(float), w)
+
+
 def macro_auroc(d: Arrays, w: np.ndarray) -> np.ndarray:
     """Unweighted mean of one-vs-rest AUROCs (NaN unless every class is present)."""
     per_class = [_auroc(d["target"] == k, d["prob"][:, k], w)
                  for k in range(d["prob"].shape[1])]
     return np.mean(np.stack(per_class, axis=1), axis=1)
-
-
-METRICS_BY_KIND: dict[str, dict[str, MetricFn]] = {
-    "regression": {"mae": mae, "rmse": rmse, "r2": r2, "pearson": pearson,
-                   "spearman": spearman},
-    "binary": {"auroc": auroc, "auprc": auprc, "accuracy": binary_accuracy, "brier": brier,
-               "ece": expected_calibration_error},
-    "multiclass": {"accuracy": multiclass_accuracy, "macro_auroc": macro_auroc,
-                   "balanced_accuracy": balanced_accuracy},
-}
-
-#: Regression metrics of a heteroscedastic head (they need ``std``).
-INTERVAL_METRICS: dict[str, MetricFn] = {"coverage_90": interval_coverage,
-                                         "nll": gaussian_nll}
-
-#: The metric each plot and summary shows first for a task kind.
-HEADLINE_METRIC = {"regression": "mae", "binary": "auroc", "multiclass": "accuracy"}
-
-
-def metrics_for(kind: str, has_std: bool = False) -> dict[str, MetricFn]:
-    """The metrics of a task of ``kind`` (with the interval metrics when ``has_std``)."""
-    if kind not in METRICS_BY_KIND:
-        raise ValueError(f"unknown task kind {kind!r}; expected one of {sorted(METRICS_BY_KIND)}")
-    extra = INTERVAL_METRICS if kind == "regression" and has_std else {}
-    return {**METRICS_BY_KIND[kind], **extra}
