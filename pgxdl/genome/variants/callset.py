@@ -162,7 +162,8 @@ def check_samples_present(requested: Sequence[str], available: Sequence[str],
     if missing:
         shown = ", ".join(missing[:_SHOWN]) + (" ..." if len(missing) > _SHOWN else "")
         raise SampleNotFoundError(f"{len(missing)} of {len(requested)} requested samples are "
-                                  f"absent from {source}: {shown}")
+                                  f"absent from {source}: {shown}; subject IDs must equal the "
+                                  f"VCF's sample names exactly, as text")
     if len(set(requested)) != len(requested):
         raise GenomeInputError(f"samples requested from {source} more than once: "
                                f"{sorted({s for s in requested if requested.count(s) > 1})}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,10 +30,13 @@ class VcfTextLayout:
     ----------
     n_columns : columns of the ``#CHROM`` header line (8, or 9 + number of samples).
     data_lines : int64 array ``(R,)``: the 1-based line number of each record, in order.
+    without_gt : ``(CHROM, POS) -> line`` of the records whose FORMAT lacks ``GT`` (their
+        genotypes cannot be read; htslib would crash on them).
     """
 
     n_columns: int
     data_lines: np.ndarray
+    without_gt: dict[tuple[str, int], int]
 
 
 def open_vcf_bytes(path: Path):
@@ -61,9 +65,12 @@ def scan_vcf_text(path: Path) -> VcfTextLayout:
     """
     n_columns = 0
     data_lines: list[int] = []
+    without_gt: dict[tuple[str, int], int] = {}
     with open_vcf_bytes(path) as handle:
         for number, line in enumerate(handle, start=1):
             line = line.rstrip(b"\r\n")
+            if number == 1:
+                line = line.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
             if line.startswith(b"##") or not line:
                 continue
             if line.startswith(b"#"):
@@ -74,9 +81,12 @@ def scan_vcf_text(path: Path) -> VcfTextLayout:
                                         f"header line")
             _check_record_line(path, number, line, n_columns)
             data_lines.append(number)
+            if n_columns > 9 and b"GT" not in line.split(b"\t", 9)[8].split(b":"):
+                chrom, pos = line.split(b"\t", 2)[:2]
+                without_gt[(chrom.decode(errors="replace"), int(pos))] = number
     if not n_columns:
         raise MalformedVCFError(f"{path}: no #CHROM header line (is this a VCF?)")
-    return VcfTextLayout(n_columns, np.asarray(data_lines, dtype=np.int64))
+    return VcfTextLayout(n_columns, np.asarray(data_lines, dtype=np.int64), without_gt)
 
 
 def record_excerpt(path: Path, line_number: int) -> str:
@@ -93,6 +103,16 @@ def _check_header_line(path: Path, number: int, line: bytes) -> int:
     if tuple(columns[:8]) != _FIXED or (len(columns) > 8 and columns[8] != "FORMAT"):
         raise MalformedVCFError(f"{path}: line {number}: header line must start with the "
                                 f"tab-separated columns #{chr(9).join(_FIXED)}[\\tFORMAT...]")
+    samples = columns[9:]
+    repeated = sorted(name for name, n in Counter(samples).items() if n > 1)
+    if repeated:
+        raise MalformedVCFError(
+            f"{path}: line {number}: the #CHROM line names {len(repeated)} sample(s) more "
+            f"than once (first: column {samples.index(repeated[0]) + 10}); give each sample "
+            f"column a unique name (bcftools reheader --samples)")
+    if any(not s.strip() for s in samples):
+        raise MalformedVCFError(f"{path}: line {number}: sample column "
+                                f"{[s.strip() for s in samples].index('') + 10} has no name")
     return len(columns)
 
 

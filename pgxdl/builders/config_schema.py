@@ -1,0 +1,112 @@
+"""The keys each builder's config may hold, checked before any work starts.
+
+A key no builder reads is an error suggesting the nearest known key (``phasedd`` ->
+``phased``), so a typo never falls back silently to a default. Nested settings (``split``,
+``outcome``, each entry of ``features``, ``tasks`` and an inline ``windows`` list) are
+checked the same way; a choice-valued key must hold one of its choices.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+
+from pgxdl.genome.personal.builder import INDEL_POLICIES, MISSING_POLICIES
+
+#: Keys of ``split`` (a mapping; or ``none`` for a cohort built only to predict).
+SPLIT_KEYS = {"val_fraction", "test_fraction", "kfold", "group_by"}
+FEATURE_KEYS = {"name", "kind", "column", "units", "source_units", "units_column", "min", "max",
+                "categories", "unknown"}
+TASK_KEYS = {"name", "kind", "column", "units", "classes"}
+WINDOW_KEYS = {"name", "gene", "chrom", "start", "end", "center", "length", "strand"}
+OUTCOME_KEYS = {"n_additive", "interaction", "h_additive", "h_interaction", "clinical",
+                "dose_mean", "dose_sd"}
+#: What a window that no VCF record overlaps becomes.
+UNCOVERED_POLICIES = ("error", "reference", "N")
+EXTRA_SAMPLE_POLICIES = ("report", "error")
+
+_NESTED = {"split": SPLIT_KEYS, "outcome": OUTCOME_KEYS}
+_LISTS = {"features": FEATURE_KEYS, "tasks": TASK_KEYS, "windows": WINDOW_KEYS}
+_CHOICES = {"indel_policy": INDEL_POLICIES, "missing_policy": MISSING_POLICIES,
+            "extra_vcf_samples": EXTRA_SAMPLE_POLICIES,
+            "features.kind": ("numeric", "binary", "categorical"),
+            "features.unknown": ("error", "missing"),
+            "tasks.kind": ("regression", "binary", "multiclass")}
+
+#: builder -> (required keys, optional keys).
+SCHEMAS: dict[str, tuple[set[str], set[str]]] = {
+    "vcf_ehr": ({"reference", "windows", "vcf", "ehr", "subject_column", "features", "tasks"},
+                {"reference_build", "phased", "groups", "split", "seed", "drug",
+                 "ref_mismatch_tolerance", "indel_policy", "missing_policy", "oriented",
+                 "uncovered_windows", "extra_vcf_samples", "strip_ids", "min_ref_match"}),
+    "simulated": (set(), {"seed", "n_subjects", "background", "n_windows", "window_length",
+                          "sites_per_window", "populations", "fst", "n_sites", "outcome",
+                          "split", "windows", "reference", "data_dir"}),
+    "iwpc": ({"windows"}, {"table", "reference", "reference_build", "require", "impute_vkorc1",
+                           "missing_genotype", "feature_set", "genotypes_in_tabular", "target",
+                           "split", "protocol_seeds", "seed"}),
+}
+
+
+def validate_config(builder: str, settings: Mapping, source: str = "data config") -> None:
+    """Raise ``ValueError`` on an unknown, missing or ill-typed key of ``settings``.
+
+    Parameters
+    ----------
+    builder : a name of :data:`SCHEMAS` (other builders are not checked).
+    settings : the config without ``builder`` and ``out``.
+    source : the config file, named in messages.
+    """
+    if builder not in SCHEMAS:
+        return
+    required, optional = SCHEMAS[builder]
+    _unknown(settings, required | optional, f"{source}: builder {builder!r}")
+    missing = sorted(required - set(settings))
+    if missing:
+        raise ValueError(f"{source}: {builder} config lacks {missing}; see "
+                         f"configs/data/*.yaml for an example")
+    for key, known in _NESTED.items():
+        value = settings.get(key)
+        if value is None or (key == "split" and value in ("none", False)):
+            continue
+        if not isinstance(value, Mapping):
+            raise ValueError(f"{source}: {key!r} must be a mapping of {sorted(known)}, got "
+                             f"{value!r}")
+        _unknown(value, known, f"{source}: {key}")
+    for key, known in _LISTS.items():
+        value = settings.get(key)
+        if value is None or (key == "windows" and isinstance(value, str)):
+            continue
+        if not isinstance(value, list):
+            raise ValueError(f"{source}: {key!r} must be a list of mappings, got "
+                             f"{type(value).__name__}")
+        for i, entry in enumerate(value):
+            where = f"{source}: {key}[{i}]"
+            if not isinstance(entry, Mapping):
+                raise ValueError(f"{where} must be a mapping with keys from {sorted(known)}")
+            _unknown(entry, known, where)
+            if key != "windows" and "name" not in entry:
+                raise ValueError(f"{where} lacks 'name'")
+            for field, choices in _CHOICES.items():
+                head, _, sub = field.partition(".")
+                if head == key and sub in entry:
+                    _choice(entry[sub], choices, f"{where}.{sub}")
+    for field, choices in _CHOICES.items():
+        if "." not in field and field in settings:
+            _choice(settings[field], choices, f"{source}: {field}")
+
+
+def _unknown(mapping: Mapping, known: set[str], where: str) -> None:
+    for key in mapping:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ValueError(f"{where}: unknown key {key!r}; {hint}known keys: {sorted(known)}")
+
+
+def _choice(value, choices: tuple, where: str) -> None:
+    if value not in choices:
+        close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"{where}: {value!r} is not one of {list(choices)}{hint}")
