@@ -96,17 +96,24 @@ def validate_config(builder: str, settings: Mapping, source: str = "data config"
             _choice(settings[field], choices, f"{source}: {field}")
 
 
+def nearest(word, known) -> str | None:
+    """The known word closest to ``word`` (case-insensitive, difflib), or ``None``."""
+    lower = {str(k).lower(): k for k in known}
+    close = difflib.get_close_matches(str(word).lower(), sorted(lower), n=1, cutoff=0.6)
+    return str(lower[close[0]]) if close else None
+
+
 def _unknown(mapping: Mapping, known: set[str], where: str) -> None:
     for key in mapping:
         if key in known:
             continue
-        close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        close = nearest(key, known)
+        hint = f"did you mean {close!r}? " if close else ""
         raise ValueError(f"{where}: unknown key {key!r}; {hint}known keys: {sorted(known)}")
 
 
 def _choice(value, choices: tuple, where: str) -> None:
     if value not in choices:
-        close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        close = nearest(value, choices)
+        hint = f" (did you mean {close!r}?)" if close else ""
         raise ValueError(f"{where}: {value!r} is not one of {list(choices)}{hint}")

@@ -6,10 +6,9 @@ The report holds counts only (never sample names): it is stored in the store's p
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 
-from pgxdl.builders.config_schema import UNCOVERED_POLICIES
+from pgxdl.builders.config_schema import UNCOVERED_POLICIES, nearest
 from pgxdl.genome.errors import GenomeInputError
 from pgxdl.genome.personal.builder import BuildReport
 from pgxdl.genome.reference.windows import WindowSpec
@@ -34,8 +33,8 @@ def uncovered_policies(setting: str | Mapping, windows: list[WindowSpec],
     names = [w.name for w in windows]
     for key, policy in by_name.items():
         if key != "default" and key not in names:
-            close = difflib.get_close_matches(str(key), names, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            close = nearest(key, names)
+            hint = f" (did you mean {close!r}?)" if close else ""
             raise ValueError(f"uncovered_windows: {key!r} is not a window name{hint}")
         if policy not in UNCOVERED_POLICIES:
             raise ValueError(f"uncovered_windows.{key}: {policy!r} is not one of "

@@ -64,13 +64,14 @@ def resolve_builder(name: str):
 
 def build_store(config: dict, out: str | Path, compression: str | None = None,
                 command: str | None = None,
-                echo: Callable[[str], None] | None = print) -> Path:
+                echo: Callable[[str], None] | None = print, progress: bool = True) -> Path:
     """Build the cohort described by ``config`` and write it to ``out``.
 
     Before any work: the config is checked against its builder's schema
     (:mod:`pgxdl.builders.config_schema`) and ``out`` must be writable (temporary files a
     killed build of ``out`` left are removed). The builder's report (provenance
-    ``build_report``), when it has one, is passed line by line to ``echo``.
+    ``build_report``), when it has one, is passed line by line to ``echo``; ``progress``
+    shows a progress bar while sequences are written.
     """
     if "builder" not in config:
         raise ValueError(f"data config lacks 'builder' (one of {sorted(BUILDERS)})")
@@ -87,7 +88,7 @@ def build_store(config: dict, out: str | Path, compression: str | None = None,
     cohort.provenance.setdefault("builder", config["builder"])
     for line in cohort.provenance.get("build_report", {}).get("summary", []):
         echo(line)
-    return write_store(out, cohort, compression=compression)
+    return write_store(out, cohort, compression=compression, progress=progress)
 
 
 HELP = "build a cohort store from a data config"

@@ -49,7 +49,7 @@ def read_ehr_table(path: str | Path, id_columns: Sequence[str] = ()) -> pd.DataF
     if not path.exists():
         raise FileNotFoundError(f"{path}: EHR table not found")
     if path.is_dir():
-        raise IsADirectoryError(f"{path}: EHR table is a folder, not a file")
+        raise TabularValueError(f"{path}: EHR table is a folder, not a file")
     name = path.name.lower()
     if name.endswith(PARQUET_SUFFIXES):
         table = _read_parquet(path, id_columns)

@@ -91,9 +91,10 @@ def read_vcf_with_report(path: str | Path, samples: Sequence[str] | None = None,
     if not path.exists():
         raise FileNotFoundError(f"VCF {path} not found")
     if path.is_dir():
-        raise IsADirectoryError(f"VCF {path} is a folder, not a file")
+        raise MalformedVCFError(f"VCF {path} is a folder, not a file")
     layout = None if is_bcf(path) else scan_vcf_text(path)
     vcf = _open(path)
+    n_file_samples = len(vcf.samples)
     try:
         order, names = _select_samples(vcf, path, samples)
         reader = _RecordReader(path, layout, len(names), windows)
@@ -103,7 +104,7 @@ def read_vcf_with_report(path: str | Path, samples: Sequence[str] | None = None,
             records = _stream(vcf, windows)
         callset = reader.read(records, order, names)
         report = reader.report(_header_contigs(vcf))
-        report.n_file_samples = len(vcf.samples)
+        report.n_file_samples = n_file_samples
         if reference is not None:
             check_build(path, vcf.raw_header, *reader.seen_arrays(), reference,
                         min_ref_match=min_ref_match)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,8 +49,12 @@ def open_vcf_bytes(path: Path):
 
 def is_bcf(path: Path) -> bool:
     """Whether ``path`` is a BCF file (binary, compressed or not)."""
-    with open_vcf_bytes(path) as handle:
-        return handle.read(3) == b"BCF"
+    try:
+        with open_vcf_bytes(path) as handle:
+            return handle.read(3) == b"BCF"
+    except (EOFError, OSError, zlib.error) as err:
+        raise MalformedVCFError(f"{path}: the compressed file is damaged or ends early "
+                                f"({err}); compress it again (bgzip)") from err
 
 
 def scan_vcf_text(path: Path) -> VcfTextLayout:
@@ -66,27 +71,39 @@ def scan_vcf_text(path: Path) -> VcfTextLayout:
     n_columns = 0
     data_lines: list[int] = []
     without_gt: dict[tuple[str, int], int] = {}
-    with open_vcf_bytes(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            line = line.rstrip(b"\r\n")
-            if number == 1:
-                line = line.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
-            if line.startswith(b"##") or not line:
-                continue
-            if line.startswith(b"#"):
-                n_columns = _check_header_line(path, number, line)
-                continue
-            if not n_columns:
-                raise MalformedVCFError(f"{path}: line {number}: record before the #CHROM "
-                                        f"header line")
-            _check_record_line(path, number, line, n_columns)
-            data_lines.append(number)
-            if n_columns > 9 and b"GT" not in line.split(b"\t", 9)[8].split(b":"):
-                chrom, pos = line.split(b"\t", 2)[:2]
-                without_gt[(chrom.decode(errors="replace"), int(pos))] = number
+    number = 0
+    try:
+        with open_vcf_bytes(path) as handle:
+            for number, line in enumerate(handle, start=1):
+                n_columns = _check_line(path, number, line, n_columns, data_lines, without_gt)
+    except (EOFError, OSError, zlib.error) as err:
+        raise MalformedVCFError(f"{path}: after line {number}: the compressed file is damaged "
+                                f"or ends early ({err}); compress it again (bgzip)") from err
     if not n_columns:
         raise MalformedVCFError(f"{path}: no #CHROM header line (is this a VCF?)")
     return VcfTextLayout(n_columns, np.asarray(data_lines, dtype=np.int64), without_gt)
+
+
+def _check_line(path: Path, number: int, line: bytes, n_columns: int, data_lines: list[int],
+                without_gt: dict[tuple[str, int], int]) -> int:
+    """Check one line; returns the header's column count (0 until the #CHROM line)."""
+    line = line.rstrip(b"\r\n")
+    if number == 1 and line.startswith(b"\xef\xbb\xbf"):
+        raise MalformedVCFError(f"{path}: line 1 starts with a UTF-8 byte-order mark, which "
+                                f"htslib cannot read; remove it (sed -i '1s/^\\xEF\\xBB\\xBF//')")
+    if line.startswith(b"##") or not line:
+        return n_columns
+    if line.startswith(b"#"):
+        return _check_header_line(path, number, line)
+    if not n_columns:
+        raise MalformedVCFError(f"{path}: line {number}: record before the #CHROM header line "
+                                f"(is this a VCF?)")
+    _check_record_line(path, number, line, n_columns)
+    data_lines.append(number)
+    if n_columns > 9 and b"GT" not in line.split(b"\t", 9)[8].split(b":"):
+        chrom, pos = line.split(b"\t", 2)[:2]
+        without_gt[(chrom.decode(errors="replace"), int(pos))] = number
+    return n_columns
 
 
 def record_excerpt(path: Path, line_number: int) -> str:
@@ -106,10 +123,12 @@ def _check_header_line(path: Path, number: int, line: bytes) -> int:
     samples = columns[9:]
     repeated = sorted(name for name, n in Counter(samples).items() if n > 1)
     if repeated:
+        seen: set[str] = set()
+        column = next(i for i, s in enumerate(samples) if s in seen or seen.add(s))
         raise MalformedVCFError(
             f"{path}: line {number}: the #CHROM line names {len(repeated)} sample(s) more "
-            f"than once (first: column {samples.index(repeated[0]) + 10}); give each sample "
-            f"column a unique name (bcftools reheader --samples)")
+            f"than once (first repeat: column {column + 10}); give each sample column a "
+            f"unique name (bcftools reheader --samples)")
     if any(not s.strip() for s in samples):
         raise MalformedVCFError(f"{path}: line {number}: sample column "
                                 f"{[s.strip() for s in samples].index('') + 10} has no name")
