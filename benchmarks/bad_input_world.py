@@ -134,6 +134,8 @@ class World:
             path.write_bytes(text.encode() if isinstance(text, str) else text)
         elif name.endswith(".parquet"):
             (self.ehr_frame if frame is None else frame).to_parquet(path)
+        elif name.endswith(".xlsx"):
+            (self.ehr_frame if frame is None else frame).to_excel(path, index=False)
         else:
             sep = "\t" if name.endswith(".tsv") else ","
             (self.ehr_frame if frame is None else frame).to_csv(path, index=False, sep=sep)

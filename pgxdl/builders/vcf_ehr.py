@@ -45,7 +45,7 @@ from pgxdl.data.tabular import TabularSchema, TabularValueError
 from pgxdl.genome.errors import GenomeInputError
 from pgxdl.genome.personal.builder import PersonalWindowBuilder
 from pgxdl.genome.reference.fasta import ReferenceGenome
-from pgxdl.genome.reference.windows import load_windows
+from pgxdl.genome.reference.windows import check_equal_length, load_windows
 from pgxdl.genome.variants.vcf import read_vcf_with_report
 
 
@@ -93,6 +93,8 @@ def build(config: dict) -> Cohort:
                            strip=bool(config.get("strip_ids", True)))
     reference = ReferenceGenome(config["reference"], build=config.get("reference_build"))
     windows = load_windows(config["windows"], reference_build=reference.build)
+    check_equal_length(windows)
+    reference.fetch_windows(windows)  # every window inside the reference, before the VCF
     tolerance = float(config.get("ref_mismatch_tolerance", 0.0))
     callset, vcf_report = read_vcf_with_report(
         config["vcf"], samples=subjects, windows=windows, reference=reference,

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from pgxdl.builders import BUILDERS
-from pgxdl.builders.config_schema import validate_config
+from pgxdl.builders.config_schema import nearest, validate_config
 from pgxdl.data.store_writer import file_sha256, prepare_output, write_store
 from pgxdl.resources import config_path
 
@@ -57,7 +57,9 @@ def load_config(path: str | Path, overrides: list[str] = ()) -> dict:
 def resolve_builder(name: str):
     """The ``build(config) -> Cohort`` function registered under ``name``."""
     if name not in BUILDERS:
-        raise ValueError(f"unknown builder {name!r}; known builders are {sorted(BUILDERS)}")
+        close = nearest(name, BUILDERS)
+        hint = f"did you mean {close!r}? " if close else ""
+        raise ValueError(f"unknown builder {name!r}; {hint}known builders are {sorted(BUILDERS)}")
     module, _, function = BUILDERS[name].partition(":")
     return getattr(importlib.import_module(module), function)
 

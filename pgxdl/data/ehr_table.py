@@ -1,4 +1,5 @@
-"""Reading an EHR table (CSV, TSV or Parquet; one row per subject) without losing anything.
+"""Reading an EHR table (CSV, TSV, Excel or Parquet; one row per subject) without losing
+anything.
 
 - Identifier columns are read as text, never as numbers (``001`` stays ``001``, ``NA`` is an
   identifier, not a missing value); surrounding whitespace is stripped only by the explicit
@@ -25,6 +26,7 @@ from pgxdl.data.tabular import TabularValueError
 #: File name endings read as delimited text, and their delimiter.
 TEXT_SUFFIXES = {".csv": ",", ".csv.gz": ",", ".tsv": "\t", ".tsv.gz": "\t", ".txt": "\t"}
 PARQUET_SUFFIXES = (".parquet", ".pq")
+EXCEL_SUFFIXES = (".xlsx", ".xls")
 _LINE = re.compile(r"line (\d+), saw (\d+)")
 _EXPECTED = re.compile(r"Expected (\d+) fields")
 
@@ -34,7 +36,8 @@ def read_ehr_table(path: str | Path, id_columns: Sequence[str] = ()) -> pd.DataF
 
     Parameters
     ----------
-    path : ``.csv``, ``.tsv``/``.txt`` (tab), optionally ``.gz``, or ``.parquet``.
+    path : ``.csv``, ``.tsv``/``.txt`` (tab), optionally ``.gz``; ``.xlsx``/``.xls`` (the
+        first sheet); or ``.parquet``.
     id_columns : columns holding identifiers (read as text, no missing-value markers).
 
     Returns
@@ -53,12 +56,14 @@ def read_ehr_table(path: str | Path, id_columns: Sequence[str] = ()) -> pd.DataF
     name = path.name.lower()
     if name.endswith(PARQUET_SUFFIXES):
         table = _read_parquet(path, id_columns)
+    elif name.endswith(EXCEL_SUFFIXES):
+        table = _read_excel(path, id_columns)
     else:
         suffix = next((s for s in TEXT_SUFFIXES if name.endswith(s)), None)
         if suffix is None:
             raise TabularValueError(
                 f"{path}: unknown EHR table type; use one of "
-                f"{sorted([*TEXT_SUFFIXES, *PARQUET_SUFFIXES])} (export spreadsheets as CSV)")
+                f"{sorted([*TEXT_SUFFIXES, *EXCEL_SUFFIXES, *PARQUET_SUFFIXES])}")
         table = _read_text(path, TEXT_SUFFIXES[suffix], id_columns)
     if table.empty:
         raise TabularValueError(f"{path}: the EHR table has a header but no data rows")
@@ -109,12 +114,27 @@ def group_keys(table: pd.DataFrame, column: str, source: str) -> np.ndarray:
     return keys
 
 
+def _read_excel(path: Path, id_columns: Sequence[str]) -> pd.DataFrame:
+    try:
+        table = pd.read_excel(path, dtype={c: str for c in id_columns})
+    except Exception as err:  # openpyxl/xlrd raise their own error types for a damaged file
+        raise TabularValueError(f"{path}: cannot read as an Excel workbook "
+                                f"({type(err).__name__}: {err}); save it again, or as CSV"
+                                ) from err
+    return _text_ids(table, path, id_columns)
+
+
 def _read_parquet(path: Path, id_columns: Sequence[str]) -> pd.DataFrame:
     try:
         table = pd.read_parquet(path)
     except Exception as err:  # pyarrow raises its own error types for a damaged file
         raise TabularValueError(f"{path}: cannot read as Parquet ({type(err).__name__}: "
                                 f"{err})") from err
+    return _text_ids(table, path, id_columns)
+
+
+def _text_ids(table: pd.DataFrame, path: Path, id_columns: Sequence[str]) -> pd.DataFrame:
+    """Identifier columns as ``str`` (blank as NaN); stored floats are refused."""
     for column in id_columns:
         if column in table.columns and pd.api.types.is_float_dtype(table[column]):
             raise TabularValueError(
