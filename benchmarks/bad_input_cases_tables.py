@@ -6,7 +6,6 @@ import copy
 
 import h5py
 import numpy as np
-import pandas as pd
 
 from benchmarks.bad_input_case import error_case, handled_case
 from benchmarks.bad_input_world import check_sites, id_hashes, stored_ids

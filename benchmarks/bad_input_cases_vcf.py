@@ -6,7 +6,6 @@ import gzip
 import json
 
 import h5py
-import numpy as np
 
 from benchmarks.bad_input_case import error_case, handled_case
 from benchmarks.bad_input_world import (

@@ -143,12 +143,18 @@ class World:
             self.config["ehr"] = str(path)
         return path
 
-    def build(self, **overrides) -> Path:
-        """Build the store with ``overrides`` applied to the config; returns its path."""
+    def build(self, out: Path | None = None, **overrides) -> Path:
+        """Build the store (at ``out``, default :attr:`out`) with ``overrides`` applied to
+        the config; returns its path."""
         config = copy.deepcopy(self.config)
         config.update(overrides)
         with salt_env():
-            return build_store(config, self.out, echo=self.printed.append, progress=False)
+            return build_store(config, out or self.out, echo=self.printed.append,
+                               progress=False)
+
+    def good_store(self, **overrides) -> Path:
+        """A store built from good inputs away from :attr:`out` (for store-reading cases)."""
+        return self.build(out=self.folder / "good" / "good.h5", **overrides)
 
 
 @contextmanager

@@ -74,11 +74,12 @@ def _grouped_holdout(groups: np.ndarray, val_fraction: float, test_fraction: flo
     names, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
     if len(names) < n_parts:
         fix = "set split.val_fraction: 0 (no validation part), " if n_parts == 3 else ""
+        empty = "val" if n_parts == 3 and len(names) == 2 else "train"
         raise ValueError(
-            f"split 'default' grouped by groups: {len(names)} group(s) cannot fill the "
-            f"{n_parts} parts {list(PART_NAMES[:n_parts]) if n_parts == 3 else ['train', 'test']}"
-            f" (part {PART_NAMES[min(len(names), 2)]!r} would be empty); {fix}use more groups, "
-            f"or drop split.group_by for a split by subject")
+            f"split 'default' (grouped): {len(names)} group(s) cannot fill the {n_parts} parts "
+            f"{list(PART_NAMES[:n_parts]) if n_parts == 3 else ['train', 'test']} (part "
+            f"{empty!r} would be empty); {fix}use more groups, or drop split.group_by for a "
+            f"split by subject")
     n_subjects = len(groups)
     order = np.random.default_rng(seed).permutation(len(names))
     group_part = np.full(len(names), TRAIN, dtype=np.int8)

@@ -249,8 +249,8 @@ class PersonalWindowBuilder:
             n_indel_sites=int(sites.is_indel.sum()), indel_policy=self.indel_policy,
             n_ref_mismatch_sites=sites.n_ref_mismatch,
             ref_mismatch_examples=sites.mismatch_examples,
-            n_indel_alleles=np.count_nonzero(carried[..., :-1][..., sites.is_indel]),
-            n_missing_calls=np.count_nonzero(missing[:, 0] | missing[:, 1]),
+            n_indel_alleles=int(np.count_nonzero(carried[..., :-1][..., sites.is_indel])),
+            n_missing_calls=int(np.count_nonzero(missing[:, 0] | missing[:, 1])),
             missing_policy=self.missing_policy)
 
     def _touched_positions(self, sites: SiteTable):
