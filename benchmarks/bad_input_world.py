@@ -11,6 +11,7 @@ should carry at each site, so a handled case is checked against data, not agains
 from __future__ import annotations
 
 import copy
+import gzip
 import hashlib
 import os
 from contextlib import contextmanager
@@ -179,7 +180,10 @@ def id_hashes(ids: list[str]) -> list[bytes]:
 def parse_vcf_text(path: Path) -> tuple[list[str], list[tuple[str, int, str, list[str], list]]]:
     """Samples and ``(chrom, pos, ref, alts, gts)`` records by plain text splitting."""
     samples, records = [], []
-    for line in Path(path).read_bytes().decode("utf-8-sig").splitlines():
+    data = Path(path).read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    for line in data.decode("utf-8-sig").splitlines():
         if line.startswith("##") or not line.strip():
             continue
         fields = line.rstrip("\r").split("\t")
@@ -199,10 +203,13 @@ def expected_letters(vcf: Path, subjects: list[str], window: dict,
     for the single-base sites of the VCF in the window (+ strand)."""
     samples, records = parse_vcf_text(vcf)
     column = {s: i for i, s in enumerate(samples)}
-    key = CONTIG_KEYS[window["chrom"]]
+    def contig_key(name: str) -> str:
+        return CONTIG_KEYS.get(name, name.removeprefix("chr"))
+
+    key = contig_key(window["chrom"])
     out: dict[int, list[str]] = {}
     for chrom, pos, ref, alts, gts in records:
-        if CONTIG_KEYS.get(chrom) != key or not window["start"] <= pos <= window["end"]:
+        if contig_key(chrom) != key or not window["start"] <= pos <= window["end"]:
             continue
         if len(ref) != 1 or any(len(a) != 1 for a in alts if a not in (".", "*")):
             continue  # symbolic ALTs and indels: skipped by policy (reference kept)
