@@ -263,6 +263,21 @@ def _odd_alt(alt_suffix: str, header: str = ""):
     return run
 
 
+def _half_missing(policy):
+    def run(world):
+        records = default_records()
+        records[0] = (*records[0][:5], ["1/.", "./1", "0/.", "./.", "1|.", "0/0"])
+        world.write_vcf(records=records)
+        return world.build(**({} if policy is None else {"missing_policy": policy}))
+    return run
+
+
+def _check_not_pass(world, store):
+    check_sites(world, store)
+    assert _provenance(store)["build_report"]["vcf"]["n_not_pass"] == 1
+    assert any("FILTER not PASS, used all the same: 1" in line for line in world.printed)
+
+
 def _check_odd_alt(world, store):
     check_sites(world, store)
     assert _provenance(store)["build_report"]["vcf"]["n_alts_without_sequence"] == 1
@@ -391,6 +406,9 @@ CASES = [
     handled_case("vcf_symbolic_alt_dropped", "vcf",
                  _odd_alt("<DEL>", '##ALT=<ID=DEL,Description="Deletion">'), _check_odd_alt),
     handled_case("vcf_spanning_deletion_alt", "vcf", _odd_alt("*"), _check_odd_alt),
+    handled_case("vcf_filter_not_pass_reported", "vcf",
+                 _build_text(lambda t: t.replace("\tPASS\t", "\tLowQual\t", 1)),
+                 _check_not_pass, issue="14.17"),
     handled_case("vcf_crlf_line_ends", "vcf", _build_text(lambda t: t.replace("\n", "\r\n")),
                  _sites_ok),
     error_case("vcf_utf8_bom", "vcf", _build_text(lambda t: "\ufeff" + t), MalformedVCFError,
@@ -418,6 +436,13 @@ CASES = [
                MalformedVCFError, VCF, "line 7", "before the #CHROM"),
     error_case("vcf_not_a_vcf", "vcf", _build_text(lambda t: "id,age\nS1,50\n"),
                MalformedVCFError, VCF, "line 1", "is this a VCF"),
+    error_case("vcf_no_fileformat_line", "vcf",
+               _build_text(lambda t: t.replace("##fileformat=VCFv4.2\n", "")), MalformedVCFError,
+               VCF, "line 1", "##fileformat"),
+    handled_case("vcf_half_missing_calls", "vcf", _half_missing(None), _sites_ok),
+    handled_case("vcf_half_missing_calls_as_N", "vcf", _half_missing("N"),
+                 lambda w, s: check_sites(w, s, missing="N")),
+    handled_case("vcf_gvcf_star_alt", "vcf", _odd_alt("<*>"), _check_odd_alt),
     error_case("vcf_empty_file", "vcf", _build_text(lambda t: ""), MalformedVCFError, VCF,
                "no #CHROM header line"),
     error_case("vcf_truncated_gzip", "vcf", _truncated_gzip, MalformedVCFError,

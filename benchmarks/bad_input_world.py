@@ -217,11 +217,10 @@ def expected_letters(vcf: Path, subjects: list[str], window: dict,
         letters = []
         for subject in subjects:
             alleles = gts[column[subject]].replace("|", "/").split("/")
-            if "." in alleles:
-                letters.append("N" if missing == "N" else ref)
-                continue
-            bases = {([ref] + alts)[int(a)] for a in alleles}
-            letters.append(bases.pop() if len(bases) == 1 else IUPAC[frozenset(bases)])
+            fill = "N" if missing == "N" else ref  # a missing allele, by the policy
+            bases = {fill if a == "." else ([ref] + alts)[int(a)] for a in alleles}
+            letters.append("N" if "N" in bases else bases.pop() if len(bases) == 1
+                           else IUPAC[frozenset(bases)])
         out[pos - window["start"]] = letters
     return out
 

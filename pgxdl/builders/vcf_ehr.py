@@ -72,6 +72,9 @@ def task_values(table: pd.DataFrame, tasks: list[dict], source: str) -> tuple[np
             row = int(np.flatnonzero(bad)[0])
             raise TabularValueError(f"{source}: row {row + 1}, column {column!r}: "
                                     f"{raw.iloc[row]!r} is not a valid {task['kind']} label")
+        if values.isna().all():
+            raise TabularValueError(f"{source}: task {task['name']!r} column {column!r} has no "
+                                    f"value in any row; fill it in or drop the task")
         columns.append(values.to_numpy(dtype=np.float32))
         specs.append(TaskSpec(task["name"], task["kind"], task.get("units", ""), len(classes)))
     return np.column_stack(columns), specs

@@ -63,7 +63,8 @@ def build_report(n_subjects: int, vcf: VcfReadReport, personal: BuildReport,
         f"EHR row, not used: {n_extra}",
         f"VCF records read: {vcf.n_records}; inside windows: {vcf.n_in_windows}; "
         f"biallelic rows kept: {vcf.n_rows} ({vcf.n_multiallelic} multi-allelic records "
-        f"split)",
+        f"split); FILTER not PASS, used all the same: {vcf.n_not_pass} (filter the VCF "
+        f"first to leave them out)",
         f"dropped: {vcf.n_alts_without_sequence} ALT alleles without sequence (symbolic, *, "
         f"breakend); {vcf.n_reference_only} reference-only records (no ALT)",
         f"variant sites in windows: {personal.n_sites}; substitutions applied: "

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import gzip
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -147,35 +148,58 @@ def _text_ids(table: pd.DataFrame, path: Path, id_columns: Sequence[str]) -> pd.
 
 def _read_text(path: Path, delimiter: str, id_columns: Sequence[str]) -> pd.DataFrame:
     header = _header(path, delimiter)
-    repeated = sorted({c for c in header if header.count(c) > 1})
+    repeated = sorted({c for c in header if c and header.count(c) > 1})
     if repeated:
         raise TabularValueError(f"{path}: line 1: column name(s) {repeated} appear more than "
                                 f"once; give every column a unique name")
     ids = [c for c in id_columns if c in header]
     try:
-        return pd.read_csv(
-            path, sep=delimiter, encoding="utf-8-sig", dtype={c: str for c in ids},
-            keep_default_na=False,
-            na_values={c: _NA_VALUES for c in header if c not in ids},
-            skip_blank_lines=True)
+        with warnings.catch_warnings():  # rows' extra fields were checked to be empty
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            return pd.read_csv(
+                path, sep=delimiter, encoding="utf-8-sig", dtype={c: str for c in ids},
+                keep_default_na=False, index_col=False,
+                na_values={c: _NA_VALUES for c in header if c not in ids},
+                skip_blank_lines=True)
     except pd.errors.ParserError as err:
         raise TabularValueError(_ragged_message(path, delimiter, str(err))) from err
 
 
 def _header(path: Path, delimiter: str) -> list[str]:
+    """The header's column names, after checking every row has as many fields (extra
+    fields that are all empty, from a trailing delimiter, are allowed)."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-            first = next(csv.reader(handle, delimiter=delimiter), None)
-            if first is None or not any(cell.strip() for cell in first):
+            rows = csv.reader(handle, delimiter=delimiter)
+            header = next(rows, None)
+            if header is None or not any(cell.strip() for cell in header):
                 raise TabularValueError(f"{path}: the EHR table is empty (no header line)")
-            for _ in handle:  # decode every line now, so a bad byte is found with its line
-                pass
+            _check_delimiter(path, header, delimiter)
+            for row in rows:
+                if row and len(row) != len(header) and (
+                        len(row) < len(header) or any(c.strip() for c in row[len(header):])):
+                    raise TabularValueError(_ragged_message(
+                        path, delimiter, f"line {rows.line_num}, saw {len(row)}",
+                        len(header)))
     except UnicodeDecodeError as err:
         line = _line_of_byte(path, err.start)
         raise TabularValueError(f"{path}: line {line}: bytes that are not UTF-8 ({err.reason}"
                                 f"); save the table as UTF-8") from err
-    return first
+    except csv.Error as err:
+        raise TabularValueError(f"{path}: line {rows.line_num}: {err}; check the quoting"
+                                ) from err
+    return header
+
+
+def _check_delimiter(path: Path, header: list[str], delimiter: str) -> None:
+    if len(header) > 1:
+        return
+    for other, name in ((";", "semicolons"), ("\t", "tabs"), (",", "commas")):
+        if other != delimiter and other in header[0]:
+            raise TabularValueError(
+                f"{path}: line 1 has one column; its columns seem separated by {name}. "
+                f"Export the table with commas (.csv) or tabs (.tsv)")
 
 
 def _line_of_byte(path: Path, offset: int) -> int | str:
@@ -185,14 +209,14 @@ def _line_of_byte(path: Path, offset: int) -> int | str:
         return handle.read().count(b"\n", 0, offset) + 1
 
 
-def _ragged_message(path: Path, delimiter: str, text: str) -> str:
+def _ragged_message(path: Path, delimiter: str, text: str,
+                    n_header: int | str | None = None) -> str:
     line, expected = _LINE.search(text), _EXPECTED.search(text)
     where = f"line {line[1]}: {line[2]} fields" if line else "a row has a different number of"\
         " fields"
-    shown = repr(delimiter)
-    return (f"{path}: {where}, the header has {expected[1] if expected else 'fewer'}: a ragged "
-            f"row, or a {shown} inside a value (e.g. a decimal comma); quote such values or "
-            f"fix the row")
+    n_header = n_header or (expected[1] if expected else "another number")
+    return (f"{path}: {where}, the header has {n_header}: a ragged row, or a {delimiter!r} "
+            f"inside a value (e.g. a decimal comma); quote such values or fix the row")
 
 
 _NA_VALUES = sorted({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",

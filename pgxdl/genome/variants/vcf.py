@@ -274,6 +274,7 @@ class _RecordReader:
         self.counts.n_alts_without_sequence += len(record.ALT) - len(kept_alts)
         self.counts.n_reference_only += not record.ALT
         self.counts.n_multiallelic += len(kept_alts) > 1
+        self.counts.n_not_pass += record.FILTER is not None
         if not kept_alts:
             return
         if self.n_samples:

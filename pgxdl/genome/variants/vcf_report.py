@@ -34,6 +34,8 @@ class VcfReadReport:
     n_multiallelic : records with several ALTs, each split into one row per ALT.
     n_alts_without_sequence : symbolic (``<NON_REF>``), ``*`` and breakend ALTs dropped.
     n_reference_only : records inside windows without any ALT (``ALT = .``).
+    n_not_pass : records inside windows whose FILTER is neither ``PASS`` nor ``.`` (read
+        like the others: filter the VCF first to leave them out).
     window_records : window name -> records overlapping it (POS to END).
     contigs : contigs the VCF names (header and records), as spelled there.
     ref_check : REF alleles of the records inside windows compared with the reference.
@@ -47,6 +49,7 @@ class VcfReadReport:
     n_multiallelic: int = 0
     n_alts_without_sequence: int = 0
     n_reference_only: int = 0
+    n_not_pass: int = 0
     window_records: dict[str, int] = field(default_factory=dict)
     contigs: list[str] = field(default_factory=list)
     ref_check: ReferenceMatchCount | None = None

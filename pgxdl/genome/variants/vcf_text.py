@@ -91,6 +91,9 @@ def _check_line(path: Path, number: int, line: bytes, n_columns: int, data_lines
     if number == 1 and line.startswith(b"\xef\xbb\xbf"):
         raise MalformedVCFError(f"{path}: line 1 starts with a UTF-8 byte-order mark, which "
                                 f"htslib cannot read; remove it (sed -i '1s/^\\xEF\\xBB\\xBF//')")
+    if number == 1 and not line.startswith(b"##fileformat=VCF"):
+        raise MalformedVCFError(f"{path}: line 1 must be the ##fileformat=VCFv4.x line "
+                                f"(is this a VCF?); htslib reads no file without it")
     if line.startswith(b"##") or not line:
         return n_columns
     if line.startswith(b"#"):
