@@ -69,3 +69,42 @@ def test_benchmark_prints_and_writes_json(tmp_path, capsys):
                                                    "vcf_refseq_grch37_accessions"]
     assert counts["handled"] == 1 and counts["clear error"] == 1
     assert "vcf_refseq_contigs" in capsys.readouterr().out
+
+
+def test_kill_9_during_build_then_rebuild(tmp_path):
+    """A build killed with SIGKILL while writing leaves `.<name>.<pid>.tmp`; the next build
+    of the same store removes it, says so, and writes a good store."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from benchmarks.bad_input_world import World, check_sites
+    from pgxdl.paths import REPO_ROOT
+
+    folder = tmp_path / "world"
+    script = (
+        "import time, pgxdl.data.store_writer as writer\n"
+        "write = writer.write_rows\n"
+        "def slow(*args):\n"
+        "    write(*args)\n"
+        "    time.sleep(120)\n"
+        "writer.write_rows = slow\n"
+        "from benchmarks.bad_input_world import World\n"
+        f"World({str(folder)!r}).build()\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    process = subprocess.Popen([sys.executable, "-c", script], env=env)
+    temporary = folder / "out" / f".cohort.h5.{process.pid}.tmp"
+    deadline = time.monotonic() + 120
+    while not temporary.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert temporary.exists(), "the build never started writing"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert temporary.exists() and not (folder / "out" / "cohort.h5").exists()
+    world = World(folder)
+    store = world.build()
+    assert not temporary.exists()
+    assert f"removed {temporary.name}, left by an interrupted build" in world.printed
+    check_sites(world, store)
