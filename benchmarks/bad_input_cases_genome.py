@@ -83,7 +83,7 @@ CASES = [
                WindowSpecError, WINDOWS_FILE, "non-integer coordinate"),
     error_case("windows_file_missing", "windows",
                lambda w: w.build(windows=str(w.folder / "none.yaml")), FileNotFoundError,
-               r"none\.yaml", "not found"),
+               r"none\.yaml", "no such file"),
     error_case("windows_contig_not_in_reference", "windows",
                _windows(_changed(1, chrom="chr3")), ContigNotFoundError, "'chr3'",
                r"tiny_GRCh38\.fa", "available contigs: chr1, chr2"),
