@@ -287,3 +287,21 @@ CASES = [
                _config_file("builder: vcf_ehr\n", ["phased"]), ValueError, "--set 'phased'",
                "key=value"),
 ]
+CASES += [
+    error_case("config_tolerance_as_percent_text", "config",
+               lambda w: w.build(ref_mismatch_tolerance="5%"), ValueError,
+               "ref_mismatch_tolerance", "'5%'", "not a number from 0 to 1"),
+    error_case("config_phased_as_text", "config", lambda w: w.build(phased="yes"), ValueError,
+               "phased", "'yes'", "boolean"),
+    error_case("config_kfold_fraction", "config", lambda w: w.build(split={"kfold": 2.5}),
+               ValueError, "split.kfold", "whole number"),
+    error_case("config_no_tasks", "config", lambda w: w.build(tasks=[]), ValueError,
+               "'tasks' is empty"),
+    error_case("config_inline_window_typo", "config",
+               lambda w: w.build(windows=[{"name": "w1", "chrom": "chr1", "centre": 40,
+                                           "length": 40, "strand": "+"}]),
+               ValueError, r"windows\[0\]", "did you mean 'center'"),
+    error_case("windows_none_declared", "windows",
+               lambda w: w.build(windows=str(w.write_windows([]))), ValueError,
+               r"windows\.yaml", "no windows declared"),
+]

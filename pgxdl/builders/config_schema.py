@@ -26,6 +26,12 @@ UNCOVERED_POLICIES = ("error", "reference", "N")
 EXTRA_SAMPLE_POLICIES = ("report", "error")
 
 _NESTED = {"split": SPLIT_KEYS, "outcome": OUTCOME_KEYS}
+#: key -> (types, lowest, highest): the value must be of a type and inside the range.
+_VALUES = {"ref_mismatch_tolerance": ((int, float), 0, 1), "min_ref_match": ((int, float), 0, 1),
+           "split.val_fraction": ((int, float), 0, 1), "split.test_fraction": ((int, float), 0, 1),
+           "split.kfold": ((int,), 0, None), "seed": ((int,), 0, None),
+           "phased": ((bool,), None, None), "oriented": ((bool,), None, None),
+           "strip_ids": ((bool,), None, None)}
 _LISTS = {"features": FEATURE_KEYS, "tasks": TASK_KEYS, "windows": WINDOW_KEYS}
 _CHOICES = {"indel_policy": INDEL_POLICIES, "missing_policy": MISSING_POLICIES,
             "extra_vcf_samples": EXTRA_SAMPLE_POLICIES,
@@ -94,6 +100,15 @@ def validate_config(builder: str, settings: Mapping, source: str = "data config"
     for field, choices in _CHOICES.items():
         if "." not in field and field in settings:
             _choice(settings[field], choices, f"{source}: {field}")
+    for field, (types, low, high) in _VALUES.items():
+        head, _, sub = field.partition(".")
+        holder = settings.get(head) if sub else settings
+        key = sub or head
+        if isinstance(holder, Mapping) and key in holder:
+            _value(holder[key], types, low, high, f"{source}: {field}")
+    if "tasks" in settings and not settings["tasks"]:
+        raise ValueError(f"{source}: 'tasks' is empty; declare at least one task (name, kind, "
+                         f"column)")
 
 
 def nearest(word, known) -> str | None:
@@ -110,6 +125,15 @@ def _unknown(mapping: Mapping, known: set[str], where: str) -> None:
         close = nearest(key, known)
         hint = f"did you mean {close!r}? " if close else ""
         raise ValueError(f"{where}: unknown key {key!r}; {hint}known keys: {sorted(known)}")
+
+
+def _value(value, types: tuple, low, high, where: str) -> None:
+    ok = isinstance(value, types) and (bool not in types) == (not isinstance(value, bool))
+    if not ok or (low is not None and value < low) or (high is not None and value > high):
+        kind = {bool: "boolean (true or false)", int: "whole number"}.get(types[-1], "number")
+        span = f" from {low} to {high}" if high is not None else (
+            f" >= {low}" if low is not None else "")
+        raise ValueError(f"{where}: {value!r} is not a {kind}{span}")
 
 
 def _choice(value, choices: tuple, where: str) -> None:

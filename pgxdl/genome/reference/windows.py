@@ -128,6 +128,8 @@ def load_windows(source: str | Path | Iterable,
             raise WindowSpecError(f"{where}: expected a list of windows or a 'windows:' list")
     windows = [entry if isinstance(entry, WindowSpec) else window_from_mapping(entry, where)
                for entry in source]
+    if not windows:
+        raise WindowSpecError(f"{where}: no windows declared; list at least one")
     names = [w.name for w in windows]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:

@@ -93,7 +93,7 @@ def read_vcf_with_report(path: str | Path, samples: Sequence[str] | None = None,
     if path.is_dir():
         raise MalformedVCFError(f"VCF {path} is a folder, not a file")
     layout = None if is_bcf(path) else scan_vcf_text(path)
-    vcf = _open(path)
+    vcf = _open(path, lazy=layout is not None)
     n_file_samples = len(vcf.samples)
     try:
         order, names = _select_samples(vcf, path, samples)
@@ -122,9 +122,12 @@ def read_vcf_with_report(path: str | Path, samples: Sequence[str] | None = None,
     return callset, report
 
 
-def _open(path: Path) -> VCF:
+def _open(path: Path, lazy: bool) -> VCF:
+    """cyvcf2's reader; BCF files (no text scan) are read eagerly so that a record's FORMAT
+    can be checked for GT before its genotypes are touched (a lazy record without GT
+    crashes htslib)."""
     try:
-        return VCF(str(path), gts012=False, lazy=True)
+        return VCF(str(path), gts012=False, lazy=lazy)
     except Exception as err:  # htslib reports header failures as a bare Exception
         raise MalformedVCFError(f"{path}: htslib cannot read the VCF header ({err}); check "
                                 f"the ## lines and the #CHROM line") from err
@@ -227,6 +230,7 @@ class _RecordReader:
         self._row_allele: list[int] = []  # ALT index (1-based) of each row
         self._arrays: list[np.ndarray] = []  # cyvcf2 genotype arrays (S, ploidy + 1)
         self._where_kept: list[tuple] = []
+        self._row_where: dict[tuple, str] = {}  # (chrom, pos, ref, alt) -> where first seen
 
     def read(self, records, order: np.ndarray, names: list[str]) -> CallSet:
         for number, record, keep in records:
@@ -280,16 +284,23 @@ class _RecordReader:
         if self.n_samples:
             line = (self.layout.without_gt.get((record.CHROM, record.POS))
                     if self.layout is not None else None)
-            if line is not None:
+            if line is not None or (self.layout is None and "GT" not in record.FORMAT):
+                where = f"line {line}" if line is not None else "record"
                 raise MalformedVCFError(
-                    f"{self.path}: line {line} ({record.CHROM}:{record.POS}): field FORMAT has "
+                    f"{self.path}: {where} ({record.CHROM}:{record.POS}): field FORMAT has "
                     f"no GT, so this record's genotypes cannot be read; give every record in "
                     f"the windows a GT (bcftools +setGT, or drop the record)")
-            if record.genotype is None:
-                raise MalformedVCFError(f"{self._where(number, record)}: no GT field")
             self._arrays.append(record.genotype.array())
             self._where_kept.append((number, record.CHROM, record.POS, len(record.ALT)))
         for index, alt in kept_alts:
+            key = (self._contigs[record.CHROM], record.POS, record.REF.upper(), alt)
+            if key in self._row_where:
+                raise MalformedVCFError(
+                    f"{self.path}: {self._short_where(number, record)} repeats the variant "
+                    f"{record.CHROM}:{record.POS} {record.REF}>{alt} of "
+                    f"{self._row_where[key]}; which genotypes hold is unknown: remove the "
+                    f"duplicate (bcftools norm -d exact)")
+            self._row_where[key] = self._short_where(number, record)
             self._row_record.append(len(self._arrays) - 1)
             self._row_allele.append(index)
             for key, value in (("chrom", record.CHROM), ("pos", record.POS),
@@ -329,6 +340,13 @@ class _RecordReader:
         genotypes[rows < 0] = -1
         return (np.ascontiguousarray(genotypes.transpose(1, 0, 2)),
                 np.ascontiguousarray((phased | haploid)[record].T))
+
+    def _short_where(self, number: int | None, record) -> str:
+        """``line N`` of a text VCF, else ``record CHROM:POS``."""
+        if number is not None and self.layout is not None and number < len(
+                self.layout.data_lines):
+            return f"line {int(self.layout.data_lines[number])}"
+        return f"record {record.CHROM}:{record.POS}"
 
     def _where(self, number: int | None, record=None) -> str:
         if number is not None and self.layout is not None and number < len(
