@@ -216,3 +216,40 @@ CASES = [
     handled_case("vcf_half_missing_calls_as_N", "vcf", _half_missing("N"),
                  lambda w, s: check_sites(w, s, missing="N")),
 ]
+
+
+def _outside_mismatches(world, **overrides):
+    """Six records outside the windows whose REF differs from the reference (a build check
+    over every record read, governed by min_ref_match)."""
+    wrong = []
+    for pos in range(70, 100, 5):
+        other = alt_base(ref_base("chr1", pos))
+        wrong.append(("chr1", pos, ".", other, alt_base(other), ["0/0"] * 6))
+    world.write_vcf(records=sorted([*default_records(), *wrong], key=lambda r: (r[0], r[1])))
+    return world.build(**overrides)
+
+
+def _stored_drug(world, store):
+    with h5py.File(store, "r") as h5:
+        assert h5["drugs/name"][0].decode() == "warfarin"
+
+
+def _seeds(world):
+    return [world.build(out=world.folder / f"s{seed}.h5", seed=seed, split={})
+            for seed in (0, 1)]
+
+
+def _check_seeds(world, stores):
+    with h5py.File(stores[0], "r") as a, h5py.File(stores[1], "r") as b:
+        assert (a["splits/default"][:] != b["splits/default"][:]).any(), "seed ignored"
+
+
+CASES += [
+    error_case("vcf_build_mismatch_by_ref_rate", "vcf", _outside_mismatches,
+               GenomeInputError, VCF, "only 3 of 9 REF alleles", "need 90%, min_ref_match",
+               "lift over"),
+    handled_case("option_min_ref_match", "vcf",
+                 lambda w: _outside_mismatches(w, min_ref_match=0.3), _sites_ok),
+    handled_case("option_drug_name", "vcf", lambda w: w.build(drug="warfarin"), _stored_drug),
+    handled_case("option_seed_changes_splits", "vcf", _seeds, _check_seeds),
+]

@@ -152,6 +152,6 @@ def check_build(source: str | Path, raw_header: str, chrom: np.ndarray, pos: np.
             f"genome build mismatch: {source} looks like {vcf_side}, reference "
             f"{reference.path} is {reference.build or 'of unknown build'}: only "
             f"{counts.n_match} of {counts.n_checked} REF alleles ({counts.rate:.0%}) inside "
-            f"the reference match it (need {min_ref_match:.0%}), e.g. "
+            f"the reference match it (need {min_ref_match:.0%}, min_ref_match), e.g. "
             f"{'; '.join(counts.examples)}. Use files of one build (or lift over).")
     return counts
