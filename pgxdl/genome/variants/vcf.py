@@ -200,6 +200,12 @@ def _query_windows(vcf: VCF, windows: Sequence[WindowSpec]):
                     yield None, record, True
 
 
+def _append(columns: tuple[list, list, list], chrom: str, pos: int, ref: str) -> None:
+    columns[0].append(chrom)
+    columns[1].append(pos)
+    columns[2].append(ref)
+
+
 def _arrays(columns: tuple[list, list, list]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     chrom, pos, ref = columns
     return string_array(chrom), np.asarray(pos, dtype=np.int64), string_array(ref)
@@ -238,18 +244,18 @@ class _RecordReader:
                 raise MalformedVCFError(f"{self._where(number)}: htslib cannot parse this "
                                         f"record ({record})") from record
             self.counts.n_records += 1
-            chrom = record.CHROM
-            if chrom not in self._contigs:
-                self._contigs[chrom] = normalise_chrom(chrom)
-            for column, value in zip(self._seen, (chrom, record.POS, record.REF), strict=True):
-                column.append(value)
-            for start, end, index in self._spans.get(self._contigs[chrom], ()):
-                if record.start < end and record.end >= start:  # 0-based half-open record
+            chrom, pos, ref = record.CHROM, record.POS, record.REF
+            key = self._contigs.get(chrom)
+            if key is None:
+                key = self._contigs[chrom] = normalise_chrom(chrom)
+            _append(self._seen, chrom, pos, ref)
+            for start, end, index in self._spans.get(key, ()):
+                # overlap of the record (POS..END, 1-based) with the window; END (cyvcf2's
+                # 0-based exclusive end) is read only for records starting before the window
+                if pos <= end and (pos >= start or record.end >= start):
                     self._covered[index] += 1
             if keep:
-                for column, value in zip(self._inside, (chrom, record.POS, record.REF),
-                                         strict=True):
-                    column.append(value)
+                _append(self._inside, chrom, pos, ref)
                 self._add(number, record)
         genotypes, phased = self._genotype_rows()
         return CallSet(**self._rows, genotypes=genotypes[order], phased=phased[order],

@@ -101,11 +101,10 @@ def _check_line(path: Path, number: int, line: bytes, n_columns: int, data_lines
     if not n_columns:
         raise MalformedVCFError(f"{path}: line {number}: record before the #CHROM header line "
                                 f"(is this a VCF?)")
-    _check_record_line(path, number, line, n_columns)
+    fields = _check_record_line(path, number, line, n_columns)
     data_lines.append(number)
-    if n_columns > 9 and b"GT" not in line.split(b"\t", 9)[8].split(b":"):
-        chrom, pos = line.split(b"\t", 2)[:2]
-        without_gt[(chrom.decode(errors="replace"), int(pos))] = number
+    if n_columns > 9 and b"GT" not in fields[8].split(b":"):
+        without_gt[(fields[0].decode(errors="replace"), int(fields[1]))] = number
     return n_columns
 
 
@@ -138,20 +137,26 @@ def _check_header_line(path: Path, number: int, line: bytes) -> int:
     return len(columns)
 
 
-def _check_record_line(path: Path, number: int, line: bytes, n_columns: int) -> None:
+def _check_record_line(path: Path, number: int, line: bytes, n_columns: int) -> list[bytes]:
+    """Check a record line; returns its first nine fields and the rest unsplit."""
     n_found = line.count(b"\t") + 1
     if n_found != n_columns:
         raise MalformedVCFError(f"{path}: line {number}: {n_found} tab-separated columns, "
                                 f"the #CHROM header declares {n_columns}")
-    chrom, pos, _id, ref, alt, _rest = line.split(b"\t", 5)
-    where = f"{path}: line {number} ({chrom.decode(errors='replace')}:" \
-            f"{pos.decode(errors='replace')})"
+    fields = line.split(b"\t", 9)
+    chrom, pos, _id, ref, alt = fields[:5]
+
+    def where() -> str:
+        return f"{path}: line {number} ({chrom.decode(errors='replace')}:" \
+               f"{pos.decode(errors='replace')})"
+
     if not pos.isdigit() or int(pos) < 1:
-        raise MalformedVCFError(f"{where}: field POS is not a positive integer")
+        raise MalformedVCFError(f"{where()}: field POS is not a positive integer")
     if not _REF.match(ref):
-        raise MalformedVCFError(f"{where}: field REF {ref.decode(errors='replace')!r} is not "
-                                f"a sequence of A, C, G, T, N")
+        raise MalformedVCFError(f"{where()}: field REF {ref.decode(errors='replace')!r} is "
+                                f"not a sequence of A, C, G, T, N")
     for allele in alt.split(b","):
         if not _ALT.match(allele):
-            raise MalformedVCFError(f"{where}: field ALT has an invalid allele "
+            raise MalformedVCFError(f"{where()}: field ALT has an invalid allele "
                                     f"{allele.decode(errors='replace')!r}")
+    return fields
