@@ -15,6 +15,8 @@ from pgxdl.genome.personal.builder import INDEL_POLICIES, MISSING_POLICIES
 
 #: Keys of ``split`` (a mapping; or ``none`` for a cohort built only to predict).
 SPLIT_KEYS = {"val_fraction", "test_fraction", "kfold", "group_by"}
+#: Builders that take ``split: none``.
+PREDICT_ONLY = {"vcf_ehr"}
 FEATURE_KEYS = {"name", "kind", "column", "units", "source_units", "units_column", "min", "max",
                 "categories", "unknown"}
 TASK_KEYS = {"name", "kind", "column", "units", "classes"}
@@ -34,7 +36,8 @@ _VALUES = {"ref_mismatch_tolerance": ((int, float), 0, 1), "min_ref_match": ((in
            "strip_ids": ((bool,), None, None)}
 _LISTS = {"features": FEATURE_KEYS, "tasks": TASK_KEYS, "windows": WINDOW_KEYS}
 _CHOICES = {"indel_policy": INDEL_POLICIES, "missing_policy": MISSING_POLICIES,
-            "extra_vcf_samples": EXTRA_SAMPLE_POLICIES,
+            "extra_vcf_samples": EXTRA_SAMPLE_POLICIES, "missing_genotype": MISSING_POLICIES,
+            "background": ("random", "1kgp"),
             "features.kind": ("numeric", "binary", "categorical"),
             "features.unknown": ("error", "missing"),
             "tasks.kind": ("regression", "binary", "multiclass")}
@@ -73,7 +76,13 @@ def validate_config(builder: str, settings: Mapping, source: str = "data config"
                          f"configs/data/*.yaml for an example")
     for key, known in _NESTED.items():
         value = settings.get(key)
-        if value is None or (key == "split" and value in ("none", False)):
+        if key == "split" and value in ("none", False):
+            if builder not in PREDICT_ONLY:
+                raise ValueError(f"{source}: split: none (no split, a cohort built only to "
+                                 f"predict) is for {sorted(PREDICT_ONLY)}; the {builder} "
+                                 f"builder needs a mapping of {sorted(SPLIT_KEYS)}")
+            continue
+        if value is None:
             continue
         if not isinstance(value, Mapping):
             raise ValueError(f"{source}: {key!r} must be a mapping of {sorted(known)}, got "
