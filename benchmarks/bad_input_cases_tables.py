@@ -180,6 +180,8 @@ CASES = [
     error_case("ehr_not_utf8", "ehr",
                _ehr_text(lambda t: t.encode().replace(b"S3,70,200,b,", b"S3,70,200,b\xe9,")),
                TabularValueError, EHR, "line 4", "not UTF-8", "save the table as UTF-8"),
+    error_case("ehr_utf16_export", "ehr", _ehr_text(lambda t: t.encode("utf-16")),
+               TabularValueError, EHR, "line 1", "not UTF-8"),
     error_case("ehr_duplicate_column_names", "ehr",
                _ehr_text(lambda t: t.replace("weight_lb", "age", 1)), TabularValueError, EHR,
                "line 1", "'age'", "more than once"),

@@ -311,8 +311,8 @@ CASES = [
     error_case("ehr_ids_leading_zeros_lost", "ehr",
                lambda w: _renamed_ids(w, [f"00{i}" for i in range(1, 7)],
                                       [str(i) for i in range(1, 7)]),
-               SampleNotFoundError, "6 of 6", "match a sample name up to case, spaces or "
-               "leading zeros", issue="14.14"),
+               SampleNotFoundError, "6 of 6", "match a sample name up to case, spaces, "
+               "leading zeros or a '.0'", issue="14.14"),
     error_case("vcf_grch37_contig_lengths", "vcf", _grch37_lengths, BuildMismatchError,
                VCF, "GRCh37", "##contig lengths", "GRCh38"),
 ]

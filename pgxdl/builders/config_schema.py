@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Mapping
 
 from pgxdl.genome.personal.builder import INDEL_POLICIES, MISSING_POLICIES
+from pgxdl.genome.reference.builds import canonical_build
 
 #: Keys of ``split`` (a mapping; or ``none`` for a cohort built only to predict).
 SPLIT_KEYS = {"val_fraction", "test_fraction", "kfold", "group_by"}
@@ -115,6 +116,10 @@ def validate_config(builder: str, settings: Mapping, source: str = "data config"
         key = sub or head
         if isinstance(holder, Mapping) and key in holder:
             _value(holder[key], types, low, high, f"{source}: {field}")
+    build = settings.get("reference_build")
+    if build is not None and canonical_build(str(build)) is None:
+        raise ValueError(f"{source}: reference_build {build!r} is not a known genome build; use "
+                         f"GRCh37 or GRCh38 (or an alias: hg19, hg38, b37, ...)")
     if "tasks" in settings and not settings["tasks"]:
         raise ValueError(f"{source}: 'tasks' is empty; declare at least one task (name, kind, "
                          f"column)")

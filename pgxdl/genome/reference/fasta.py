@@ -21,6 +21,7 @@ from pyfaidx import Fasta, FastaIndexingError
 
 from pgxdl.genome.encoding import encode, reverse_complement
 from pgxdl.genome.errors import (
+    BuildMismatchError,
     ContigNotFoundError,
     GenomeInputError,
     RegionOutsideReferenceError,
@@ -79,7 +80,13 @@ class ReferenceGenome:
         self._by_chrom: dict[str, list[ReferenceRecord]] = {}
         for record in self.records:
             self._by_chrom.setdefault(normalise_chrom(record.chrom), []).append(record)
-        self.build = canonical_build(build) if build else self._infer_build()
+        inferred = self._infer_build()
+        if build and inferred and canonical_build(build) and canonical_build(build) != inferred:
+            raise BuildMismatchError(
+                f"reference FASTA {self.path} is {inferred} (from its name or chromosome "
+                f"lengths) but the config says reference_build: {build}; fix the setting or "
+                f"use the FASTA of that build")
+        self.build = canonical_build(build) if build else inferred
 
     def __repr__(self) -> str:
         return f"ReferenceGenome({str(self.path)!r}, build={self.build!r})"

@@ -150,14 +150,14 @@ def allele_lengths(alleles: np.ndarray) -> np.ndarray:
 def near_miss_hint(missing: Sequence[str], available: Sequence[str]) -> str:
     """A hint when absent IDs match available names up to case, spaces or leading zeros."""
     def loose(name: str) -> str:
-        return name.strip().lower().lstrip("0")
+        return name.strip().lower().removesuffix(".0").lstrip("0")
 
     names = {loose(a) for a in available}
     close = sum(loose(m) in names for m in missing)
     if not close:
         return ""
-    return (f" ({close} of the absent IDs match a sample name up to case, spaces or leading "
-            f"zeros: was an ID column read as a number, or written differently?)")
+    return (f" ({close} of the absent IDs match a sample name up to case, spaces, leading "
+            f"zeros or a '.0': was an ID column read as a number, or written differently?)")
 
 
 def check_samples_present(requested: Sequence[str], available: Sequence[str],
