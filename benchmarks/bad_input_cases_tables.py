@@ -310,3 +310,8 @@ CASES += [
                lambda w: w.build(windows=str(w.write_windows([]))), ValueError,
                r"windows\.yaml", "no windows declared"),
 ]
+CASES += [
+    error_case("ehr_checked_before_vcf_read", "ehr",
+               _ehr_frame(_set("age", 0, "old"), vcf="/nonexistent/huge.vcf.gz"),
+               TabularValueError, EHR, "'age'", "row 1: 'old'"),
+]

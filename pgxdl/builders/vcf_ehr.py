@@ -94,6 +94,13 @@ def build(config: dict) -> Cohort:
     table = read_ehr_table(config["ehr"], id_columns=[config["subject_column"]])
     subjects = subject_ids(table, config["subject_column"], source,
                            strip=bool(config.get("strip_ids", True)))
+    # The EHR side first: its errors come before the (slow) VCF read.
+    values, tasks = task_values(table, config["tasks"], source)
+    tabular = TabularSchema.from_config(config["features"]).encode(table, source=source)
+    groups = {key: group_keys(table, key, source) for key in config.get("groups", [])}
+    notes: list[str] = []
+    splits = standard_splits(values[:, 0], groups, config.get("split", {}),
+                             config.get("seed", 0), notes=notes)
     reference = ReferenceGenome(config["reference"], build=config.get("reference_build"))
     windows = load_windows(config["windows"], reference_build=reference.build)
     check_equal_length(windows)
@@ -117,17 +124,11 @@ def build(config: dict) -> Cohort:
         ref_mismatch_tolerance=tolerance, oriented=bool(config.get("oriented", False)),
         uncalled_windows=[i for i, w in enumerate(windows) if policies.get(w.name) == "N"],
     ).stream(callset)
-    values, tasks = task_values(table, config["tasks"], source)
-    schema = TabularSchema.from_config(config["features"])
-    groups = {key: group_keys(table, key, source) for key in config.get("groups", [])}
-    notes: list[str] = []
-    splits = standard_splits(values[:, 0], groups, config.get("split", {}),
-                             config.get("seed", 0), notes=notes)
     report = build_report(len(subjects), vcf_report, personal.report, policies, notes)
     return Cohort(
         subject_ids=subjects,
         sequence=SequenceBlock.from_personal(windows, personal),
-        tabular=schema.encode(table, source=source),
+        tabular=tabular,
         observations=Observations.one_drug(values, tasks, config.get("drug", "drug")),
         groups=groups,
         splits=splits,
