@@ -78,3 +78,22 @@ def test_real_reference_bases_at_key_variants(shared_data):
     windows = load_windows(REPO_ROOT / "configs" / "data" / "windows" / "grch38_pgx.yaml")
     assert [len(reference.fetch_codes(w)) for w in windows] == [
         11102, 15609, 16000, 5514, 5623, 11312]
+
+
+def test_refseq_accessions_by_table():
+    """GRCh38 and GRCh37 RefSeq accessions of the primary chromosomes map to their numbers;
+    an unknown version does not (it would silently be another sequence)."""
+    from pgxdl.genome.reference.builds import (
+        REFSEQ_CONTIGS,
+        build_from_refseq,
+        normalise_chrom,
+    )
+
+    assert normalise_chrom("NC_000010.11") == normalise_chrom("chr10") == "10"
+    assert normalise_chrom("NC_000016.9") == "16" and normalise_chrom("NC_000023.11") == "X"
+    assert normalise_chrom("NC_000024.10") == "Y" and normalise_chrom("NC_012920.1") == "MT"
+    assert normalise_chrom("NC_000010.99") == "NC_000010.99"
+    assert sum(build == "GRCh38" for _, build in REFSEQ_CONTIGS.values()) == 25
+    assert build_from_refseq(["NC_000010.11", "NC_000022.11"]) == "GRCh38"
+    assert build_from_refseq(["NC_000010.10"]) == "GRCh37"
+    assert build_from_refseq(["NC_000010.10", "NC_000022.11"]) is None

@@ -93,6 +93,6 @@ def test_config_overrides_and_errors(tmp_path):
                                                                 "interaction": "gene_gene"}
     with pytest.raises(ValueError, match="unknown builder 'nope'"):
         build_store({"builder": "nope"}, tmp_path / "x.h5")
-    with pytest.raises(ValueError, match="background must be"):
+    with pytest.raises(ValueError, match="background: .mars. is not one of"):
         build_store({**SMALL, "background": "mars"}, tmp_path / "x.h5")
     assert not (tmp_path / "x.h5").exists()

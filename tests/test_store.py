@@ -251,3 +251,24 @@ def test_sequence_chunks_must_cover_every_subject_in_order(tmp_path, starts, mes
     with pytest.raises(ValueError, match=message):
         write_store(tmp_path / "c.h5", cohort, progress=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_prepare_output_removes_only_dead_builds_temporaries(tmp_path):
+    """A killed build's `.<name>.<pid>.tmp` is removed; a running build's is left alone."""
+    import os
+
+    from pgxdl.data.store_writer import StoreOutputError, prepare_output
+
+    out = tmp_path / "runs" / "cohort.h5"
+    out.parent.mkdir()
+    dead = out.parent / ".cohort.h5.4194999.tmp"
+    live = out.parent / f".cohort.h5.{os.getppid()}.tmp"
+    other = out.parent / ".other.h5.4194999.tmp"
+    for path in (dead, live, other):
+        path.write_bytes(b"x")
+    assert prepare_output(out) == [dead.name]
+    assert not dead.exists() and live.exists() and other.exists()
+    with pytest.raises(StoreOutputError, match="is a folder"):
+        prepare_output(out.parent)
+    with pytest.raises(StoreOutputError, match="cannot write the store there"):
+        prepare_output(live / "cohort.h5")

@@ -1,6 +1,7 @@
 """A user's own cohort: reference FASTA + VCF + EHR table -> cohort store.
 
-Config (YAML; see ``configs/data/my_cohort.example.yaml``)::
+Config (YAML; see ``configs/data/my_cohort.example.yaml``; unknown keys are errors,
+:mod:`pgxdl.builders.config_schema`)::
 
     builder: vcf_ehr
     reference: path/to/reference.fa      # pyfaidx-readable; region-slice records allowed
@@ -8,45 +9,44 @@ Config (YAML; see ``configs/data/my_cohort.example.yaml``)::
     windows: configs/data/windows/grch38_pgx_2kb.yaml   # or an inline list
     vcf: path/to/cohort.vcf.gz           # samples named as in the EHR subject column
     phased: false                        # true keeps two haplotype tracks
+    indel_policy: skip                   # or mask (N over the indel on carrying haplotypes)
+    missing_policy: reference            # or N (a no-call is written as N)
+    ref_mismatch_tolerance: 0.0          # largest fraction of REF alleles unlike the FASTA
+    uncovered_windows: error             # or reference / N, or {default: error, CYP2D6: N}
+    extra_vcf_samples: report            # or error: VCF samples absent from the EHR
     ehr: path/to/ehr.csv                 # .csv, .tsv or .parquet; one row per subject
-    subject_column: subject_id
+    subject_column: subject_id           # read as text; surrounding spaces stripped
+    strip_ids: true                      # false compares IDs exactly as written
     features: [...]                      # pgxdl.data.tabular.FeatureSpec entries
     tasks:                               # one column per task
       - {name: dose, kind: regression, column: weekly_dose_mg, units: mg/week}
       - {name: bleeding, kind: binary, column: bleeding}
       - {name: response, kind: multiclass, column: response, classes: [poor, partial, good]}
     groups: [site]                       # columns kept as group keys
-    split: {val_fraction: 0.15, test_fraction: 0.15, kfold: 5, group_by: site}
+    split: {val_fraction: 0.15, test_fraction: 0.15, kfold: 5, group_by: site}   # or none
     seed: 0
+
+The build report (:func:`pgxdl.builders.vcf_ehr_report.build_report`) is stored in the
+store's provenance and printed by ``pgxdl build``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
+from pgxdl.builders.config_schema import validate_config
+from pgxdl.builders.vcf_ehr_report import build_report, uncovered_policies
 from pgxdl.data.cohort import Cohort, Observations, SequenceBlock
+from pgxdl.data.ehr_table import group_keys, read_ehr_table, subject_ids
 from pgxdl.data.spec import TaskSpec
 from pgxdl.data.splits import standard_splits
 from pgxdl.data.tabular import TabularSchema, TabularValueError
+from pgxdl.genome.errors import GenomeInputError
 from pgxdl.genome.personal.builder import PersonalWindowBuilder
 from pgxdl.genome.reference.fasta import ReferenceGenome
-from pgxdl.genome.reference.windows import load_windows
-from pgxdl.genome.variants.vcf import read_vcf
-
-REQUIRED = ("reference", "windows", "vcf", "ehr", "subject_column", "features", "tasks")
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV, TSV or Parquet table; every column as read, nothing dropped."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: EHR table not found")
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    return pd.read_csv(path, sep="\t" if path.suffix in (".tsv", ".txt") else ",")
+from pgxdl.genome.reference.windows import check_equal_length, load_windows
+from pgxdl.genome.variants.vcf import read_vcf_with_report
 
 
 def task_values(table: pd.DataFrame, tasks: list[dict], source: str) -> tuple[np.ndarray, list]:
@@ -60,7 +60,7 @@ def task_values(table: pd.DataFrame, tasks: list[dict], source: str) -> tuple[np
         classes = [str(c) for c in task.get("classes", [])]
         if task["kind"] == "multiclass":
             lookup = {c: i for i, c in enumerate(classes)}
-            values = raw.map(lambda v, lookup=lookup: lookup.get(str(v), -1)
+            values = raw.map(lambda v, lookup=lookup: lookup.get(_label_text(v), -1)
                              if pd.notna(v) else np.nan).astype(float)
             bad = values.to_numpy() == -1
         else:
@@ -72,40 +72,68 @@ def task_values(table: pd.DataFrame, tasks: list[dict], source: str) -> tuple[np
             row = int(np.flatnonzero(bad)[0])
             raise TabularValueError(f"{source}: row {row + 1}, column {column!r}: "
                                     f"{raw.iloc[row]!r} is not a valid {task['kind']} label")
+        if values.isna().all():
+            raise TabularValueError(f"{source}: task {task['name']!r} column {column!r} has no "
+                                    f"value in any row; fill it in or drop the task")
         columns.append(values.to_numpy(dtype=np.float32))
         specs.append(TaskSpec(task["name"], task["kind"], task.get("units", ""), len(classes)))
     return np.column_stack(columns), specs
 
 
+def _label_text(value) -> str:
+    """A class label as text: ``2.0`` (a column with blanks reads as float) is ``"2"``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def build(config: dict) -> Cohort:
     """Build a :class:`Cohort` from a reference, a VCF and an EHR table (see module doc)."""
-    missing = [key for key in REQUIRED if key not in config]
-    if missing:
-        raise ValueError(f"vcf_ehr config lacks {missing}")
-    table = read_table(config["ehr"])
+    validate_config("vcf_ehr", config)
     source = str(config["ehr"])
-    subject_column = config["subject_column"]
-    if subject_column not in table.columns:
-        raise TabularValueError(f"{source}: subject column {subject_column!r} missing")
-    subjects = table[subject_column].astype(str).tolist()
-    reference = ReferenceGenome(config["reference"], build=config.get("reference_build"))
-    windows = load_windows(config["windows"])
-    phased = bool(config.get("phased", False))
-    callset = read_vcf(config["vcf"], samples=subjects, windows=windows, reference=reference)
-    personal = PersonalWindowBuilder(reference, windows, phased=phased).stream(callset)
+    table = read_ehr_table(config["ehr"], id_columns=[config["subject_column"]])
+    subjects = subject_ids(table, config["subject_column"], source,
+                           strip=bool(config.get("strip_ids", True)))
+    # The EHR side first: its errors come before the (slow) VCF read.
     values, tasks = task_values(table, config["tasks"], source)
-    schema = TabularSchema.from_config(config["features"])
-    groups = {key: table[key].astype(str).to_numpy() for key in config.get("groups", [])}
+    tabular = TabularSchema.from_config(config["features"]).encode(table, source=source)
+    groups = {key: group_keys(table, key, source) for key in config.get("groups", [])}
+    notes: list[str] = []
+    splits = standard_splits(values[:, 0], groups, config.get("split", {}),
+                             config.get("seed", 0), notes=notes)
+    reference = ReferenceGenome(config["reference"], build=config.get("reference_build"))
+    windows = load_windows(config["windows"], reference_build=reference.build)
+    check_equal_length(windows)
+    reference.fetch_windows(windows)  # every window inside the reference, before the VCF
+    tolerance = float(config.get("ref_mismatch_tolerance", 0.0))
+    callset, vcf_report = read_vcf_with_report(
+        config["vcf"], samples=subjects, windows=windows, reference=reference,
+        min_ref_match=float(config.get("min_ref_match", 0.9)),
+        ref_mismatch_tolerance=tolerance)
+    n_extra = vcf_report.n_file_samples - len(subjects)
+    if n_extra and config.get("extra_vcf_samples", "report") == "error":
+        raise GenomeInputError(f"{config['vcf']}: {n_extra} of its {vcf_report.n_file_samples} "
+                               f"samples have no row in {source}; add them to the EHR table or "
+                               f"set extra_vcf_samples: report to build without them")
+    policies = uncovered_policies(config.get("uncovered_windows", "error"), windows,
+                                  vcf_report, str(config["vcf"]))
+    personal = PersonalWindowBuilder(
+        reference, windows, phased=bool(config.get("phased", False)),
+        indel_policy=config.get("indel_policy", "skip"),
+        missing_policy=config.get("missing_policy", "reference"),
+        ref_mismatch_tolerance=tolerance, oriented=bool(config.get("oriented", False)),
+        uncalled_windows=[i for i, w in enumerate(windows) if policies.get(w.name) == "N"],
+    ).stream(callset)
+    report = build_report(len(subjects), vcf_report, personal.report, policies, notes)
     return Cohort(
         subject_ids=subjects,
         sequence=SequenceBlock.from_personal(windows, personal),
-        tabular=schema.encode(table, source=source),
+        tabular=tabular,
         observations=Observations.one_drug(values, tasks, config.get("drug", "drug")),
         groups=groups,
-        splits=standard_splits(values[:, 0], groups, config.get("split", {}),
-                             config.get("seed", 0)),
-        provenance={"builder": "vcf_ehr", "config": config,
+        splits=splits,
+        provenance={"builder": "vcf_ehr", "config": config, "build_report": report,
                     "inputs": [config["reference"], config["vcf"], config["ehr"]],
                     "reference_name": str(config["reference"]),
-                    "reference_build": config.get("reference_build", "")},
+                    "reference_build": reference.build or ""},
     )

@@ -58,6 +58,9 @@ class CohortDataModule(pl.LightningDataModule):
     train_on : ``train`` (default), or ``train+val`` to refit on both parts once the
         number of epochs has been chosen on validation (the val loader still serves the
         val part, for schedulers that watch it; it is no longer held out).
+    allow_empty : parts (``val``, ``test``) that may be empty on purpose. Asking for the
+        loader of an empty part not listed here is a ``ValueError`` naming the store, the
+        split and the part (a run never trains without validation by accident).
 
     The :attr:`spec` is read from the store at construction, so LightningCLI can link it
     into the model before either is instantiated further.
@@ -66,10 +69,14 @@ class CohortDataModule(pl.LightningDataModule):
     def __init__(self, store: str, split: str = "default", batch_size: int = 64,
                  num_workers: int = 0, haplotypes: str = "dosage", with_sequence: bool = True,
                  normalisation: dict | None = None, seed: int = 0, train_on: str = "train",
-                 pin_memory: bool | None = None):
+                 pin_memory: bool | None = None, allow_empty: list[str] | None = None):
         super().__init__()
         if train_on not in ("train", "train+val"):
             raise ValueError(f"train_on must be 'train' or 'train+val', got {train_on!r}")
+        self.allow_empty = set(allow_empty or ())
+        unknown = self.allow_empty - {"val", "test"}
+        if unknown:
+            raise ValueError(f"allow_empty takes 'val' and 'test', got {sorted(unknown)}")
         self.store = str(Path(store))
         self.split = split
         self.batch_size = batch_size
@@ -109,6 +116,11 @@ class CohortDataModule(pl.LightningDataModule):
         """The dataset of one part: ``train``, ``val``, ``test`` or ``all``."""
         if part not in self.rows:
             raise ValueError(f"unknown part {part!r}; use one of {sorted(self.rows)}")
+        if not len(self.rows[part]) and part not in self.allow_empty:
+            raise ValueError(
+                f"{self.store}: split {self.split!r} has no labelled observation in its {part} "
+                f"part; choose another split (data.split), rebuild the store with a split that "
+                f"fills it, or set data.allow_empty: [{part}] to run without it")
         if part not in self.datasets:
             self.datasets[part] = CohortDataset(self.store, self.rows[part],
                                                 self._normalisation(), self.with_sequence)

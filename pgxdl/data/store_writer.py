@@ -34,6 +34,7 @@ import json
 import os
 import secrets
 import sys
+import tempfile
 from pathlib import Path
 
 import h5py
@@ -80,6 +81,59 @@ def _check_subject_ids(ids: list[str]) -> None:
             raise ValueError(f"duplicate subject: rows {seen[subject] + 1} and {row + 1} "
                              "share one identifier")
         seen[subject] = row
+
+
+class StoreOutputError(ValueError):
+    """The store cannot be written where asked (a folder, no permission)."""
+
+
+def prepare_output(path: str | Path) -> list[str]:
+    """Check, before any work, that a store can be written at ``path``; clean up after a
+    killed build.
+
+    Creates the parent folder, writes and removes a probe file in it, and removes the
+    temporary files (``.<name>.<pid>.tmp``, :func:`pgxdl.io.atomic_path`) that a build of
+    the same ``path`` left when it was killed (its process no longer runs).
+
+    Returns
+    -------
+    The names of the stale temporary files removed.
+
+    Raises
+    ------
+    StoreOutputError naming the path and the fix.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise StoreOutputError(f"{path}: is a folder; give the store a file name "
+                               f"(e.g. {path / 'cohort.h5'})")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".pgxdl-probe-"):
+            pass
+    except OSError as err:
+        raise StoreOutputError(f"{path.parent}: cannot write the store there ({err.strerror}); "
+                               f"choose another output path or fix the folder's "
+                               f"permissions") from err
+    removed = []
+    for stale in sorted(path.parent.glob(f".{path.name}.*.tmp")):
+        pid = stale.name[len(path.name) + 2:-len(".tmp")]
+        if pid.isdigit() and not _process_running(int(pid)):
+            stale.unlink(missing_ok=True)
+            removed.append(stale.name)
+    return removed
+
+
+def _process_running(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process is not writing it yet: a leftover of an earlier run
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def file_sha256(path: str | Path) -> str:

@@ -63,8 +63,9 @@ def read_checkpoint(path: str | Path) -> dict:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile,
             ValueError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise ValueError(f"checkpoint {path} is corrupt or not a PyTorch checkpoint "
-                         f"({type(error).__name__}: {error})") from error
+                         f"({type(error).__name__}: {first_line})") from error
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise ValueError(f"checkpoint {path} is not a Lightning checkpoint (no state_dict)")
     return checkpoint

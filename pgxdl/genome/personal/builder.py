@@ -18,6 +18,8 @@ Policies (documented choices; window length never changes):
   ``ref_mismatch_tolerance`` (else :class:`ReferenceMismatchError` with count and first
   examples); tolerated ones are left unapplied and listed with ``applied=False``.
 - Order of writes: substitutions, then indel masks, then missing-call masks (``N`` wins).
+- ``uncalled_windows``: windows the call set cannot speak for (no record overlaps them) are
+  written as ``N`` for every subject, when the caller chose that over an error.
 - ``oriented=True`` reverse-complements ``-`` strand windows (codes and reference) after
   applying variants; ``offset`` stays a + strand offset and ``seq_offset`` gives the index
   along the stored ``L`` axis.
@@ -60,6 +62,7 @@ class BuildReport:
     ref_mismatch_examples: tuple[str, ...]
     n_indel_alleles: int
     n_missing_calls: int
+    missing_policy: str = "reference"
 
 
 @dataclass(frozen=True)
@@ -130,11 +133,13 @@ class PersonalWindowBuilder:
     missing_policy : ``'reference'`` or ``'N'`` (module doc).
     ref_mismatch_tolerance : largest fraction of sites whose REF may differ from the FASTA.
     oriented : store ``-`` strand windows reverse-complemented (transcript orientation).
+    uncalled_windows : indices of windows written as ``N`` for every subject.
     """
 
     def __init__(self, reference: ReferenceGenome, windows: list[WindowSpec], phased: bool,
                  indel_policy: str = "skip", missing_policy: str = "reference",
-                 ref_mismatch_tolerance: float = 0.0, oriented: bool = False) -> None:
+                 ref_mismatch_tolerance: float = 0.0, oriented: bool = False,
+                 uncalled_windows: list[int] | tuple[int, ...] = ()) -> None:
         if indel_policy not in INDEL_POLICIES:
             raise ValueError(f"indel_policy must be one of {INDEL_POLICIES}, got {indel_policy!r}")
         if missing_policy not in MISSING_POLICIES:
@@ -148,6 +153,7 @@ class PersonalWindowBuilder:
         self.tolerance = ref_mismatch_tolerance
         self.plus_codes = reference.fetch_windows(self.windows)  # (W, L), + strand
         self.minus = np.array([oriented and w.strand == "-" for w in self.windows])
+        self.uncalled = np.asarray(uncalled_windows, dtype=np.intp)
 
     @property
     def reference_codes(self) -> np.ndarray:
@@ -231,6 +237,7 @@ class PersonalWindowBuilder:
                          dtype=np.uint8)
         codes[:] = reference[None, :, None, :]  # 7x faster than broadcast_to().copy()
         codes.reshape(len(tracks), reference.size * self.haplotypes)[:, columns] = tracks
+        codes[:, self.uncalled] = N_CODE
         return codes
 
     def _report(self, sites: SiteTable, carried: np.ndarray, missing: np.ndarray
@@ -242,8 +249,9 @@ class PersonalWindowBuilder:
             n_indel_sites=int(sites.is_indel.sum()), indel_policy=self.indel_policy,
             n_ref_mismatch_sites=sites.n_ref_mismatch,
             ref_mismatch_examples=sites.mismatch_examples,
-            n_indel_alleles=np.count_nonzero(carried[..., :-1][..., sites.is_indel]),
-            n_missing_calls=np.count_nonzero(missing[:, 0] | missing[:, 1]))
+            n_indel_alleles=int(np.count_nonzero(carried[..., :-1][..., sites.is_indel])),
+            n_missing_calls=int(np.count_nonzero(missing[:, 0] | missing[:, 1])),
+            missing_policy=self.missing_policy)
 
     def _touched_positions(self, sites: SiteTable):
         """Window ``(P,)``, offset ``(P,)`` of every base a site covers, and the ``(W, L)``

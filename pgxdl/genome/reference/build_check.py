@@ -23,6 +23,7 @@ import numpy as np
 from pgxdl.genome.errors import BuildMismatchError
 from pgxdl.genome.reference.builds import (
     build_from_contig_lengths,
+    build_from_refseq,
     build_from_text,
     normalise_chroms,
 )
@@ -57,8 +58,9 @@ def header_build(raw_header: str) -> tuple[str | None, str]:
     ``(build, evidence)``; ``build`` is ``None`` (and ``evidence`` empty) when the header
     states none or contradicts itself.
     """
-    lengths, assemblies = {}, set()
+    lengths, assemblies, names = {}, set(), []
     for name, rest in _CONTIG.findall(raw_header):
+        names.append(name)
         length = _LENGTH.search(rest)
         if length:
             lengths[name] = int(length.group(1))
@@ -68,6 +70,9 @@ def header_build(raw_header: str) -> tuple[str | None, str]:
     from_lengths = build_from_contig_lengths(lengths)
     if from_lengths:
         return from_lengths, "its ##contig lengths"
+    from_refseq = build_from_refseq(names)
+    if from_refseq:
+        return from_refseq, "its ##contig RefSeq accessions"
     stated = {build_from_text(line) for line in _REFERENCE.findall(raw_header)} | assemblies
     stated.discard(None)
     if len(stated) == 1:
@@ -131,6 +136,9 @@ def check_build(source: str | Path, raw_header: str, chrom: np.ndarray, pos: np.
     The reference-match counts (for reports), when the builds agree.
     """
     vcf_build, evidence = header_build(raw_header)
+    if vcf_build is None and build_from_refseq(np.unique(chrom.astype(str))):
+        vcf_build, evidence = build_from_refseq(np.unique(chrom.astype(str))), \
+            "its RefSeq contig accessions"
     if vcf_build and reference.build and vcf_build != reference.build:
         raise BuildMismatchError(
             f"genome build mismatch: {source} is {vcf_build} (from {evidence}) but reference "
@@ -144,6 +152,6 @@ def check_build(source: str | Path, raw_header: str, chrom: np.ndarray, pos: np.
             f"genome build mismatch: {source} looks like {vcf_side}, reference "
             f"{reference.path} is {reference.build or 'of unknown build'}: only "
             f"{counts.n_match} of {counts.n_checked} REF alleles ({counts.rate:.0%}) inside "
-            f"the reference match it (need {min_ref_match:.0%}), e.g. "
+            f"the reference match it (need {min_ref_match:.0%}, min_ref_match), e.g. "
             f"{'; '.join(counts.examples)}. Use files of one build (or lift over).")
     return counts

@@ -1,7 +1,8 @@
 """Genome builds: names, primary chromosome lengths and contig-name normalisation.
 
 Used to tell GRCh37 from GRCh38 from a file's header (``##reference``, ``##contig`` lengths,
-``assembly=`` tags) or its name, and to match ``chr16`` with ``16``.
+``assembly=`` tags), its RefSeq contig accessions or its name, and to match ``chr16`` with
+``16`` and with its RefSeq accession (``NC_000016.10`` in GRCh38, ``NC_000016.9`` in GRCh37).
 """
 
 from __future__ import annotations
@@ -35,6 +36,21 @@ CHROM_LENGTHS = {
     ), strict=True)),
 }
 
+#: RefSeq accession version of each primary chromosome (1..22, X, Y), per build.
+_REFSEQ_VERSIONS = {
+    "GRCh37": (10, 11, 11, 11, 9, 11, 13, 10, 11, 10, 9, 11, 10, 8, 9, 9, 10, 9, 9, 10, 8, 10,
+               10, 9),
+    "GRCh38": (11, 12, 12, 12, 10, 12, 14, 11, 12, 11, 10, 12, 11, 9, 10, 10, 11, 10, 10, 11, 9,
+               11, 11, 10),
+}
+#: RefSeq accession -> (chromosome, build): ``NC_000010.11`` -> ``("10", "GRCh38")``.
+REFSEQ_CONTIGS: dict[str, tuple[str, str]] = {
+    **{f"NC_{i + 1:06d}.{version}": (chrom, build)
+       for build, versions in _REFSEQ_VERSIONS.items()
+       for i, (chrom, version) in enumerate(zip(_PRIMARY[:24], versions, strict=True))},
+    "NC_012920.1": ("MT", "GRCh38"),
+}
+
 _ALIAS_PATTERN = re.compile(
     r"(?<![a-z0-9])("
     + "|".join(sorted((a for v in BUILD_ALIASES.values() for a in v), key=len, reverse=True))
@@ -43,12 +59,15 @@ _ALIAS_PATTERN = re.compile(
 
 
 def normalise_chrom(name: str) -> str:
-    """Chromosome name without a ``chr`` prefix; mitochondria become ``MT``.
+    """Chromosome name without a ``chr`` prefix; mitochondria become ``MT``; a RefSeq
+    accession of a primary chromosome (table :data:`REFSEQ_CONTIGS`) becomes its number.
 
-    >>> normalise_chrom("chr16"), normalise_chrom("16"), normalise_chrom("chrM")
-    ('16', '16', 'MT')
+    >>> normalise_chrom("chr16"), normalise_chrom("16"), normalise_chrom("NC_000016.10")
+    ('16', '16', '16')
     """
     name = str(name).strip()
+    if name in REFSEQ_CONTIGS:
+        return REFSEQ_CONTIGS[name][0]
     if name[:3].lower() == "chr":
         name = name[3:]
     return "MT" if name.upper() in ("M", "MT") else name
@@ -80,6 +99,15 @@ def build_from_text(text: str) -> str | None:
         if token in aliases
     }
     return found.pop() if len(found) == 1 else None
+
+
+def build_from_refseq(names) -> str | None:
+    """The build whose RefSeq accessions name the contigs ``names``, or ``None`` when no
+    name is a known accession or the accessions belong to both builds (MT excluded: its
+    accession is shared)."""
+    builds = {REFSEQ_CONTIGS[n][1] for n in map(str, names)
+              if n in REFSEQ_CONTIGS and REFSEQ_CONTIGS[n][0] != "MT"}
+    return builds.pop() if len(builds) == 1 else None
 
 
 def build_from_contig_lengths(lengths: Mapping[str, int]) -> str | None:

@@ -17,10 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pyfaidx import Fasta
+from pyfaidx import Fasta, FastaIndexingError
 
 from pgxdl.genome.encoding import encode, reverse_complement
-from pgxdl.genome.errors import ContigNotFoundError, RegionOutsideReferenceError
+from pgxdl.genome.errors import (
+    BuildMismatchError,
+    ContigNotFoundError,
+    GenomeInputError,
+    RegionOutsideReferenceError,
+)
 from pgxdl.genome.reference.builds import (
     build_from_contig_lengths,
     build_from_text,
@@ -64,12 +69,24 @@ class ReferenceGenome:
         self.path = Path(path)
         if not self.path.exists():
             raise FileNotFoundError(f"reference FASTA {self.path} not found")
-        self._fasta = Fasta(str(self.path), as_raw=True, sequence_always_upper=True)
+        if self.path.is_dir():
+            raise GenomeInputError(f"reference FASTA {self.path} is a folder, not a file")
+        try:
+            self._fasta = Fasta(str(self.path), as_raw=True, sequence_always_upper=True)
+        except (FastaIndexingError, UnicodeDecodeError) as err:
+            raise GenomeInputError(f"reference FASTA {self.path} cannot be indexed: {err}"
+                                   ) from err
         self.records = [parse_record(name, len(self._fasta[name])) for name in self._fasta.keys()]
         self._by_chrom: dict[str, list[ReferenceRecord]] = {}
         for record in self.records:
             self._by_chrom.setdefault(normalise_chrom(record.chrom), []).append(record)
-        self.build = canonical_build(build) if build else self._infer_build()
+        inferred = self._infer_build()
+        if build and inferred and canonical_build(build) and canonical_build(build) != inferred:
+            raise BuildMismatchError(
+                f"reference FASTA {self.path} is {inferred} (from its name or chromosome "
+                f"lengths) but the config says reference_build: {build}; fix the setting or "
+                f"use the FASTA of that build")
+        self.build = canonical_build(build) if build else inferred
 
     def __repr__(self) -> str:
         return f"ReferenceGenome({str(self.path)!r}, build={self.build!r})"

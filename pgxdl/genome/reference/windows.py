@@ -4,8 +4,10 @@ A window is a named slice of one chromosome, 1-based and inclusive at both ends 
 ``samtools faidx chrom:start-end`` convention), with the strand of the gene it covers so a
 minus-strand gene can be read in transcript orientation.
 
-YAML form (a list, or a mapping with a ``windows:`` list)::
+YAML form (a list, or a mapping with a ``windows:`` list and optionally the ``build:`` its
+coordinates belong to, checked against the reference's build)::
 
+    build: GRCh38
     windows:
       - {name: VKORC1, gene: VKORC1, chrom: chr16, start: 31088854, end: 31099955, strand: "-"}
       - {name: VKORC1_rs9923231, gene: VKORC1, chrom: chr16, center: 31096368, length: 2000,
@@ -23,7 +25,8 @@ from pathlib import Path
 
 import yaml
 
-from pgxdl.genome.errors import WindowSpecError
+from pgxdl.genome.errors import BuildMismatchError, WindowSpecError
+from pgxdl.genome.reference.builds import BUILD_ALIASES, canonical_build
 from pgxdl.resources import config_path
 
 _REQUIRED = ("name", "chrom", "strand")
@@ -94,12 +97,15 @@ def window_from_mapping(entry: Mapping, where: str = "window list") -> WindowSpe
                       strand=str(entry["strand"]))
 
 
-def load_windows(source: str | Path | Iterable) -> list[WindowSpec]:
+def load_windows(source: str | Path | Iterable,
+                 reference_build: str | None = None) -> list[WindowSpec]:
     """Windows from a YAML file, or from a list of mappings or :class:`WindowSpec`.
 
     Parameters
     ----------
-    source : path of a YAML file holding a list (or ``{windows: [...]}``), or the list.
+    source : path of a YAML file holding a list (or ``{build: ..., windows: [...]}``), or
+        the list.
+    reference_build : the reference's build; a file's ``build:`` must name the same one.
 
     Returns
     -------
@@ -107,7 +113,8 @@ def load_windows(source: str | Path | Iterable) -> list[WindowSpec]:
 
     Raises
     ------
-    WindowSpecError when an entry is invalid or two windows share a name.
+    WindowSpecError when an entry is invalid, two windows share a name or ``build:`` names
+    no known build; BuildMismatchError when ``build:`` differs from ``reference_build``.
     """
     where = "window list"
     if isinstance(source, (str, Path)):
@@ -115,16 +122,33 @@ def load_windows(source: str | Path | Iterable) -> list[WindowSpec]:
         with open(config_path(source), encoding="utf-8") as handle:
             source = yaml.safe_load(handle)
         if isinstance(source, Mapping):
+            _check_build(source, where, reference_build)
             source = source.get("windows")
         if not isinstance(source, list):
             raise WindowSpecError(f"{where}: expected a list of windows or a 'windows:' list")
     windows = [entry if isinstance(entry, WindowSpec) else window_from_mapping(entry, where)
                for entry in source]
+    if not windows:
+        raise WindowSpecError(f"{where}: no windows declared; list at least one")
     names = [w.name for w in windows]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise WindowSpecError(f"{where}: duplicate window names {duplicated}")
     return windows
+
+
+def _check_build(document: Mapping, where: str, reference_build: str | None) -> None:
+    if document.get("build") is None:
+        return
+    build = canonical_build(str(document["build"]))
+    if build is None:
+        raise WindowSpecError(f"{where}: build {document['build']!r} is not a known genome "
+                              f"build; use one of {sorted(BUILD_ALIASES)}")
+    reference = canonical_build(reference_build) if reference_build else None
+    if reference and build != reference:
+        raise BuildMismatchError(f"{where}: windows are in {build} coordinates but the "
+                                 f"reference is {reference}; use windows of the reference's "
+                                 f"build (or lift them over)")
 
 
 def check_equal_length(windows: Iterable[WindowSpec]) -> int:

@@ -147,6 +147,19 @@ def allele_lengths(alleles: np.ndarray) -> np.ndarray:
     return np.fromiter(map(len, alleles), dtype=np.int64, count=len(alleles))
 
 
+def near_miss_hint(missing: Sequence[str], available: Sequence[str]) -> str:
+    """A hint when absent IDs match available names up to case, spaces or leading zeros."""
+    def loose(name: str) -> str:
+        return name.strip().lower().removesuffix(".0").lstrip("0")
+
+    names = {loose(a) for a in available}
+    close = sum(loose(m) in names for m in missing)
+    if not close:
+        return ""
+    return (f" ({close} of the absent IDs match a sample name up to case, spaces, leading "
+            f"zeros or a '.0': was an ID column read as a number, or written differently?)")
+
+
 def check_samples_present(requested: Sequence[str], available: Sequence[str],
                           source: str) -> None:
     """Raise unless every requested sample is available, once each.
@@ -162,7 +175,9 @@ def check_samples_present(requested: Sequence[str], available: Sequence[str],
     if missing:
         shown = ", ".join(missing[:_SHOWN]) + (" ..." if len(missing) > _SHOWN else "")
         raise SampleNotFoundError(f"{len(missing)} of {len(requested)} requested samples are "
-                                  f"absent from {source}: {shown}")
+                                  f"absent from {source}: {shown}; subject IDs must equal the "
+                                  f"VCF's sample names exactly, as text"
+                                  f"{near_miss_hint(missing, available)}")
     if len(set(requested)) != len(requested):
         raise GenomeInputError(f"samples requested from {source} more than once: "
                                f"{sorted({s for s in requested if requested.count(s) > 1})}")

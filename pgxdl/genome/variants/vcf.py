@@ -6,10 +6,16 @@
   row); symbolic (``<DEL>``, ``<NON_REF>``), spanning-deletion (``*``) and breakend ALTs
   carry no sequence and are dropped (counted in the log);
 - missing calls (``./.``, ``.``) become ``-1``; a haploid call fills both slots;
-- ``chr16`` and ``16`` name the same contig;
+- ``chr16``, ``16`` and ``NC_000016.10`` name the same contig
+  (:func:`~pgxdl.genome.reference.builds.normalise_chrom`); when no window's contig is among
+  the VCF's, the error lists both;
 - text VCFs are validated line by line first, so errors name the line
   (:mod:`pgxdl.genome.variants.vcf_text`); with a ``reference`` the genome build is checked
-  (:mod:`pgxdl.genome.reference.build_check`) over every record read.
+  (:mod:`pgxdl.genome.reference.build_check`) over every record read, and the REF of every
+  record inside a window (reference-only rows included) against the reference;
+- :func:`read_vcf_with_report` also returns a :class:`VcfReadReport`: records per window
+  (a window with none is one the VCF cannot speak for), multi-allelic rows split, ALTs
+  without sequence dropped, reference-only rows.
 """
 
 from __future__ import annotations
@@ -23,11 +29,16 @@ import numpy as np
 from cyvcf2 import VCF
 
 from pgxdl.genome.errors import MalformedVCFError
-from pgxdl.genome.reference.build_check import check_build
+from pgxdl.genome.reference.build_check import check_build, count_reference_matches
 from pgxdl.genome.reference.builds import normalise_chrom
 from pgxdl.genome.reference.fasta import ReferenceGenome
 from pgxdl.genome.reference.windows import WindowSpec
 from pgxdl.genome.variants.callset import CallSet, check_samples_present, string_array
+from pgxdl.genome.variants.vcf_report import (
+    VcfReadReport,
+    check_reference_alleles,
+    check_window_contigs,
+)
 from pgxdl.genome.variants.vcf_text import is_bcf, record_excerpt, scan_vcf_text
 
 logger = logging.getLogger(__name__)
@@ -40,7 +51,19 @@ def read_vcf(path: str | Path, samples: Sequence[str] | None = None,
              windows: Sequence[WindowSpec] | None = None,
              reference: ReferenceGenome | None = None, *, min_ref_match: float = 0.9,
              use_index: bool = True) -> CallSet:
-    """Read biallelic calls of ``samples`` at the records inside ``windows``.
+    """Read biallelic calls of ``samples`` at the records inside ``windows``
+    (:func:`read_vcf_with_report` without the report)."""
+    return read_vcf_with_report(path, samples, windows, reference, min_ref_match=min_ref_match,
+                                use_index=use_index)[0]
+
+
+def read_vcf_with_report(path: str | Path, samples: Sequence[str] | None = None,
+                         windows: Sequence[WindowSpec] | None = None,
+                         reference: ReferenceGenome | None = None, *,
+                         min_ref_match: float = 0.9, use_index: bool = True,
+                         ref_mismatch_tolerance: float | None = None
+                         ) -> tuple[CallSet, VcfReadReport]:
+    """Read biallelic calls of ``samples`` at the records inside ``windows``, with a report.
 
     Parameters
     ----------
@@ -51,36 +74,70 @@ def read_vcf(path: str | Path, samples: Sequence[str] | None = None,
     min_ref_match : lowest fraction of REF alleles matching ``reference`` before the file
         is declared to be of another build.
     use_index : use region queries when the file has a ``.tbi``/``.csi`` index.
+    ref_mismatch_tolerance : with ``reference`` and ``windows``, the largest fraction of the
+        records inside windows (reference-only rows included) whose REF may differ from the
+        reference; ``None`` skips this check.
 
     Returns
     -------
-    CallSet with ``genotypes (S, V, 2)`` int8 and ``phased (S, V)``.
+    CallSet with ``genotypes (S, V, 2)`` int8 and ``phased (S, V)``, and the report.
 
     Raises
     ------
-    FileNotFoundError, SampleNotFoundError, MalformedVCFError, BuildMismatchError.
+    FileNotFoundError, SampleNotFoundError, MalformedVCFError, BuildMismatchError,
+    ContigNotFoundError (no window's contig is named by the VCF), ReferenceMismatchError.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"VCF {path} not found")
+    if path.is_dir():
+        raise MalformedVCFError(f"VCF {path} is a folder, not a file")
     layout = None if is_bcf(path) else scan_vcf_text(path)
-    vcf = VCF(str(path), gts012=False, lazy=True)
+    vcf = _open(path, lazy=layout is not None)
+    n_file_samples = len(vcf.samples)
     try:
         order, names = _select_samples(vcf, path, samples)
-        reader = _RecordReader(path, layout, len(names))
+        reader = _RecordReader(path, layout, len(names), windows)
         if windows is not None and use_index and _has_index(path):
             records = _query_windows(vcf, windows)
         else:
             records = _stream(vcf, windows)
         callset = reader.read(records, order, names)
+        report = reader.report(_header_contigs(vcf))
+        report.n_file_samples = n_file_samples
         if reference is not None:
             check_build(path, vcf.raw_header, *reader.seen_arrays(), reference,
                         min_ref_match=min_ref_match)
     finally:
         vcf.close()
+    if windows is not None:
+        check_window_contigs(report, windows, reference)
+        if reference is not None:
+            report.ref_check = count_reference_matches(reference, *reader.inside_arrays())
+            if ref_mismatch_tolerance is not None:
+                check_reference_alleles(report.ref_check, ref_mismatch_tolerance, path)
     logger.info("%s: %d records read, %d biallelic rows kept, %d ALT alleles without sequence "
-                "dropped", path.name, reader.n_records, callset.n_variants, reader.n_dropped)
-    return callset
+                "dropped", path.name, report.n_records, callset.n_variants,
+                report.n_alts_without_sequence)
+    return callset, report
+
+
+def _open(path: Path, lazy: bool) -> VCF:
+    """cyvcf2's reader; BCF files (no text scan) are read eagerly so that a record's FORMAT
+    can be checked for GT before its genotypes are touched (a lazy record without GT
+    crashes htslib)."""
+    try:
+        return VCF(str(path), gts012=False, lazy=lazy)
+    except Exception as err:  # htslib reports header failures as a bare Exception
+        raise MalformedVCFError(f"{path}: htslib cannot read the VCF header ({err}); check "
+                                f"the ## lines and the #CHROM line") from err
+
+
+def _header_contigs(vcf: VCF) -> list[str]:
+    try:
+        return list(vcf.seqnames)
+    except Exception:  # no ##contig lines and no index: the records name the contigs
+        return []
 
 
 def _select_samples(vcf: VCF, path: Path, samples: Sequence[str] | None):
@@ -143,6 +200,17 @@ def _query_windows(vcf: VCF, windows: Sequence[WindowSpec]):
                     yield None, record, True
 
 
+def _append(columns: tuple[list, list, list], chrom: str, pos: int, ref: str) -> None:
+    columns[0].append(chrom)
+    columns[1].append(pos)
+    columns[2].append(ref)
+
+
+def _arrays(columns: tuple[list, list, list]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    chrom, pos, ref = columns
+    return string_array(chrom), np.asarray(pos, dtype=np.int64), string_array(ref)
+
+
 class _RecordReader:
     """Turns cyvcf2 records into the arrays of a :class:`CallSet`.
 
@@ -150,26 +218,44 @@ class _RecordReader:
     recoding to 0/1/-1 happen once, vectorised, at the end.
     """
 
-    def __init__(self, path: Path, layout, n_samples: int) -> None:
+    def __init__(self, path: Path, layout, n_samples: int,
+                 windows: Sequence[WindowSpec] | None) -> None:
         self.path, self.layout, self.n_samples = path, layout, n_samples
-        self.n_records = self.n_dropped = 0
+        self.counts = VcfReadReport(str(path))
+        self._windows = list(windows or ())
+        self._spans: dict[str, list[tuple[int, int, int]]] = {}
+        for index, window in enumerate(self._windows):
+            self._spans.setdefault(normalise_chrom(window.chrom), []).append(
+                (window.start, window.end, index))
+        self._covered = np.zeros(len(self._windows), dtype=np.int64)
+        self._contigs: dict[str, str] = {}  # as spelled -> normalised
         self._seen: tuple[list, list, list] = ([], [], [])
+        self._inside: tuple[list, list, list] = ([], [], [])
         self._rows: dict[str, list] = {k: [] for k in ("chrom", "pos", "ids", "ref", "alt")}
         self._row_record: list[int] = []  # index into self._arrays of each biallelic row
         self._row_allele: list[int] = []  # ALT index (1-based) of each row
         self._arrays: list[np.ndarray] = []  # cyvcf2 genotype arrays (S, ploidy + 1)
         self._where_kept: list[tuple] = []
+        self._row_where: dict[tuple, str] = {}  # (chrom, pos, ref, alt) -> where first seen
 
     def read(self, records, order: np.ndarray, names: list[str]) -> CallSet:
         for number, record, keep in records:
             if isinstance(record, Exception):
                 raise MalformedVCFError(f"{self._where(number)}: htslib cannot parse this "
                                         f"record ({record})") from record
-            self.n_records += 1
-            for column, value in zip(self._seen, (record.CHROM, record.POS, record.REF),
-                                     strict=True):
-                column.append(value)
+            self.counts.n_records += 1
+            chrom, pos, ref = record.CHROM, record.POS, record.REF
+            key = self._contigs.get(chrom)
+            if key is None:
+                key = self._contigs[chrom] = normalise_chrom(chrom)
+            _append(self._seen, chrom, pos, ref)
+            for start, end, index in self._spans.get(key, ()):
+                # overlap of the record (POS..END, 1-based) with the window; END (cyvcf2's
+                # 0-based exclusive end) is read only for records starting before the window
+                if pos <= end and (pos >= start or record.end >= start):
+                    self._covered[index] += 1
             if keep:
+                _append(self._inside, chrom, pos, ref)
                 self._add(number, record)
         genotypes, phased = self._genotype_rows()
         return CallSet(**self._rows, genotypes=genotypes[order], phased=phased[order],
@@ -177,21 +263,50 @@ class _RecordReader:
 
     def seen_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``chrom, pos, ref`` of every record read, each ``(R,)``."""
-        chrom, pos, ref = self._seen
-        return string_array(chrom), np.asarray(pos, dtype=np.int64), string_array(ref)
+        return _arrays(self._seen)
+
+    def inside_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``chrom, pos, ref`` of every record whose POS lies in a window, each ``(R,)``."""
+        return _arrays(self._inside)
+
+    def report(self, header_contigs: list[str]) -> VcfReadReport:
+        """The counts so far, with the records per window and the contigs named."""
+        self.counts.window_records = {w.name: int(n) for w, n in
+                                      zip(self._windows, self._covered, strict=True)}
+        self.counts.contigs = list(dict.fromkeys([*header_contigs, *self._contigs]))
+        self.counts.n_rows = len(self._row_record)
+        return self.counts
 
     def _add(self, number: int | None, record) -> None:
+        self.counts.n_in_windows += 1
         kept_alts = [(i, alt.upper()) for i, alt in enumerate(record.ALT, start=1)
                      if alt and set(alt.upper()) <= _SEQUENCE]
-        self.n_dropped += len(record.ALT) - len(kept_alts)
+        self.counts.n_alts_without_sequence += len(record.ALT) - len(kept_alts)
+        self.counts.n_reference_only += not record.ALT
+        self.counts.n_multiallelic += len(kept_alts) > 1
+        self.counts.n_not_pass += record.FILTER is not None
         if not kept_alts:
             return
         if self.n_samples:
-            if record.genotype is None:
-                raise MalformedVCFError(f"{self._where(number, record)}: no GT field")
+            line = (self.layout.without_gt.get((record.CHROM, record.POS))
+                    if self.layout is not None else None)
+            if line is not None or (self.layout is None and "GT" not in record.FORMAT):
+                where = f"line {line}" if line is not None else "record"
+                raise MalformedVCFError(
+                    f"{self.path}: {where} ({record.CHROM}:{record.POS}): field FORMAT has "
+                    f"no GT, so this record's genotypes cannot be read; give every record in "
+                    f"the windows a GT (bcftools +setGT, or drop the record)")
             self._arrays.append(record.genotype.array())
             self._where_kept.append((number, record.CHROM, record.POS, len(record.ALT)))
         for index, alt in kept_alts:
+            key = (self._contigs[record.CHROM], record.POS, record.REF.upper(), alt)
+            if key in self._row_where:
+                raise MalformedVCFError(
+                    f"{self.path}: {self._short_where(number, record)} repeats the variant "
+                    f"{record.CHROM}:{record.POS} {record.REF}>{alt} of "
+                    f"{self._row_where[key]}; which genotypes hold is unknown: remove the "
+                    f"duplicate (bcftools norm -d exact)")
+            self._row_where[key] = self._short_where(number, record)
             self._row_record.append(len(self._arrays) - 1)
             self._row_allele.append(index)
             for key, value in (("chrom", record.CHROM), ("pos", record.POS),
@@ -231,6 +346,13 @@ class _RecordReader:
         genotypes[rows < 0] = -1
         return (np.ascontiguousarray(genotypes.transpose(1, 0, 2)),
                 np.ascontiguousarray((phased | haploid)[record].T))
+
+    def _short_where(self, number: int | None, record) -> str:
+        """``line N`` of a text VCF, else ``record CHROM:POS``."""
+        if number is not None and self.layout is not None and number < len(
+                self.layout.data_lines):
+            return f"line {int(self.layout.data_lines[number])}"
+        return f"record {record.CHROM}:{record.POS}"
 
     def _where(self, number: int | None, record=None) -> str:
         if number is not None and self.layout is not None and number < len(
