@@ -22,8 +22,9 @@ def leave_sites_out(sites: np.ndarray, per_fold: int = 1, repeats: int = 1, seed
     """Yield ``(repeat, train_rows, test_rows)``, each site in one test part per repeat.
 
     ``per_fold = 1`` is leave-one-site-out (one repeat is enough: it is deterministic);
-    ``per_fold = k`` shuffles the sites (seeded) and holds out ``k`` of them at a time
-    (the last fold takes the remainder), ``repeats`` times.
+    ``per_fold = k`` shuffles the sites (seeded) and deals them into
+    ``round(n_sites / k)`` groups of ``k`` sites (sizes differing by at most one), each
+    held out in turn, ``repeats`` times.
 
     Raises
     ------
@@ -37,8 +38,8 @@ def leave_sites_out(sites: np.ndarray, per_fold: int = 1, repeats: int = 1, seed
     rng = np.random.default_rng(seed)
     for repeat in range(repeats if per_fold > 1 else 1):
         order = rng.permutation(labels) if per_fold > 1 else labels
-        for start in range(0, len(order), per_fold):
-            test = np.isin(sites, order[start:start + per_fold])
+        for group in np.array_split(order, max(1, round(len(labels) / per_fold))):
+            test = np.isin(sites, group)
             yield repeat, np.flatnonzero(~test), np.flatnonzero(test)
 
 
