@@ -28,6 +28,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.neural_network import MLPRegressor
 
 from pgxdl.iwpc.columns import RACES
 from pgxdl.iwpc.formulas import PHARMACOGENETIC_COEFFICIENTS, iwpc_sqrt_dose
@@ -230,6 +231,31 @@ class SqrtAverage(SqrtDoseModel):
 
     def predict_sqrt(self, features):
         return np.mean([m.predict_sqrt(features) for m in self.fitted_], axis=0)
+
+
+class AnchoredMLP(SqrtDoseModel):
+    """Published formula + a small neural network's correction (weight decay ``alpha``,
+    early stopping on a tenth of the training patients), on the formula's terms and
+    ``extras``: the learned, non-linear cousin of :class:`AnchoredFormula`."""
+
+    def __init__(self, extras: Sequence[str] = (), alpha: float = 1.0,
+                 hidden: tuple[int, ...] = (32, 16), seed: int = 0):
+        self.extras, self.alpha, self.hidden, self.seed = extras, alpha, hidden, seed
+
+    def _design(self, features):
+        return np.hstack([formula_terms(features), extra_inputs(features, self.extras)])
+
+    def _fit_sqrt(self, features, target, sites):
+        design = self._design(features)
+        self.mean_, self.scale_ = design.mean(axis=0), design.std(axis=0) + 1e-9
+        self.model_ = MLPRegressor(hidden_layer_sizes=self.hidden, alpha=self.alpha,
+                                   early_stopping=True, n_iter_no_change=20, max_iter=500,
+                                   random_state=self.seed).fit(
+            (design - self.mean_) / self.scale_, target - iwpc_sqrt_dose(features))
+
+    def predict_sqrt(self, features):
+        correction = self.model_.predict((self._design(features) - self.mean_) / self.scale_)
+        return iwpc_sqrt_dose(features) + correction
 
 
 class PublishedFormula(SqrtDoseModel):

@@ -27,6 +27,7 @@ import pandas as pd
 
 from pgxdl.baselines.site_models import (
     AnchoredFormula,
+    AnchoredMLP,
     GroupDRO,
     MonotoneGBM,
     PublishedFormula,
@@ -36,13 +37,18 @@ from pgxdl.baselines.site_models import (
     SqrtDoseModel,
 )
 from pgxdl.iwpc.conformal import SqrtConformal
+from pgxdl.iwpc.features import VKORC1_SNP_COUNTS
 from pgxdl.iwpc.imputation import IMPUTED_FLAGS, InputImputer
 from pgxdl.iwpc.site_folds import grouped_site_folds
 
-#: Inputs beyond the formula's that a correction may use (``_missing``: its own indicator).
-EXTRAS = ("target_inr", "target_inr_missing", "smoker", "diabetes", "heart_failure",
-          "valve_replacement", "aspirin", "simvastatin", "atorvastatin", "male",
-          "height_imputed", "weight_imputed")
+#: Clinical inputs beyond the formula's (``_missing``: a missing-value indicator).
+CLINICAL_EXTRAS = ("target_inr", "target_inr_missing", "smoker", "diabetes", "heart_failure",
+                   "valve_replacement", "aspirin", "simvastatin", "atorvastatin", "male")
+#: Genotypes beyond the formula's: the other VKORC1 SNPs (copies, and whether typed) and
+#: CYP2C9 diplotypes without a formula term (*5, *6, *8, *11 ...).
+GENOTYPE_EXTRAS = (*(f"{name}_count" for name in VKORC1_SNP_COUNTS),
+                   *(f"{name}_count_missing" for name in VKORC1_SNP_COUNTS), "cyp2c9_other")
+EXTRAS = (*GENOTYPE_EXTRAS, *CLINICAL_EXTRAS)
 
 
 def _mae(dose: np.ndarray, pred: np.ndarray) -> float:
@@ -77,41 +83,48 @@ def out_of_site_predictions(make: Callable[[], SqrtDoseModel], folds: Sequence[S
     return pred
 
 
+#: Groups of extra inputs that forward selection adds or leaves out together.
+EXTRA_GROUPS: dict[str, tuple[str, ...]] = {
+    "vkorc1_snps": GENOTYPE_EXTRAS[:-1], "cyp2c9_other": ("cyp2c9_other",),
+    "target_inr": ("target_inr", "target_inr_missing"),
+    **{name: (name,) for name in CLINICAL_EXTRAS[2:]},
+}
+
+
 class ForwardSelectedAnchor(SqrtDoseModel):
     """:class:`AnchoredFormula` on the extra inputs that out-of-site evidence supports.
 
-    Greedy forward selection from ``candidates``: an input joins when it lowers the
-    grouped-site MAE of the training patients by more than ``margin`` mg/week.
+    Greedy forward selection over :data:`EXTRA_GROUPS`: a group joins when it lowers the
+    MAE of grouped-site folds of the training patients by more than ``margin`` mg/week.
     """
 
-    def __init__(self, alpha: float = 100.0, candidates: Sequence[str] = EXTRAS,
+    def __init__(self, alpha: float = 300.0, groups: dict | None = None,
                  margin: float = 0.01, n_folds: int = 5):
-        self.alpha, self.candidates, self.margin, self.n_folds = (alpha, candidates, margin,
-                                                                  n_folds)
+        self.alpha, self.groups, self.margin, self.n_folds = alpha, groups, margin, n_folds
 
     def _fit_sqrt(self, features, target, sites):
-        dose = np.square(target)
+        dose, groups = np.square(target), self.groups or EXTRA_GROUPS
         folds = site_folds(features, sites, self.n_folds, impute=False)
 
-        def score(extras):
-            if not extras:
+        def score(chosen):
+            if not chosen:
                 return _mae(dose, PublishedFormula().predict(features))
+            extras = tuple(name for group in chosen for name in groups[group])
             return _mae(dose, out_of_site_predictions(
-                lambda: AnchoredFormula(self.alpha, tuple(extras), terms=False),
-                folds, dose, sites))
+                lambda: AnchoredFormula(self.alpha, extras, terms=False), folds, dose, sites))
 
         chosen, best = [], score([])
         while True:
-            trials = {name: score([*chosen, name]) for name in self.candidates
-                      if name not in chosen}
+            trials = {group: score([*chosen, group]) for group in groups if group not in chosen}
             if not trials or min(trials.values()) > best - self.margin:
                 break
-            name = min(trials, key=trials.get)
-            chosen.append(name)
-            best = trials[name]
+            group = min(trials, key=trials.get)
+            chosen.append(group)
+            best = trials[group]
         self.selected_ = tuple(chosen)
-        self.model_ = (AnchoredFormula(self.alpha, self.selected_, terms=False)
-                       if chosen else PublishedFormula()).fit_sqrt(features, target, sites)
+        extras = tuple(name for group in chosen for name in groups[group])
+        self.model_ = (AnchoredFormula(self.alpha, extras, terms=False) if chosen
+                       else PublishedFormula()).fit_sqrt(features, target, sites)
 
     def predict_sqrt(self, features):
         return self.model_.predict_sqrt(features)
@@ -121,7 +134,9 @@ class ForwardSelectedAnchor(SqrtDoseModel):
 RECIPES: dict[str, Callable[[], SqrtDoseModel]] = {
     "published_formula": PublishedFormula,
     "refit_formula": RefitFormula,
-    "anchored_extras": lambda: AnchoredFormula(100.0, EXTRAS, terms=False),
+    "anchored_clinical": lambda: AnchoredFormula(100.0, CLINICAL_EXTRAS, terms=False),
+    "anchored_genotypes": lambda: AnchoredFormula(100.0, GENOTYPE_EXTRAS, terms=False),
+    "anchored_extras": lambda: AnchoredFormula(300.0, EXTRAS, terms=False),
     "anchored_selected": ForwardSelectedAnchor,
     "anchored_all_terms": lambda: AnchoredFormula(1000.0, EXTRAS, terms=True, shift=True),
     "random_intercept": RandomIntercept,
@@ -130,11 +145,12 @@ RECIPES: dict[str, Callable[[], SqrtDoseModel]] = {
     "gbm_unconstrained": lambda: MonotoneGBM(monotone=False),
     "monotone_gbm_extras": lambda: MonotoneGBM(extras=EXTRAS),
     "formula_and_random_intercept": lambda: SqrtAverage([PublishedFormula(), RandomIntercept()]),
+    "anchored_mlp": lambda: AnchoredMLP(EXTRAS),
     "formula_and_monotone_gbm": lambda: SqrtAverage([PublishedFormula(), MonotoneGBM()]),
 }
 #: Candidates of the recommended recipe's inner choice; the first is the default anchor.
-CANDIDATES = ("published_formula", "anchored_extras", "random_intercept",
-              "formula_and_random_intercept", "monotone_gbm")
+CANDIDATES = ("published_formula", "anchored_genotypes", "anchored_extras",
+              "random_intercept", "formula_and_random_intercept", "monotone_gbm")
 
 
 class RecommendedDoseModel:
