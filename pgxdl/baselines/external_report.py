@@ -33,8 +33,9 @@ def format_external(report: dict) -> str:
              "per group (MAE mg/week: recommended / published / refit; PW20 %; n):"]
     for group, labels in results["recommended"]["subgroups"].items():
         for label, entry in labels.items():
-            maes = " / ".join(f"{results[m]['subgroups'][group][label]['metrics']['mae']['value']:.2f}"
-                              for m in MODELS)
+            maes = " / ".join(
+                f"{results[m]['subgroups'][group][label]['metrics']['mae']['value']:.2f}"
+                for m in MODELS)
             pw20 = entry["metrics"]["pw20"]["value"]
             lines.append(f"  {group:<9} {label:<26} {maes}   {pw20:5.1f}   {entry['n']}")
     interval = report["interval"]
