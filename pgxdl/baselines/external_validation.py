@@ -30,7 +30,6 @@ from pgxdl.baselines.site_recipes import RecommendedDoseModel
 from pgxdl.iwpc.conformal import coverage_by_group
 from pgxdl.iwpc.dose_metrics import DOSE_BAND_NAMES, dose_band, evaluate_doses, paired_difference
 from pgxdl.iwpc.features import derive_features
-from pgxdl.iwpc.imputation import InputImputer
 from pgxdl.iwpc.policy import SCOREABLE, STABLE_DOSE, select_patients
 from pgxdl.iwpc.table import read_iwpc_table
 
@@ -112,8 +111,8 @@ def validate_external(train: SiteTable, test: SiteTable, n_boot: int = 1000, see
     model = (model or RecommendedDoseModel(seed=seed)).fit(train_x, train_dose,
                                                            train.sites[train_rows])
     predictions = model.predict(test.features)
-    imputer = InputImputer().fit(train_x)
-    imputed_train, imputed_test = imputer.transform(train_x), imputer.transform(test.features)
+    imputed_train = model.imputer_.transform(train_x)
+    imputed_test = model.imputer_.transform(test.features)
     predictions["published_formula"] = PublishedFormula().predict(imputed_test)
     predictions["refit_formula"] = RefitFormula().fit(imputed_train, train_dose).predict(
         imputed_test)

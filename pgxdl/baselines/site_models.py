@@ -16,7 +16,9 @@ by the models that model sites (random intercept, group DRO); prediction never n
                     model equations, variance ratio by the method of moments), predicting
                     at a new site with the site effect at its mean, 0;
 ``group_dro``       least squares on the formula's terms with site weights raised on the
-                    worst-fitted sites (exponentiated gradient; Sagawa et al. 2020).
+                    worst-fitted sites (exponentiated gradient; Sagawa et al. 2020);
+``anchored_mlp``    the formula plus a small neural network's correction;
+``average``         members averaged on the square-root scale; ``published`` the formula.
 """
 
 from __future__ import annotations

@@ -104,8 +104,9 @@ def score_protocol(table: SiteTable, scored: np.ndarray, preds: dict[str, np.nda
             float(mae[imputed].mean() - mae[~imputed].mean()) if imputed.any() else None)
     held = bounds[:, scored]
     by_site = [coverage_by_group(dose, held[r], sites) for r in range(len(held))]
-    coverage = {site: {key: float(np.mean([entry[site][key] for entry in by_site]))
-                       for key in ("n", "coverage", "median_width")} for site in by_site[0]}
+    coverage = {site: {"n": by_site[0][site]["n"],
+                       **{key: float(np.mean([entry[site][key] for entry in by_site]))
+                          for key in ("coverage", "median_width")}} for site in by_site[0]}
     inside = (dose >= held[..., 0]) & (dose <= held[..., 1])
     return {"bootstrap": "sites", "results": results,
             "interval": {"coverage": float(inside.mean()),

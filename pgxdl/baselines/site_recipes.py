@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.linear_model import Ridge
 
 from pgxdl.baselines.site_models import (
     AnchoredFormula,
@@ -35,9 +36,11 @@ from pgxdl.baselines.site_models import (
     RefitFormula,
     SqrtAverage,
     SqrtDoseModel,
+    extra_inputs,
 )
 from pgxdl.iwpc.conformal import SqrtConformal
 from pgxdl.iwpc.features import VKORC1_SNP_COUNTS
+from pgxdl.iwpc.formulas import iwpc_sqrt_dose
 from pgxdl.iwpc.imputation import IMPUTED_FLAGS, InputImputer
 from pgxdl.iwpc.site_folds import grouped_site_folds
 
@@ -103,15 +106,24 @@ class ForwardSelectedAnchor(SqrtDoseModel):
         self.alpha, self.groups, self.margin, self.n_folds = alpha, groups, margin, n_folds
 
     def _fit_sqrt(self, features, target, sites):
-        dose, groups = np.square(target), self.groups or EXTRA_GROUPS
-        folds = site_folds(features, sites, self.n_folds, impute=False)
+        groups = self.groups or EXTRA_GROUPS
+        names = [name for group in groups.values() for name in group]
+        design = extra_inputs(features, names)  # (N, all extras), built once
+        columns = {group: [names.index(name) for name in members]
+                   for group, members in groups.items()}
+        offset, dose = iwpc_sqrt_dose(features), np.square(target)
+        folds = grouped_site_folds(sites, self.n_folds)
 
         def score(chosen):
-            if not chosen:
-                return _mae(dose, PublishedFormula().predict(features))
-            extras = tuple(name for group in chosen for name in groups[group])
-            return _mae(dose, out_of_site_predictions(
-                lambda: AnchoredFormula(self.alpha, extras, terms=False), folds, dose, sites))
+            pred = offset.copy()
+            if chosen:
+                picked = design[:, [i for group in chosen for i in columns[group]]]
+                for train, test in folds:
+                    mean, scale = picked[train].mean(axis=0), picked[train].std(axis=0) + 1e-9
+                    ridge = Ridge(alpha=self.alpha, fit_intercept=False).fit(
+                        (picked[train] - mean) / scale, target[train] - offset[train])
+                    pred[test] += ridge.predict((picked[test] - mean) / scale)
+            return _mae(dose, np.square(np.clip(pred, 0.0, None)))
 
         chosen, best = [], score([])
         while True:
