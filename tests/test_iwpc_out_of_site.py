@@ -18,6 +18,7 @@ from pgxdl.baselines.site_models import (
     RefitFormula,
     formula_terms,
 )
+from pgxdl.baselines.site_recipes import ForwardSelectedAnchor
 from pgxdl.evaluation.bootstrap import resample_counts
 from pgxdl.iwpc.conformal import SqrtConformal, conformal_quantile, coverage_by_group
 from pgxdl.iwpc.dose_metrics import evaluate_doses, paired_difference
@@ -229,3 +230,18 @@ def test_monotone_gbm_keeps_the_pharmacological_signs():
     patient = features.iloc[[1] * 3].copy()
     patient["vkorc1"] = ["G/G", "A/G", "A/A"]
     assert np.all(np.diff(model.predict(patient)) <= 1e-9)
+
+
+def test_forward_selection_keeps_the_input_that_helps_out_of_site_and_drops_noise():
+    features = _features(600, seed=10)
+    rng = np.random.default_rng(10)
+    features["noise"] = rng.normal(size=600)
+    dose = np.square(iwpc_sqrt_dose(features) + 0.6 * features["smoker"]
+                     + rng.normal(0, 0.2, 600))
+    sites = np.repeat(np.arange(6).astype(str), 100)
+    model = ForwardSelectedAnchor(alpha=1.0, groups={"smoker": ("smoker",),
+                                                     "noise": ("noise",)})
+    model.fit(features, dose, sites)
+    assert model.selected_ == ("smoker",)
+    assert np.mean(np.abs(model.predict(features) - dose)) < np.mean(
+        np.abs(PublishedFormula().predict(features) - dose))
