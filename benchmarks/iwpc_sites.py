@@ -9,8 +9,8 @@ nested procedure on the held-in sites' patients with a stable dose, predicts eve
 of the held-out sites, and scores those with a stable dose: MAE, PW20, R2, band accuracy
 with 95% CIs from a bootstrap over sites, paired differences from the published and the
 refitted formula (site bootstrap), MAE of patients with an imputed input minus the rest,
-80% interval coverage per held-out site. Writes ``<out>/iwpc_sites_<protocol>.json`` and
-the predictions beside it (``.npz``).
+80% interval coverage per held-out site. Writes ``<out>/iwpc_sites_<protocol>.json``, the
+predictions (``.npz``) and a figure (``.png``: per-site MAE, per-site coverage) beside it.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pgxdl.baselines.comparison import format_table  # noqa: E402
+from pgxdl.baselines.external_report import plot_external  # noqa: E402
 from pgxdl.baselines.external_validation import SiteTable, load_sites  # noqa: E402
 from pgxdl.baselines.site_protocol import run_site_protocol  # noqa: E402
 from pgxdl.baselines.site_recipes import RECIPES  # noqa: E402
@@ -85,6 +86,9 @@ def main(argv: list[str] | None = None) -> dict:
     atomic_write_text(out, json.dumps(report, indent=1, default=float) + "\n")
     with atomic_path(out.with_suffix(".npz"), keep_suffix=True) as tmp:
         np.savez_compressed(tmp, **preds)
+    plot_external(report, out.with_suffix(".png"),
+                  title=f"{protocol.replace('_', ' ')}: each site predicted by models that "
+                        "never saw it")
     gaps = {name: result["imputed_minus_complete_mae"]
             for name, result in report["results"].items()}
     print(f"{protocol}: {report['n_scored']} scored of {report['n_predicted']} predicted "

@@ -46,12 +46,18 @@ def format_external(report: dict) -> str:
     return "\n".join(lines)
 
 
-def plot_external(report: dict, path: str | Path) -> Path:
-    """PNG: per-site MAE of the three models with CIs, and per-site interval coverage."""
+def plot_external(report: dict, path: str | Path, title: str | None = None) -> Path:
+    """PNG: per-site MAE of the three models with CIs, and per-site interval coverage.
+
+    ``report`` needs ``results[model]["subgroups"]["site"]`` and ``interval["by_site"]``
+    (an external validation or a site-protocol report).
+    """
     results = report["results"]
-    sites = list(results["recommended"]["subgroups"]["site"])
+    sites = sorted(results["recommended"]["subgroups"]["site"],
+                   key=lambda s: (0, int(s)) if s.isdigit() else (1, s))
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 0.45 * len(sites) + 2.2),
-                                         gridspec_kw={"width_ratios": [2, 1]})
+                                         gridspec_kw={"width_ratios": [2, 1]},
+                                         layout="constrained")
     y = np.arange(len(sites))
     for offset, name in zip((-0.25, 0.0, 0.25), MODELS, strict=True):
         entries = [results[name]["subgroups"]["site"][site]["metrics"]["mae"] for site in sites]
@@ -61,7 +67,7 @@ def plot_external(report: dict, path: str | Path) -> Path:
                       ms=4, capsize=2, label=name.replace("_", " "))
     left.set_yticks(y, [f"site {s} (n={results['recommended']['subgroups']['site'][s]['n']})"
                         for s in sites])
-    left.set_xlabel("MAE, mg/week (95% CI over patients)")
+    left.set_xlabel("MAE at the site, mg/week (95% CI over its patients)")
     left.invert_yaxis()
     left.legend(fontsize=8, loc="best")
     coverage = [100 * report["interval"]["by_site"][site]["coverage"] for site in sites]
@@ -73,7 +79,7 @@ def plot_external(report: dict, path: str | Path) -> Path:
     right.invert_yaxis()
     right.set_xlabel("80% interval coverage, %")
     right.legend(fontsize=8, loc="lower left")
-    figure.suptitle(f"External validation: recipe {report['recipe']['chosen']}")
+    figure.suptitle(title or f"External validation: recipe {report['recipe']['chosen']}")
     path = save_png(figure, path)
     plt.close(figure)
     return path
