@@ -29,7 +29,7 @@ from pgxdl.baselines.comparison import format_table  # noqa: E402
 from pgxdl.baselines.external_report import plot_external  # noqa: E402
 from pgxdl.baselines.external_validation import SiteTable, load_sites  # noqa: E402
 from pgxdl.baselines.site_protocol import run_site_protocol  # noqa: E402
-from pgxdl.baselines.site_recipes import RECIPES  # noqa: E402
+from pgxdl.baselines.site_recipes import RECIPES, RecommendedDoseModel  # noqa: E402
 from pgxdl.io import atomic_path, atomic_write_text  # noqa: E402
 from pgxdl.iwpc.policy import SCOREABLE, select_patients  # noqa: E402
 from pgxdl.paths import shared_data_file  # noqa: E402
@@ -58,6 +58,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--inner-folds", type=int, default=5,
+                        help="grouped site folds of the recommended recipe's inner choice "
+                             "(more than the training sites: leave-one-site-out inside)")
     parser.add_argument("--formula-scoreable", action="store_true",
                         help="only the patients the formula scores without imputation (the "
                              "4,151 at 15 sites of benchmarks/iwpc.py), for like-for-like "
@@ -72,10 +75,12 @@ def main(argv: list[str] | None = None) -> dict:
         keep = select_patients(table.frame, SCOREABLE)[0]
         table = SiteTable(table.path, table.sha256, table.frame[keep].reset_index(drop=True),
                           table.features[keep].reset_index(drop=True))
-    report, preds = run_site_protocol(table, args.recipes, args.per_fold, args.repeats,
-                                      args.n_boot, args.seed)
+    report, preds = run_site_protocol(
+        table, args.recipes, args.per_fold, args.repeats, args.n_boot, args.seed,
+        make_recommended=lambda: RecommendedDoseModel(n_folds=args.inner_folds, seed=args.seed))
     protocol = "leave_one_site_out" if args.per_fold == 1 else f"leave_{args.per_fold}_sites_out"
     protocol += "_scoreable" if args.formula_scoreable else ""
+    protocol += f"_inner{args.inner_folds}" if args.inner_folds != 5 else ""
     table_text = format_table({protocol: report["results"]}, versus="vs_published_formula")
     refit_text = format_table({protocol: report["results"]}, versus="vs_refit_formula")
     report.update(command=shlex.join(["benchmarks/iwpc_sites.py",

@@ -99,3 +99,20 @@ def test_site_protocol_predicts_every_patient_and_scores_with_site_intervals(tab
     assert report["results"]["published_formula"]["vs_refit_formula"]["mae"]["value"] \
         == pytest.approx(report["results"]["published_formula"]["metrics"]["mae"]["value"]
                          - report["results"]["refit_formula"]["metrics"]["mae"]["value"])
+
+
+@pytest.mark.slow
+def test_site_benchmark_quick_mode_writes_json_predictions_and_figure(table, tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location(
+        "iwpc_sites", REPO_ROOT / "benchmarks" / "iwpc_sites.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    report = module.main(["--data", str(table), "--per-fold", "2", "--quick",
+                          "--out", str(tmp_path)])
+    stem = tmp_path / "iwpc_sites_leave_2_sites_out_quick"
+    saved = json.loads(stem.with_suffix(".json").read_text())
+    assert saved["n_predicted"] == report["n_predicted"] == 360
+    assert set(np.load(stem.with_suffix(".npz")).files) == {
+        "recommended", "published_formula", "refit_formula", "random_intercept"}
+    assert stem.with_suffix(".png").stat().st_size > 10_000
+    assert "sites with >= 100 patients within 75-85%" in capsys.readouterr().out
