@@ -16,7 +16,6 @@ predictions (``.npz``) and a figure (``.png``: per-site MAE, per-site coverage) 
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 from pathlib import Path
@@ -30,7 +29,7 @@ from pgxdl.baselines.external_report import plot_external  # noqa: E402
 from pgxdl.baselines.external_validation import SiteTable, load_sites  # noqa: E402
 from pgxdl.baselines.site_protocol import run_site_protocol  # noqa: E402
 from pgxdl.baselines.site_recipes import RECIPES, RecommendedDoseModel  # noqa: E402
-from pgxdl.io import atomic_path, atomic_write_text  # noqa: E402
+from pgxdl.io import atomic_path, write_json  # noqa: E402
 from pgxdl.iwpc.policy import SCOREABLE, select_patients  # noqa: E402
 from pgxdl.paths import shared_data_file  # noqa: E402
 
@@ -88,7 +87,7 @@ def main(argv: list[str] | None = None) -> dict:
                   file=str(table.path), sha256=table.sha256, table=table_text,
                   table_vs_refit=refit_text)
     out = args.out / f"iwpc_sites_{protocol}{'_quick' if args.quick else ''}.json"
-    atomic_write_text(out, json.dumps(report, indent=1, default=float) + "\n")
+    write_json(out, report, indent=1)
     with atomic_path(out.with_suffix(".npz"), keep_suffix=True) as tmp:
         np.savez_compressed(tmp, **preds)
     plot_external(report, out.with_suffix(".png"),

@@ -14,7 +14,6 @@ every test patient; it carries the PharmGKB subject IDs of the test table, as as
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 from collections.abc import Sequence
@@ -23,7 +22,7 @@ from pathlib import Path
 from pgxdl.baselines.external_report import format_external, plot_external
 from pgxdl.baselines.external_validation import load_sites, validate_external
 from pgxdl.baselines.site_recipes import CANDIDATES, RecommendedDoseModel
-from pgxdl.io import atomic_path, atomic_write_text
+from pgxdl.io import atomic_path, write_json
 
 HELP = "train the recommended IWPC dose recipe on one table, validate it on another"
 QUICK_CANDIDATES = ("published_formula", "random_intercept")
@@ -67,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     table = format_external(report)
     report["table"] = table
     out = Path(args.out)
-    atomic_write_text(out / "external.json", json.dumps(report, indent=1, default=float) + "\n")
+    write_json(out / "external.json", report, indent=1)
     with atomic_path(out / "external_predictions.csv", keep_suffix=True) as tmp:
         predictions.to_csv(tmp, index=False, float_format="%.3f")
     plot_external(report, out / "external.png")
