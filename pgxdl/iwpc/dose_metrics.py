@@ -83,11 +83,22 @@ METRICS: dict[str, Callable[[Arrays, np.ndarray], np.ndarray]] = {
 }
 
 
+def _clusters_or_none(clusters: np.ndarray | None) -> np.ndarray | None:
+    """``clusters`` when they hold two units or more; else None (resample patients)."""
+    return None if clusters is None or len(np.unique(clusters)) < 2 else clusters
+
+
+def _resampled(clusters: np.ndarray | None) -> str:
+    """What a bootstrap over ``clusters`` resamples: ``clusters`` or ``patients``."""
+    return "patients" if _clusters_or_none(clusters) is None else "clusters"
+
+
 def _score(true: np.ndarray, preds: np.ndarray, n_boot: int, level: float,
-           rng: np.random.Generator, chunk: int) -> dict:
+           rng: np.random.Generator, chunk: int, clusters: np.ndarray | None = None) -> dict:
     """Point values, bootstrap CIs and spread over repeats, for ``preds (N, R)``."""
+    clusters = _clusters_or_none(clusters)
     result = bootstrap_metrics({"target": true, "pred": preds}, METRICS, n_boot=n_boot,
-                               seed=rng, level=level, chunk=chunk)
+                               seed=rng, level=level, chunk=chunk, clusters=clusters)
     ones = np.ones((1, len(true)))
     for name, metric in METRICS.items():
         per_repeat = [metric({"target": true, "pred": column}, ones)[0] for column in preds.T]
@@ -98,7 +109,7 @@ def _score(true: np.ndarray, preds: np.ndarray, n_boot: int, level: float,
 
 def paired_difference(true: np.ndarray, preds: np.ndarray, reference: np.ndarray,
                       n_boot: int = 1000, level: float = 0.95, seed: int = 0,
-                      chunk: int = 250) -> dict:
+                      chunk: int = 250, clusters: np.ndarray | None = None) -> dict:
     """Every metric of ``preds`` minus that of ``reference``, with a paired bootstrap CI.
 
     Both are scored on the same resamples of patients, so the interval is that of the
@@ -111,6 +122,8 @@ def paired_difference(true: np.ndarray, preds: np.ndarray, reference: np.ndarray
     true : ``(N,)`` actual weekly doses.
     preds, reference : ``(N,)`` or ``(R, N)`` predictions of the two models (their repeat
         counts may differ; each metric is a mean over the model's own repeats).
+    clusters : ``(N,)`` labels (e.g. sites) resampled whole instead of patients, so the
+        interval reflects variation between clusters (ignored with fewer than two).
 
     Returns
     -------
@@ -130,7 +143,8 @@ def paired_difference(true: np.ndarray, preds: np.ndarray, reference: np.ndarray
         return scored
 
     return bootstrap_metrics(data, {name: difference(m) for name, m in METRICS.items()},
-                             n_boot=n_boot, seed=seed, level=level, chunk=chunk)
+                             n_boot=n_boot, seed=seed, level=level, chunk=chunk,
+                             clusters=_clusters_or_none(clusters))
 
 
 def evaluate_doses(
@@ -141,6 +155,7 @@ def evaluate_doses(
     level: float = 0.95,
     seed: int = 0,
     chunk: int = 250,
+    clusters: np.ndarray | None = None,
 ) -> dict:
     """Every metric, overall and per subgroup, with bootstrap confidence intervals.
 
@@ -153,6 +168,9 @@ def evaluate_doses(
     level : confidence level of the percentile intervals.
     seed : seed of the ``numpy.random.Generator`` drawing the resamples.
     chunk : resamples evaluated at a time (bounds memory to ``chunk * N * R`` floats).
+    clusters : ``(N,)`` labels (e.g. sites) resampled whole: a cluster bootstrap, within
+        each subgroup too; a subgroup inside one cluster resamples its patients instead
+        (each report's ``resampled`` says which).
 
     Returns
     -------
@@ -176,17 +194,21 @@ def evaluate_doses(
         raise ValueError(f"{int(np.sum(~np.isfinite(preds)))} predictions are not finite")
     preds = preds.T  # (N, R)
     rng = np.random.default_rng(seed)
-    report = {"n": len(true), "metrics": _score(true, preds, n_boot, level, rng, chunk),
-              "subgroups": {}}
+    clusters = None if clusters is None else np.asarray(clusters).astype(str)
+    report = {"n": len(true),
+              "metrics": _score(true, preds, n_boot, level, rng, chunk, clusters),
+              "resampled": _resampled(clusters), "subgroups": {}}
     for name, labels in (subgroups or {}).items():
         labels = np.asarray(labels)
         if labels.shape != true.shape:
             raise ValueError(f"subgroup {name!r} labels have shape {labels.shape}, "
                              f"expected {true.shape}")
-        report["subgroups"][name] = {
-            str(label): {"n": int(np.sum(labels == label)),
-                         "metrics": _score(true[labels == label], preds[labels == label],
-                                           n_boot, level, rng, chunk)}
-            for label in np.unique(labels)
-        }
+        report["subgroups"][name] = {}
+        for label in np.unique(labels):
+            inside = labels == label
+            within = None if clusters is None else clusters[inside]
+            report["subgroups"][name][str(label)] = {
+                "n": int(inside.sum()), "resampled": _resampled(within),
+                "metrics": _score(true[inside], preds[inside], n_boot, level, rng, chunk,
+                                  within)}
     return report

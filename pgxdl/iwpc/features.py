@@ -32,6 +32,11 @@ ENZYME_INDUCERS = ("carbamazepine", "phenytoin", "rifampin")
 #: The genotype inputs (a cohort store carries them as sequence windows instead).
 GENOTYPE_FEATURES = ("vkorc1", "cyp2c9")
 
+#: The other VKORC1 SNPs IWPC typed -> the allele counted (on the gene strand, as reported):
+#: the allele that travels with -1639A for the four in strong LD, A for rs7294.
+VKORC1_SNP_COUNTS = {"vkorc1_rs2884737": "T", "vkorc1_rs9934438": "T",
+                     "vkorc1_rs8050894": "C", "vkorc1_rs2359612": "T", "vkorc1_rs7294": "A"}
+
 #: Binary clinical fields of the ``extended`` set (NaN where the table has no answer).
 EXTENDED_BINARY = ("smoker", "diabetes", "heart_failure", "valve_replacement", "aspirin",
                    "acetaminophen", "simvastatin", "atorvastatin", "sulfonamide", "macrolide",
@@ -73,7 +78,9 @@ def derive_features(frame: pd.DataFrame, impute_vkorc1_genotype: bool = True) ->
     Returns
     -------
     DataFrame ``(N, F)``, same index: numeric columns as float (NaN missing), categorical
-    columns as strings (never missing: ``unknown`` stands for it), plus ``vkorc1_source``.
+    columns as strings (never missing: ``unknown`` stands for it), plus ``vkorc1_source``,
+    ``<snp>_count`` (copies of the allele of :data:`VKORC1_SNP_COUNTS`, NaN where not typed)
+    and ``cyp2c9_other`` (1.0 for a diplotype without a formula term).
     """
     if impute_vkorc1_genotype:
         vkorc1 = impute_vkorc1(frame)
@@ -100,4 +107,9 @@ def derive_features(frame: pd.DataFrame, impute_vkorc1_genotype: bool = True) ->
     }, index=frame.index)
     for name in EXTENDED_BINARY:
         features[name] = frame[name].astype(float)
+    for name, allele in VKORC1_SNP_COUNTS.items():
+        features[f"{name}_count"] = frame[name].map(
+            lambda call, allele=allele: call.count(allele) if isinstance(call, str) else np.nan
+        ).astype(float)
+    features["cyp2c9_other"] = (cyp2c9 == "other").astype(float)
     return features

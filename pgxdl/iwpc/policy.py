@@ -17,6 +17,12 @@ rs9923231 is missing, the first rule that applies winning:
 
 A patient none of the rules reaches keeps an unknown genotype, which the IWPC formula has
 its own term for and the learned models see as its own category.
+
+Predictable and scoreable are two sets: every patient is *predictable* (:data:`PREDICTABLE`;
+missing age, height and weight are imputed and flagged by
+:class:`pgxdl.iwpc.imputation.InputImputer`), but a prediction can only be *scored* where a
+stable dose was reached (:data:`STABLE_DOSE`). :data:`SCOREABLE` further requires the
+formula's inputs, the set on which the published formula is scored without imputation.
 """
 
 from __future__ import annotations
@@ -101,6 +107,12 @@ REQUIREMENTS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
 
 #: The IWPC-scoreable set: a stable dose to compare with, and every input the formula needs.
 SCOREABLE = tuple(REQUIREMENTS)
+#: Patients whose dose a model with imputed inputs is scored on: a stable dose, whatever
+#: inputs are missing (:mod:`pgxdl.iwpc.imputation` fills them; each fill is flagged).
+STABLE_DOSE = ("no_therapeutic_dose", "stable_dose_not_reached")
+#: Patients a dose is predicted for: everyone. Prediction never reads the outcome columns,
+#: so no requirement applies; scoring then keeps :data:`STABLE_DOSE`.
+PREDICTABLE: tuple[str, ...] = ()
 
 
 @dataclass
