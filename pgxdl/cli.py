@@ -26,6 +26,8 @@ SUBCOMMANDS = {
     "attribute": ("pgxdl.commands.attribute", "Captum attributions and in-silico mutagenesis"),
     "explore": ("pgxdl.commands.explore", "embeddings, clusters and subgroups of a cohort"),
     "sweep": ("pgxdl.commands.sweep", "hyperparameter sweep without a W&B server"),
+    "external": ("pgxdl.commands.external",
+                 "IWPC warfarin: train the recommended recipe on one table, validate on another"),
     "rl": ("pgxdl.commands.rl", "train or evaluate a warfarin dosing agent"),
     "quickstart": ("pgxdl.commands.quickstart", "build, train and evaluate the simulated cohort"),
 }
