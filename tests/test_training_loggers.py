@@ -125,3 +125,9 @@ def test_logger_is_resumable_and_never_uploads_checkpoints(fresh_home, tmp_path)
     assert logger._wandb_init["resume"] == "allow"
     assert logger._log_model is False
     assert logger.save_dir == str(tmp_path)
+
+
+def test_logger_passes_name_project_and_tags(fresh_home, tmp_path):
+    logger = RunWandbLogger(save_dir=str(tmp_path), project="p", name="n", tags=["t"])
+    assert (logger._wandb_init["project"], logger._wandb_init["name"],
+            logger._wandb_init["tags"]) == ("p", "n", ["t"])

@@ -135,7 +135,9 @@ class RunWandbLogger(WandbLogger):
                  tags: list[str] | None = None):
         save_dir = save_dir or DEFAULT_RUN_DIR
         self.mode = wandb_mode(mode)
-        super().__init__(save_dir=save_dir, project=project, offline=self.mode == "offline", mode=self.mode, id=persistent_run_id(save_dir), resume="allow", log_model=False,
+        super().__init__(save_dir=save_dir, project=project, name=name,
+                         offline=self.mode == "offline", mode=self.mode,
+                         id=persistent_run_id(save_dir), resume="allow", log_model=False,
                          tags=tags)
         # Lightning passes anonymous=None, which wandb >= 0.19 warns about on every run.
         self._wandb_init.pop("anonymous", None)
