@@ -49,7 +49,8 @@ class RunCheckpoint(ModelCheckpoint):
 
 
 class RunSummary(pl.Callback):
-    """Write ``<run dir>/metrics_<stage>.json``: the final logged metrics (rank zero).
+    """Write ``<run dir>/metrics_<stage>.json``: the final logged metrics (rank zero);
+    during ``fit``, also those after each validation.
 
     Also records the best checkpoint and its score after ``fit``. Only aggregate
     metrics are written, never per-row values or identifiers.
@@ -74,8 +75,9 @@ class RunSummary(pl.Callback):
         self._write(trainer, "fit")
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if trainer.state.fn == "validate":
-            self._write(trainer, "validate")
+        # during fit too: the metrics so far, for whoever follows the run (a local sweep's
+        # pruner); on_fit_end writes the final ones.
+        self._write(trainer, "validate" if trainer.state.fn == "validate" else "fit")
 
     def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._write(trainer, "test")
