@@ -191,12 +191,16 @@ def test_trials_behind_the_median_are_pruned(tmp_path, fast_polling):
             .count('"epoch": 5')  # stopped before its last epoch
 
 
-def test_failed_trials_are_recorded_with_their_log(tmp_path, fast_polling):
+def test_failed_trials_are_recorded_with_their_log_in_the_storage_asked_for(tmp_path, fast_polling):
     path = fake_sweep(tmp_path, {"x": {"value": 0.1}, "fail": {"value": 1}})
     out = tmp_path / "out"
-    run_cli(str(path), "--trials", "2", "--out", str(out), "--devices", "none")
+    shared = f"sqlite:///{tmp_path / 'shared.db'}"
+    run_cli(str(path), "--trials", "2", "--out", str(out), "--devices", "none",
+            "--storage", shared)
     report = results(out)
     assert [t["state"] for t in report["trials"]] == ["fail", "fail"] and report["best"] is None
+    assert report["storage"] == shared and not (out / "optuna.db").exists()
+    assert optuna.load_study(study_name="fake", storage=shared).trials[1].state.name == "FAIL"
     log = (out / "trials" / f"{report['trials'][0]['run_id']}.log").read_text()
     assert "fake_train: asked to fail" in log
 

@@ -40,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="study (optuna.db), per-trial results and sweep_results.json "
                              "(default runs/sweeps/<sweep name>)")
+    parser.add_argument("--storage", default=None,
+                        help="Optuna RDB URL of a study shared by several runners (e.g. "
+                             "postgresql://host/db); default sqlite:///<out>/optuna.db")
     parser.add_argument("--no-prune", dest="prune", action="store_false",
                         help="run every trial to the end (default: median pruning from "
                              "each epoch's metric, hyperband if the file asks for it)")
@@ -94,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / "sweeps" / sweep.path.stem
     report = run_sweep(SweepRun(sweep=sweep, out=out, trials=trials, jobs=args.jobs,
                                 seed=args.seed, prune=args.prune, extra=extra,
-                                devices=devices))
+                                devices=devices, storage=args.storage))
     states = [t["state"] for t in report["trials"]]
     counts = ", ".join(f"{states.count(state)} {state}" for state in sorted(set(states)))
     print(f"{len(states)} trials ({counts}); best: {report['best']}")

@@ -55,6 +55,8 @@ class SweepRun:
     prune : stop trials the pruner rejects (median, or hyperband when the file says so).
     extra : options appended to every trial's command (given after ``--``).
     devices : GPU ids handed out to trials (``CUDA_VISIBLE_DEVICES``); empty: none.
+    storage : an Optuna RDB URL to share one study between runners on several machines
+        (``postgresql://...``); ``None``: ``sqlite:///<out>/optuna.db``.
     """
 
     sweep: SweepFile
@@ -65,6 +67,11 @@ class SweepRun:
     prune: bool = True
     extra: list[str] = field(default_factory=list)
     devices: list[str] = field(default_factory=list)
+    storage: str | None = None
+
+    @property
+    def storage_url(self) -> str:
+        return self.storage or f"sqlite:///{(self.out / 'optuna.db').resolve()}"
 
 
 def visible_gpus() -> list[str]:
@@ -79,16 +86,17 @@ def visible_gpus() -> list[str]:
 
 
 def open_study(run: SweepRun) -> optuna.Study:
-    """Create or continue the study in ``<out>/optuna.db``; refuse one of another sweep."""
+    """Create or continue the study (``<out>/optuna.db`` unless ``run.storage``); refuse a
+    study of another version of the sweep file."""
     sweep = run.sweep
     run.out.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():  # Optuna's heartbeat has been "experimental" since 2.8
         warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning,
                                 message=r".*(RetryHeartbeatStaleTrialCallback|heartbeat_interval"
                                         r"|grace_period|heartbeat_stale_trial_callback)")
+        sqlite = run.storage_url.startswith("sqlite")
         storage = optuna.storages.RDBStorage(
-            f"sqlite:///{(run.out / 'optuna.db').resolve()}",
-            engine_kwargs={"connect_args": {"timeout": 60}},
+            run.storage_url, engine_kwargs={"connect_args": {"timeout": 60}} if sqlite else None,
             heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_PERIOD_S,
             heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
                 max_retry=2))
@@ -116,7 +124,7 @@ def open_study(run: SweepRun) -> optuna.Study:
         study.set_user_attr("sweep_digest", sweep.digest)
         study.set_user_attr("sweep_file", str(sweep.path))
     elif known != sweep.digest:
-        raise ValueError(f"{run.out / 'optuna.db'}: holds a study of another version of "
+        raise ValueError(f"{run.storage_url}: holds a study of another version of "
                          f"{sweep.path.name} (its search space, metric or command changed); "
                          f"pass another --out, or delete that folder to start afresh")
     return study
@@ -221,7 +229,7 @@ def write_summary(run: SweepRun, study: optuna.Study) -> dict:
               "sampler": type(study.sampler).__name__, "pruner": type(study.pruner).__name__,
               "metric": {"name": run.sweep.metric,
                          "goal": "maximize" if run.sweep.maximize else "minimize"},
-              "storage": str(run.out / "optuna.db"), "trials": trials, "best": best}
+              "storage": run.storage_url, "trials": trials, "best": best}
     atomic_write_text(run.out / "sweep_results.json", json.dumps(report, indent=2) + "\n")
     return report
 
