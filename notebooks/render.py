@@ -66,29 +66,32 @@ def compact_png(data: bytes) -> bytes:
     return buffer.getvalue() if buffer.tell() < len(data) else data
 
 
-def render(path: Path, out: Path, tiny: bool = False, timeout: int = 3600) -> dict:
-    """Execute ``path`` and write ``<out>/<stem>.md`` and ``<out>/<stem>_files/``."""
-    started = time.perf_counter()
-    notebook = without_stderr(execute(path, tiny, timeout))
-    files = f"{path.stem}_files"
+def publish(notebook: nbformat.NotebookNode, name: str, out: Path) -> dict:
+    """Write an executed notebook as ``<out>/<name>.md`` and ``<out>/<name>_files/``."""
+    notebook = without_stderr(notebook)
+    files = f"{name}_files"
     body, resources = MarkdownExporter().from_notebook_node(
-        notebook, resources={"output_files_dir": files, "unique_key": path.stem})
-    out.mkdir(parents=True, exist_ok=True)
-    (out / files).mkdir(exist_ok=True)
+        notebook, resources={"output_files_dir": files, "unique_key": name})
+    (out / files).mkdir(parents=True, exist_ok=True)
     for old in (out / files).glob("*"):
         old.unlink()
     sizes = {}
-    for name, data in resources["outputs"].items():
-        data = compact_png(data) if name.endswith(".png") else data
-        (out / name).write_bytes(data)
-        sizes[name] = len(data)
-    body = TABLE_STYLE.sub("", body)
-    page = (f"<!-- rendered by notebooks/render.py from notebooks/{path.name}; "
-            f"edit the notebook, not this page -->\n\n{body}")
-    (out / f"{path.stem}.md").write_text(page, encoding="utf-8")
-    return {"notebook": path.name, "page": f"{path.stem}.md", "figures": len(sizes),
-            "bytes": sum(sizes.values()) + len(page.encode()), "tiny": tiny,
-            "seconds": round(time.perf_counter() - started, 1)}
+    for path, data in resources["outputs"].items():
+        data = compact_png(data) if path.endswith(".png") else data
+        (out / path).write_bytes(data)
+        sizes[path] = len(data)
+    page = (f"<!-- rendered by notebooks/render.py from notebooks/{name}.ipynb; "
+            f"edit the notebook, not this page -->\n\n{TABLE_STYLE.sub('', body)}")
+    (out / f"{name}.md").write_text(page, encoding="utf-8")
+    return {"notebook": f"{name}.ipynb", "page": f"{name}.md", "figures": len(sizes),
+            "bytes": sum(sizes.values()) + len(page.encode())}
+
+
+def render(path: Path, out: Path, tiny: bool = False, timeout: int = 3600) -> dict:
+    """Execute ``path`` and publish it into ``out``; the row of the size table."""
+    started = time.perf_counter()
+    row = publish(execute(path, tiny, timeout), path.stem, out)
+    return {**row, "tiny": tiny, "seconds": round(time.perf_counter() - started, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:
