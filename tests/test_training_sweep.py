@@ -258,3 +258,16 @@ def test_train_py_sweep_runs_and_resumes(tmp_path, monkeypatch):
     assert best["intermediate_values"]["0"] > 0  # epoch 0 was reported while training
     lr = best["parameters"]["model.optimizer.init_args.lr"]
     assert f"lr: {lr}" in (run_dir / "config_fit.yaml").read_text()
+
+
+def test_a_trial_never_reuses_a_run_dir(tmp_path):
+    sweep = read_sweep_file(fake_sweep(tmp_path, {"x": {"value": 0.1}}))
+    run = SweepRun(sweep=sweep, out=tmp_path / "out", trials=1)
+    prefix = open_study(run).user_attrs["run_prefix"]
+    other = open_study(SweepRun(sweep=sweep, out=tmp_path / "other", trials=1))
+    assert other.user_attrs["run_prefix"] != prefix  # two studies of one file, two run dirs
+    kept = tmp_path / "runs" / f"{prefix}-t000"
+    kept.mkdir(parents=True)
+    (kept / "metrics_fit.json").write_text("{}")
+    with pytest.raises(FileExistsError, match=f"trial run dir {kept} exists already"):
+        run_sweep(run)

@@ -1,7 +1,8 @@
 """Run a W&B sweep file locally as an Optuna study: TPE, pruning, resumable, parallel.
 
 Each trial runs the sweep's command (``train.py fit ...``) in its own process with
-``WANDB_RUN_ID=<sweep>-t<number>`` (its run dir comes from ``--run_dir=...$WANDB_RUN_ID``)
+``WANDB_RUN_ID=<sweep>-<study>-t<number>`` (its run dir comes from
+``--run_dir=...$WANDB_RUN_ID``)
 and ``WANDB_RUN_GROUP=<sweep>``. The runner follows ``<run dir>/metrics_fit.json``, which
 training rewrites after every validation, reports each epoch's metric to Optuna and stops
 a trial the pruner rejects. The study lives in ``<out>/optuna.db`` (SQLite): running the
@@ -21,6 +22,7 @@ import queue
 import subprocess
 import threading
 import time
+import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +125,9 @@ def open_study(run: SweepRun) -> optuna.Study:
     if known is None:
         study.set_user_attr("sweep_digest", sweep.digest)
         study.set_user_attr("sweep_file", str(sweep.path))
+        # run ids <sweep>-<study>-t<number>: studies of one file (SLURM array tasks, a new
+        # --out) never share a run dir or a W&B run
+        study.set_user_attr("run_prefix", f"{sweep.path.stem}-{uuid.uuid4().hex[:6]}")
     elif known != sweep.digest:
         raise ValueError(f"{run.storage_url}: holds a study of another version of "
                          f"{sweep.path.name} (its search space, metric or command changed); "
@@ -153,14 +158,18 @@ class Objective:
 
     def __call__(self, trial: optuna.Trial) -> float:
         run, sweep = self.run, self.run.sweep
-        run_id = f"{sweep.path.stem}-t{trial.number:03d}"
+        run_id = f"{trial.study.user_attrs['run_prefix']}-t{trial.number:03d}"
         params = suggest(trial, sweep)
         command = trial_command(sweep, params, run.extra)
         env = {**os.environ, "WANDB_RUN_ID": run_id, "WANDB_RUN_GROUP": sweep.path.stem}
+        run_dir = run_dir_of(command, env)
+        if run_dir.exists() and any(run_dir.iterdir()):
+            raise FileExistsError(f"trial run dir {run_dir} exists already (a study deleted "
+                                  f"while its runs were kept?); remove it or pass --out and "
+                                  f"--run_dir elsewhere")
         device = self.devices.get() if run.devices else None
         if device is not None:
             env["CUDA_VISIBLE_DEVICES"] = device
-        run_dir = run_dir_of(command, env)
         trial.set_user_attr("run_id", run_id)
         trial.set_user_attr("run_dir", str(run_dir))
         trial.set_user_attr("device", device)
