@@ -23,8 +23,9 @@ from pgxdl.training.sweep_study import SweepRun, open_study, run_sweep
 
 SWEEP = REPO_ROOT / "configs" / "sweeps" / "cnn_gated.yaml"
 
-# Stands in for train.py: "trains" for --epochs epochs, rewriting metrics_fit.json after each
-# (as RunSummary does); val/loss is |x - 0.3| + 1/(epoch+1). Records CUDA_VISIBLE_DEVICES.
+# Stands in for train.py: "trains" for --epochs epochs, rewriting metrics_fit_progress.json
+# after each (as RunSummary does) and writing metrics_fit.json at the end; val/loss is
+# |x - 0.3| + 1/(epoch+1). Records CUDA_VISIBLE_DEVICES.
 FAKE_TRAIN = textwrap.dedent('''
     import json, os, sys, time
     args = dict(a[2:].split("=", 1) for a in sys.argv[1:])
@@ -33,12 +34,14 @@ FAKE_TRAIN = textwrap.dedent('''
     open(os.path.join(run_dir, "device"), "w").write(os.environ.get("CUDA_VISIBLE_DEVICES", ""))
     if args.get("fail"):
         sys.exit("fake_train: asked to fail")
+    def write(name, summary):
+        open(os.path.join(run_dir, "tmp.json"), "w").write(json.dumps(summary))
+        os.replace(os.path.join(run_dir, "tmp.json"), os.path.join(run_dir, name))
     for epoch in range(int(args.get("epochs", 3))):
         time.sleep(float(args.get("seconds", 0.2)))
         loss = abs(float(args["x"]) - 0.3) + 1 / (epoch + 1)
-        summary = {"epoch": epoch, "metrics": {"val/loss": loss}}
-        open(os.path.join(run_dir, "tmp.json"), "w").write(json.dumps(summary))
-        os.replace(os.path.join(run_dir, "tmp.json"), os.path.join(run_dir, "metrics_fit.json"))
+        write("metrics_fit_progress.json", {"epoch": epoch, "metrics": {"val/loss": loss}})
+    write("metrics_fit.json", {"epoch": epoch + 1, "metrics": {"val/loss": loss}})
 ''')
 
 
@@ -187,8 +190,9 @@ def test_trials_behind_the_median_are_pruned(tmp_path, fast_polling):
         step, value = max((int(k), v) for k, v in trial["intermediate_values"].items())
         peers = sorted(t["intermediate_values"][str(step)] for t in earlier)
         assert len(earlier) >= 3 and value > peers[(len(peers) - 1) // 2]
-        assert not (tmp_path / "runs" / trial["run_id"] / "metrics_fit.json").read_text() \
-            .count('"epoch": 5')  # stopped before its last epoch
+        run_dir = tmp_path / "runs" / trial["run_id"]
+        assert not (run_dir / "metrics_fit.json").exists()  # stopped before the end
+        assert json.loads((run_dir / "metrics_fit_progress.json").read_text())["epoch"] < 5
 
 
 def test_failed_trials_are_recorded_with_their_log_in_the_storage_asked_for(tmp_path, fast_polling):
@@ -256,6 +260,8 @@ def test_train_py_sweep_runs_and_resumes(tmp_path, monkeypatch):
     summary = json.loads((run_dir / "metrics_fit.json").read_text())
     assert summary["metrics"]["val/loss"] == best["value"]
     assert best["intermediate_values"]["0"] > 0  # epoch 0 was reported while training
+    progress = json.loads((run_dir / "metrics_fit_progress.json").read_text())
+    assert progress["epoch"] == 1 and progress["metrics"]["val/loss"] == best["value"]
     lr = best["parameters"]["model.optimizer.init_args.lr"]
     assert f"lr: {lr}" in (run_dir / "config_fit.yaml").read_text()
 

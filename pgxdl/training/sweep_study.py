@@ -3,9 +3,10 @@
 Each trial runs the sweep's command (``train.py fit ...``) in its own process with
 ``WANDB_RUN_ID=<sweep>-<study>-t<number>`` (its run dir comes from
 ``--run_dir=...$WANDB_RUN_ID``)
-and ``WANDB_RUN_GROUP=<sweep>``. The runner follows ``<run dir>/metrics_fit.json``, which
-training rewrites after every validation, reports each epoch's metric to Optuna and stops
-a trial the pruner rejects. The study lives in ``<out>/optuna.db`` (SQLite): running the
+and ``WANDB_RUN_GROUP=<sweep>``. The runner follows ``<run dir>/metrics_fit_progress.json``,
+which training rewrites after every validation, reports each epoch's metric to Optuna and
+stops a trial the pruner rejects; the trial's value is the metric in its final
+``metrics_fit.json``. The study lives in ``<out>/optuna.db`` (SQLite): running the
 same command again continues it and adds only the trials still missing; a trial whose
 runner died (no heartbeat for :data:`GRACE_PERIOD_S`) is run again with its parameters.
 
@@ -31,6 +32,7 @@ import optuna
 from optuna.trial import TrialState
 
 from pgxdl.io import atomic_write_text
+from pgxdl.training.callbacks import PROGRESS_FILE
 from pgxdl.training.sweep_file import SweepFile, run_dir_of, suggest, trial_command
 
 HEARTBEAT_S = 30
@@ -136,7 +138,7 @@ def open_study(run: SweepRun) -> optuna.Study:
 
 
 def read_progress(summary: Path, metric: str) -> tuple[int, float] | None:
-    """``(epoch, value)`` of ``metric`` in a trial's ``metrics_fit.json``, if written yet."""
+    """``(epoch, value)`` of ``metric`` in a trial's metrics file, if written yet."""
     try:
         written = json.loads(summary.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
@@ -176,7 +178,7 @@ class Objective:
         print(f"[trial {trial.number}] {' '.join(command)}", flush=True)
         started = time.monotonic()
         try:
-            value = self._follow(trial, command, env, run_dir / "metrics_fit.json",
+            value = self._follow(trial, command, env, run_dir,
                                  run.out / "trials" / f"{run_id}.log")
         finally:
             if device is not None:
@@ -184,7 +186,7 @@ class Objective:
             trial.set_user_attr("seconds", round(time.monotonic() - started, 1))
         return value
 
-    def _follow(self, trial: optuna.Trial, command: list[str], env: dict, summary: Path,
+    def _follow(self, trial: optuna.Trial, command: list[str], env: dict, run_dir: Path,
                 log_path: Path) -> float:
         """Run the trial, reporting each epoch's metric; prune, fail or return the value."""
         metric, reported = self.run.sweep.metric, -1
@@ -192,7 +194,7 @@ class Objective:
             process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
             while process.poll() is None:
                 time.sleep(POLL_S)
-                progress = read_progress(summary, metric)
+                progress = read_progress(run_dir / PROGRESS_FILE, metric)
                 if progress is None or progress[0] <= reported:
                     continue
                 reported, value = progress
@@ -203,6 +205,7 @@ class Objective:
                     raise optuna.TrialPruned(f"epoch {reported}: {metric} = {value:.4g}")
         if process.returncode != 0:
             raise TrialFailed(f"exit status {process.returncode}; see {log_path}")
+        summary = run_dir / "metrics_fit.json"
         progress = read_progress(summary, metric)
         if progress is None:
             raise TrialFailed(f"{summary} has no {metric!r}: does the trial log it?")
