@@ -87,6 +87,9 @@ def test_the_mode_asked_for_wins(fresh_home):
     assert wandb_mode("online") == "online"
     with pytest.raises(ValueError, match="W&B mode 'cloud': use one of online, offline"):
         wandb_mode("cloud")
+    monkeypatch.setenv("WANDB_MODE", "cloud")
+    with pytest.raises(ValueError, match="W&B setting mode='cloud': Input should be 'online'"):
+        wandb_mode()
 
 
 def test_logger_hands_the_mode_to_wandb_init(fresh_home, tmp_path):

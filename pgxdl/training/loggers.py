@@ -42,13 +42,20 @@ log = logging.getLogger(__name__)
 def _wandb_settings():
     """wandb's settings as ``wandb.init`` would read them now: settings files, then
     ``WANDB_*`` variables (read afresh: wandb's process-wide copy may be stale)."""
+    from pydantic import ValidationError
     from wandb.sdk.wandb_settings import Settings
 
     settings = Settings()
     config_dir = os.environ.get("WANDB_CONFIG_DIR") or "~/.config/wandb"
     settings.settings_system = str(Path(config_dir).expanduser() / "settings")
-    settings.update_from_system_settings()
-    settings.update_from_env_vars(dict(os.environ))
+    try:
+        settings.update_from_system_settings()
+        settings.update_from_env_vars(dict(os.environ))
+    except ValidationError as error:
+        problem = error.errors()[0]
+        name = ".".join(str(part) for part in problem["loc"])
+        raise ValueError(f"W&B setting {name}={problem['input']!r}: {problem['msg']} (set by "
+                         f"WANDB_{name.upper()} or wandb's settings files)") from None
     return settings
 
 
