@@ -4,6 +4,7 @@ resumes from, the argv they hand to srun, and the sweep job requeueing itself.""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -14,6 +15,14 @@ from pgxdl.paths import REPO_ROOT
 
 SLURM = REPO_ROOT / "slurm"
 JOBS = sorted(SLURM.glob("*.sbatch"))
+
+
+@pytest.fixture
+def submit_dir(tmp_path):
+    """A folder to submit from holding slurm/ and no .venv (the scripts would activate one)."""
+    folder = tmp_path / "submit"
+    shutil.copytree(SLURM, folder / "slurm")
+    return folder
 
 
 def bash(script: str, cwd=REPO_ROOT, env=None) -> str:
@@ -80,14 +89,14 @@ def srun_recorder(tmp_path) -> dict:
     return fake_commands(tmp_path, srun=f'printf "%s\\n" "$@" > {tmp_path / "srun_argv"}')
 
 
-def test_training_job_resumes_from_the_newest_checkpoint(tmp_path):
+def test_training_job_resumes_from_the_newest_checkpoint(tmp_path, submit_dir):
     run_dir = tmp_path / "run"
     touch(run_dir / "hpc_ckpt_1.ckpt", 1_000)
     touch(run_dir / "checkpoints" / "last.ckpt", 2_000)
     env = srun_recorder(tmp_path)
     env.update(RUN_DIR=str(run_dir), SLURM_NTASKS_PER_NODE="4", SLURM_NNODES="2")
     for job in ("train_single_node.sbatch", "train_multi_node.sbatch"):
-        output = bash(f"bash slurm/{job} --trainer.max_epochs=3", env=env)
+        output = bash(f"bash slurm/{job} --trainer.max_epochs=3", cwd=submit_dir, env=env)
         assert f"resume: {run_dir}/checkpoints/last.ckpt" in output
         argv = (tmp_path / "srun_argv").read_text().splitlines()
         assert argv[:2] == ["python", "train.py"]
@@ -96,21 +105,21 @@ def test_training_job_resumes_from_the_newest_checkpoint(tmp_path):
                              "--trainer.max_epochs=3"]
 
 
-def test_fresh_training_job_passes_no_checkpoint(tmp_path):
+def test_fresh_training_job_passes_no_checkpoint(tmp_path, submit_dir):
     env = srun_recorder(tmp_path)
     env.update(RUN_DIR=str(tmp_path / "new"), SLURM_NTASKS_PER_NODE="1", SLURM_NNODES="1")
-    bash("bash slurm/train_single_node.sbatch", env=env)
+    bash("bash slurm/train_single_node.sbatch", cwd=submit_dir, env=env)
     argv = (tmp_path / "srun_argv").read_text().splitlines()
     assert not [a for a in argv if a.startswith("--ckpt_path")]
     assert argv[-1] == f"--run_dir={tmp_path / 'new'}"
 
 
-def test_sweep_job_requeues_itself_on_the_signal(tmp_path):
+def test_sweep_job_requeues_itself_on_the_signal(tmp_path, submit_dir):
     calls = tmp_path / "calls"
     env = fake_commands(tmp_path, python=f'echo "python $*" >> {calls}; exec sleep 30',
                         scontrol=f'echo "scontrol $*" >> {calls}')
     env.update(SLURM_JOB_ID="41", SLURM_ARRAY_JOB_ID="40", SLURM_ARRAY_TASK_ID="3")
-    job = subprocess.Popen(["bash", str(SLURM / "sweep_agent.sbatch")], cwd=REPO_ROOT,
+    job = subprocess.Popen(["bash", "slurm/sweep_agent.sbatch"], cwd=submit_dir,
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 20
     while not (calls.is_file() and "python" in calls.read_text()):
