@@ -129,7 +129,7 @@ def test_sweep_job_requeues_itself_on_the_signal(tmp_path, submit_dir):
     output, _ = job.communicate(timeout=20)
     assert job.returncode == 0, output
     lines = calls.read_text().splitlines()
-    assert lines[0].startswith("python -m pgxdl.commands.sweep configs/sweeps/cnn_gated.yaml")
+    assert lines[0].startswith("python -m pgxdl sweep configs/sweeps/cnn_gated.yaml")
     assert "--seed 3" in lines[0] and "runs/sweeps/cnn_gated/task_3" in lines[0]
     assert lines[1] == "scontrol requeue 40_3"
     assert "requeueing 40_3" in output

@@ -18,7 +18,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from pgxdl.commands import sweep as sweep_command
 from pgxdl.paths import REPO_ROOT
 from pgxdl.training import sweep_study
-from pgxdl.training.sweep_file import read_sweep_file, suggest, trial_command
+from pgxdl.training.sweep_file import SUPPORTED, read_sweep_file, suggest, trial_command
 from pgxdl.training.sweep_study import SweepRun, open_study, run_sweep
 
 SWEEP = REPO_ROOT / "configs" / "sweeps" / "cnn_gated.yaml"
@@ -277,3 +277,21 @@ def test_a_trial_never_reuses_a_run_dir(tmp_path):
     (kept / "metrics_fit.json").write_text("{}")
     with pytest.raises(FileExistsError, match=f"trial run dir {kept} exists already"):
         run_sweep(run)
+
+
+def test_pgxdl_sweep_passes_options_after_double_dash_and_errors_in_one_line(
+        tmp_path, fast_polling, capsys):
+    from pgxdl.cli import main
+
+    path = fake_sweep(tmp_path, {"x": {"values": [0.2]}})
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--trials", "1", "--out", str(out), "--devices", "none",
+                 "--", "--epochs=2", "--seconds=0.05"]) == 0
+    trial = results(out)["trials"][0]
+    assert trial["state"] == "complete" and set(trial["intermediate_values"]) <= {"0", "1"}
+    assert trial["value"] == pytest.approx(0.1 + 1 / 2)  # two epochs, as passed after --
+    bad = fake_sweep(tmp_path, {"x": {"distribution": "beta"}}, name="bad")
+    assert main(["sweep", str(bad)]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert error == [f"pgxdl sweep: error: {bad}: parameters.x: distribution 'beta' has no "
+                     f"Optuna counterpart; use one of {', '.join(SUPPORTED)}"]

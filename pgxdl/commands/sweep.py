@@ -103,15 +103,3 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(states)} trials ({counts}); best: {report['best']}")
     print(f"results: {out / 'sweep_results.json'}")
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m pgxdl.commands.sweep`` (the SLURM sweep job uses it)."""
-    parser = argparse.ArgumentParser(prog="python -m pgxdl.commands.sweep", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(parser)
-    return run(parser.parse_args(sys.argv[1:] if argv is None else argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
