@@ -60,7 +60,7 @@ def test_quickstart_attributions_notebook_runs_and_publishes(tmp_path, monkeypat
 
 
 def test_published_pages_are_current_complete_and_small():
-    """Every notebook has a page rendered with full settings from its current code."""
+    """Every notebook has a page rendered with full settings from its current cells."""
     notebooks = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
     rendered = {row["notebook"]: row for row in json.loads((PAGES / "render.json").read_text())}
     assert sorted(rendered) == [path.name for path in notebooks]
@@ -68,9 +68,8 @@ def test_published_pages_are_current_complete_and_small():
         assert not rendered[path.name]["tiny"]
         page = PAGES / f"{path.stem}.md"
         text = page.read_text()
-        code = [cell.source for cell in nbformat.read(path, as_version=4).cells
-                if cell.cell_type == "code"]
-        stale = [source[:60] for source in code if source.strip() not in text]
+        cells = [cell.source for cell in nbformat.read(path, as_version=4).cells]
+        stale = [source[:60] for source in cells if source.strip() not in text]
         assert not stale, f"{page} is older than {path}: run `make notebooks` ({stale})"
         links = linked_images(page)
         assert links and all((page.parent / link).is_file() for link in links)
