@@ -1,6 +1,7 @@
 """The local sweep runner: W&B parameters as Optuna distributions, command macros, and
 Optuna studies over a stand-in training program (results per trial, resume, parallel
-trials on distinct devices, pruning, failures, a trial whose runner died), then train.py."""
+trials on distinct devices, pruning, failures, a trial whose runner died), then the shipped
+sweep over `pgxdl train`."""
 
 from __future__ import annotations
 
@@ -241,17 +242,17 @@ def test_usage_shows_the_pass_through_and_errors_name_the_fix(tmp_path):
 
 
 @pytest.mark.slow
-def test_train_py_sweep_runs_and_resumes(tmp_path, monkeypatch):
+def test_shipped_sweep_trains_resumes_and_scores_from_any_folder(tmp_path, monkeypatch):
     store = build_tiny_store(tmp_path / "tiny.h5", n_subjects=80, window_length=64)
-    monkeypatch.chdir(REPO_ROOT)
+    monkeypatch.chdir(tmp_path)  # not the checkout: the shipped sweep runs from anywhere
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     monkeypatch.setenv("WANDB_MODE", "disabled")
     out = tmp_path / "sweep"
     train = [f"--data.init_args.store={store}", "--trainer.max_epochs=2",
              "--trainer.limit_train_batches=2", "--trainer.limit_val_batches=1",
              "--trainer.enable_progress_bar=false", f"--run_dir={tmp_path}/trials/$WANDB_RUN_ID"]
-    assert run_cli(str(SWEEP), "--trials", "2", "--out", str(out), "--", *train) == 0
-    assert run_cli(str(SWEEP), "--trials", "3", "--out", str(out), "--", *train) == 0
+    assert run_cli("sweeps/cnn_gated.yaml", "--trials", "2", "--out", str(out), "--", *train) == 0
+    assert run_cli("sweeps/cnn_gated.yaml", "--trials", "3", "--out", str(out), "--", *train) == 0
     report = results(out)
     assert [t["state"] for t in report["trials"]] == ["complete"] * 3
     best = report["best"]
@@ -295,3 +296,9 @@ def test_pgxdl_sweep_passes_options_after_double_dash_and_errors_in_one_line(
     error = capsys.readouterr().err.strip().splitlines()
     assert error == [f"pgxdl sweep: error: {bad}: parameters.x: distribution 'beta' has no "
                      f"Optuna counterpart; use one of {', '.join(SUPPORTED)}"]
+
+
+def test_a_database_password_never_reaches_the_result_files(tmp_path):
+    sweep = read_sweep_file(fake_sweep(tmp_path, {}))
+    run = SweepRun(sweep=sweep, out=tmp_path, trials=1, storage="postgresql://me:secret@db/x")
+    assert run.storage_shown == "postgresql://me:***@db/x"

@@ -2,16 +2,17 @@
 
 Examples::
 
-    pgxdl sweep configs/sweeps/cnn_gated.yaml --trials 16 --jobs 4
-    pgxdl sweep configs/sweeps/cnn_gated.yaml --trials 24        # later: adds 8 more
-    pgxdl sweep configs/sweeps/cnn_gated.yaml --trials 8 -- --trainer.max_epochs=5
+    pgxdl sweep sweeps/cnn_gated.yaml --trials 16 --jobs 4      # a shipped sweep file
+    pgxdl sweep sweeps/cnn_gated.yaml --trials 24               # later: adds 8 more
+    pgxdl sweep my_sweep.yaml --trials 8 -- --trainer.max_epochs=5
 
 Reads the same YAML as ``wandb sweep`` (``method`` bayes = Optuna's TPE, random, grid;
 ``metric``; ``parameters`` mapped to Optuna distributions; ``early_terminate`` hyperband;
 ``command`` with the agent's macros). Everything after ``--`` is appended to every trial's
-``train.py`` command. Trials run ``--jobs`` at a time, each on its own GPU when there are
-GPUs; ``--trials`` counts finished trials, so the same command after an interruption runs
-only those missing. See :mod:`pgxdl.training.sweep_study` for the files written.
+command (``pgxdl train fit ...`` options). Trials run ``--jobs`` at a time, each on its
+own GPU when there are GPUs; ``--trials`` counts finished trials, so the same command after
+an interruption runs only those missing. :mod:`pgxdl.training.sweep_study` lists the
+files written.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import math
 import sys
 from pathlib import Path
 
+from pgxdl.resources import config_path
 from pgxdl.training.sweep_file import read_sweep_file, run_dir_of, trial_command
 from pgxdl.training.sweep_study import SweepRun, run_sweep, visible_gpus
 
@@ -30,7 +32,8 @@ HELP = "run a W&B sweep file locally as a resumable Optuna study (TPE, pruning, 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``pgxdl sweep``."""
     parser.usage = "%(prog)s SWEEP [--trials N] [--jobs N] [options] [-- TRAIN_OPTIONS ...]"
-    parser.add_argument("sweep", type=Path, help="W&B sweep YAML (configs/sweeps/*.yaml)")
+    parser.add_argument("sweep", type=Path,
+                        help="W&B sweep YAML: a file, or a shipped one (sweeps/cnn_gated.yaml)")
     parser.add_argument("--trials", type=int, default=8,
                         help="finished trials the study should hold (a rerun adds the "
                              "missing ones); grid: 0 runs the whole grid (default 8)")
@@ -72,7 +75,7 @@ def take_options_after_double_dash(parser: argparse.ArgumentParser, dest: str) -
 
 def run(args: argparse.Namespace) -> int:
     """Run the sweep; print the best trial and where the results are."""
-    sweep = read_sweep_file(args.sweep)
+    sweep = read_sweep_file(config_path(args.sweep))
     extra = list(args.train_options)
     if args.trials < 0 or args.jobs < 1:
         raise ValueError(f"--trials {args.trials} --jobs {args.jobs}: need trials >= 0 and "
@@ -87,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{sweep.path}: command: each trial needs its own run dir: add "
                          f"--run_dir=runs/sweeps/{sweep.path.stem}/$WANDB_RUN_ID (or pass "
                          f"it after --)")
-    if not Path(sweep.program).is_file():
+    if "${program}" in sweep.command and not Path(sweep.program).is_file():
         raise FileNotFoundError(f"{sweep.path}: program {sweep.program} not found in "
                                 f"{Path.cwd()}: run pgxdl sweep from the folder that holds it")
     if args.devices is None:

@@ -58,7 +58,7 @@ class SweepFile:
     Attributes
     ----------
     path : the YAML file.
-    program : the script the command runs (``train.py``).
+    program : the script W&B's ``${program}`` macro names (``train.py``).
     method : ``bayes`` (Optuna's TPE), ``random`` or ``grid``.
     metric : name of the metric the trials report (``val/loss``).
     maximize : ``metric.goal == "maximize"``.

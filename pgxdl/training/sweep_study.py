@@ -1,6 +1,6 @@
 """Run a W&B sweep file locally as an Optuna study: TPE, pruning, resumable, parallel.
 
-Each trial runs the sweep's command (``train.py fit ...``) in its own process with
+Each trial runs the sweep's command (``pgxdl train fit ...``) in its own process with
 ``WANDB_RUN_ID=<sweep>-<study>-t<number>`` (its run dir comes from
 ``--run_dir=...$WANDB_RUN_ID``)
 and ``WANDB_RUN_GROUP=<sweep>``. The runner follows ``<run dir>/metrics_fit_progress.json``,
@@ -30,6 +30,7 @@ from pathlib import Path
 
 import optuna
 from optuna.trial import TrialState
+from sqlalchemy.engine import make_url
 
 from pgxdl.io import atomic_write_text
 from pgxdl.training.callbacks import PROGRESS_FILE
@@ -76,6 +77,11 @@ class SweepRun:
     @property
     def storage_url(self) -> str:
         return self.storage or f"sqlite:///{(self.out / 'optuna.db').resolve()}"
+
+    @property
+    def storage_shown(self) -> str:
+        """The storage URL with any password masked, for files and messages."""
+        return make_url(self.storage_url).render_as_string(hide_password=True)
 
 
 def visible_gpus() -> list[str]:
@@ -131,7 +137,7 @@ def open_study(run: SweepRun) -> optuna.Study:
         # --out) never share a run dir or a W&B run
         study.set_user_attr("run_prefix", f"{sweep.path.stem}-{uuid.uuid4().hex[:6]}")
     elif known != sweep.digest:
-        raise ValueError(f"{run.storage_url}: holds a study of another version of "
+        raise ValueError(f"{run.storage_shown}: holds a study of another version of "
                          f"{sweep.path.name} (its search space, metric or command changed); "
                          f"pass another --out, or delete that folder to start afresh")
     return study
@@ -235,13 +241,13 @@ def write_summary(run: SweepRun, study: optuna.Study) -> dict:
     """Write ``<out>/sweep_results.json`` from the study as it stands; return it."""
     trials = [trial_row(t) for t in study.get_trials(deepcopy=False)
               if t.state != TrialState.WAITING]
-    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     best = trial_row(study.best_trial) if complete else None
     report = {"sweep": str(run.sweep.path), "method": run.sweep.method,
               "sampler": type(study.sampler).__name__, "pruner": type(study.pruner).__name__,
               "metric": {"name": run.sweep.metric,
                          "goal": "maximize" if run.sweep.maximize else "minimize"},
-              "storage": run.storage_url, "trials": trials, "best": best}
+              "storage": run.storage_shown, "trials": trials, "best": best}
     atomic_write_text(run.out / "sweep_results.json", json.dumps(report, indent=2) + "\n")
     return report
 
