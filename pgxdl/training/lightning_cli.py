@@ -12,7 +12,6 @@ Run layout (``trainer.default_root_dir``, the *run dir*)::
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import warnings
 from pathlib import Path
@@ -29,22 +28,6 @@ from pgxdl.training.loggers import DEFAULT_RUN_DIR, RunWandbLogger, WandbMode
 from pgxdl.training.module import DrugResponseModule
 
 WANDB_LOGGER = f"{RunWandbLogger.__module__}.{RunWandbLogger.__name__}"
-
-# Known, harmless messages of the libraries under every run, silenced here by their text:
-# Lightning 2.6's loops build torch's deprecated LeafSpec (torch >= 2.10 warns each fit).
-warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated",
-                        category=FutureWarning, module=r"pytorch_lightning\.utilities\._pytree")
-
-
-class _NoLitLoggerTip(logging.Filter):
-    """Drops the advertisement for Lightning's hosted logger that every Trainer prints."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "try installing [litlogger]" not in record.getMessage()
-
-
-logging.getLogger("pytorch_lightning.utilities.rank_zero").addFilter(_NoLitLoggerTip())
-
 
 class PgxdlCLI(LightningCLI):
     """LightningCLI over :class:`DrugResponseModule` and any LightningDataModule with a ``spec``.
