@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import re
 import sys
@@ -24,6 +23,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbconvert import MarkdownExporter
 from PIL import Image
+
+from pgxdl.io import write_json
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE.parent / "docs" / "notebooks"
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         print(f"{row['notebook']:<36} {row['figures']:>7} {row['bytes'] / 1024:>7.0f} "
               f"{row['seconds']:>8}")
-    (args.out / "render.json").write_text(json.dumps(rows, indent=2) + "\n")
+    write_json(args.out / "render.json", rows)
     return 0
 
 

@@ -32,7 +32,7 @@ import optuna
 from optuna.trial import TrialState
 from sqlalchemy.engine import make_url
 
-from pgxdl.io import atomic_write_text
+from pgxdl.io import write_json
 from pgxdl.training.callbacks import PROGRESS_FILE
 from pgxdl.training.sweep_file import SweepFile, run_dir_of, suggest, trial_command
 
@@ -221,8 +221,7 @@ class Objective:
         """Optuna callback: the finished trial's file and ``sweep_results.json``."""
         with self.lock:
             row = trial_row(finished)
-            atomic_write_text(self.run.out / "trials" / f"{row['run_id']}.json",
-                              json.dumps(row, indent=2) + "\n")
+            write_json(self.run.out / "trials" / f"{row['run_id']}.json", row)
             write_summary(self.run, study)
 
 
@@ -248,7 +247,7 @@ def write_summary(run: SweepRun, study: optuna.Study) -> dict:
               "metric": {"name": run.sweep.metric,
                          "goal": "maximize" if run.sweep.maximize else "minimize"},
               "storage": run.storage_shown, "trials": trials, "best": best}
-    atomic_write_text(run.out / "sweep_results.json", json.dumps(report, indent=2) + "\n")
+    write_json(run.out / "sweep_results.json", report)
     return report
 
 
