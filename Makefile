@@ -1,6 +1,7 @@
 # pgxdl: the two commands that do everything on a fresh machine.
 #   make train   create .venv if needed, install, build the simulated cohort, train, evaluate
 #   make test    create .venv if needed, install, run the test suite
+#   make notebooks  execute notebooks/*.ipynb and publish them with figures in docs/notebooks/
 #
 # TORCH_SPEC chooses the torch build installed first. The default, torch==2.13.0, is the
 # CPU wheel these development machines hold on disk. On a GPU machine pick a CUDA build:
@@ -15,7 +16,7 @@ STAMP := $(VENV)/.pgxdl-installed
 RUN ?= runs/quickstart
 PYTEST_ARGS ?=
 
-.PHONY: train test lint bench clean venv
+.PHONY: train test lint bench clean venv notebooks
 
 venv: $(STAMP)
 
@@ -30,6 +31,10 @@ train: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
+
+notebooks: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[notebooks]"
+	$(PY) notebooks/render.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

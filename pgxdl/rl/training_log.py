@@ -1,15 +1,15 @@
-"""Training logs of the dosing agents: CSV always, Weights & Biases (offline) optionally.
+"""Training logs of the dosing agents: CSV always, Weights & Biases optionally.
 
 ``episodes.csv`` gets one row per finished training episode (timesteps, return, PTTR,
 fractions of days above 4 and below 1.5); ``validation.csv`` one row per validation on the
-held-out validation cohort. With ``wandb: true`` the same rows go to a W&B run, offline
-unless ``WANDB_MODE`` says otherwise; wandb is imported only then.
+held-out validation cohort. With ``wandb: true`` the same rows go to a W&B run in the mode
+:func:`pgxdl.training.loggers.wandb_mode` picks (online when logged in, else offline);
+wandb is imported only then.
 """
 
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,7 @@ class TrainingLog:
     run_dir : Path
         Folder of the run.
     use_wandb : bool
-        Also log to Weights & Biases (offline by default).
+        Also log to Weights & Biases (online when logged in, else offline).
     wandb_project : str
         W&B project name.
     run_name : str
@@ -48,9 +48,10 @@ class TrainingLog:
         if use_wandb:
             import wandb
 
-            os.environ.setdefault("WANDB_MODE", "offline")
+            from pgxdl.training.loggers import wandb_mode
+
             self.wandb_run = wandb.init(project=wandb_project, name=run_name, config=config,
-                                        dir=str(self.run_dir), reinit=True)
+                                        dir=str(self.run_dir), reinit=True, mode=wandb_mode())
 
     def write(self, table: str, row: dict) -> None:
         """Append ``row`` to ``<table>.csv`` (header from the first row's keys)."""

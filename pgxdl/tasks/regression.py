@@ -7,6 +7,8 @@ the inverse of the task's transform (:mod:`pgxdl.tasks.transforms`).
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 import torch.nn.functional as F
 from scipy.stats import norm
@@ -23,6 +25,11 @@ from pgxdl.data.spec import TaskSpec
 from pgxdl.tasks import metrics as M
 from pgxdl.tasks.base import TaskKind
 from pgxdl.tasks.torch_metrics import WithinPercent
+
+# Spearman, like AUROC, needs the whole epoch's predictions: keeping them is the metric, and
+# one float pair per sample is small next to the data, so its buffer warning is noise.
+warnings.filterwarnings("ignore", message=r"Metric `SpearmanCorrcoef` will save all targets",
+                        category=UserWarning, module=r"torchmetrics\.")
 
 #: Point losses of regression tasks: ``mse`` fits the conditional mean, ``l1`` the
 #: conditional median (what MAE rewards), ``huber`` squared within one (scaled) unit of

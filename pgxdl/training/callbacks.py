@@ -48,14 +48,21 @@ class RunCheckpoint(ModelCheckpoint):
         super().setup(trainer, pl_module, stage)
 
 
+#: Metrics after the latest validation of a ``fit`` still running (see :class:`RunSummary`).
+PROGRESS_FILE = "metrics_fit_progress.json"
+
+
 class RunSummary(pl.Callback):
     """Write ``<run dir>/metrics_<stage>.json``: the final logged metrics (rank zero).
+
+    During ``fit``, ``<run dir>/metrics_fit_progress.json`` holds those after the latest
+    validation (a local sweep prunes trials from it).
 
     Also records the best checkpoint and its score after ``fit``. Only aggregate
     metrics are written, never per-row values or identifiers.
     """
 
-    def _write(self, trainer: pl.Trainer, stage: str) -> None:
+    def _write(self, trainer: pl.Trainer, stage: str, name: str | None = None) -> None:
         if not trainer.is_global_zero or trainer.sanity_checking:
             return
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items()
@@ -68,7 +75,7 @@ class RunSummary(pl.Callback):
             summary["best_checkpoint"] = callback.best_model_path
             summary["best_score"] = None if score is None else float(score)
             summary["monitor"] = callback.monitor
-        write_json(Path(trainer.default_root_dir) / f"metrics_{stage}.json", summary)
+        write_json(Path(trainer.default_root_dir) / (name or f"metrics_{stage}.json"), summary)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._write(trainer, "fit")
@@ -76,6 +83,8 @@ class RunSummary(pl.Callback):
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.state.fn == "validate":
             self._write(trainer, "validate")
+        elif trainer.state.fn == "fit":
+            self._write(trainer, "fit", PROGRESS_FILE)
 
     def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._write(trainer, "test")

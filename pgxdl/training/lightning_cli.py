@@ -24,9 +24,10 @@ from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 
 from pgxdl.training.callbacks import PredictionWriter, RunConfigSaver, RunSummary, StepSeed
 from pgxdl.training.checkpoints import read_checkpoint, spec_to_plain
-from pgxdl.training.loggers import DEFAULT_RUN_DIR
+from pgxdl.training.loggers import DEFAULT_RUN_DIR, RunWandbLogger, WandbMode
 from pgxdl.training.module import DrugResponseModule
 
+WANDB_LOGGER = f"{RunWandbLogger.__module__}.{RunWandbLogger.__name__}"
 
 class PgxdlCLI(LightningCLI):
     """LightningCLI over :class:`DrugResponseModule` and any LightningDataModule with a ``spec``.
@@ -59,6 +60,10 @@ class PgxdlCLI(LightningCLI):
                             help="torch.set_float32_matmul_precision for fp32 runs: 'high' "
                                  "lets GPU tensor cores use TF32 (faster, ~1e-3 relative "
                                  "error); unset (default) leaves torch's setting alone.")
+        parser.add_argument("--wandb_mode", type=WandbMode | None, default=None,
+                            help="W&B mode of the run's W&B logger; unset (default): online "
+                                 "when logged in (netrc, WANDB_API_KEY) or under a sweep "
+                                 "agent, else offline; WANDB_MODE and `wandb offline` count.")
 
     def _subcommand_config(self) -> Namespace:
         subcommand = self.config.get("subcommand")
@@ -94,7 +99,7 @@ class PgxdlCLI(LightningCLI):
 
     def before_instantiate_classes(self) -> None:
         """Set the fp32 matmul precision; give loggers configured with ``save_dir: null``
-        the run directory."""
+        the run directory and the W&B logger the ``--wandb_mode`` asked for."""
         config = self._subcommand_config()
         if config.float32_matmul_precision is not None:
             torch.set_float32_matmul_precision(config.float32_matmul_precision)
@@ -102,9 +107,12 @@ class PgxdlCLI(LightningCLI):
         run_dir = trainer.default_root_dir or DEFAULT_RUN_DIR
         loggers = trainer.logger if isinstance(trainer.logger, list) else [trainer.logger]
         for logger in loggers:
-            if isinstance(logger, Namespace) and "save_dir" in logger.get("init_args", {}):
-                if logger.init_args.save_dir is None:
-                    logger.init_args.save_dir = run_dir
+            if not isinstance(logger, Namespace):
+                continue
+            if "save_dir" in logger.get("init_args", {}) and logger.init_args.save_dir is None:
+                logger.init_args.save_dir = run_dir
+            if config.wandb_mode is not None and logger.get("class_path") == WANDB_LOGGER:
+                logger.init_args.mode = config.wandb_mode
 
 
 #: Errors of the user's input found while LightningCLI instantiates the classes.
