@@ -12,7 +12,6 @@ coordinates (window ``w`` must be the same stretch of genome). Both are in
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,9 +98,7 @@ def load_model(checkpoint: str | Path, device: str = "cpu") -> LoadedModel:
     """Load a :class:`DrugResponseModule` checkpoint for inference."""
     spec = checkpoint_spec(checkpoint)
     target = resolve_device(device)
-    with warnings.catch_warnings():  # the module's training metrics warn; none run here
-        warnings.filterwarnings("ignore", message=".*SpearmanCorrcoef.* will save all")
-        module = DrugResponseModule.load_from_checkpoint(str(checkpoint), map_location=target)
+    module = DrugResponseModule.load_from_checkpoint(str(checkpoint), map_location=target)
     module.eval()
     return LoadedModel(module, spec, target)
 
