@@ -81,8 +81,9 @@ class ServingSpec:
         if given is not None:
             path = Path(given)
             if not path.is_file():
-                raise FileNotFoundError(f"reference FASTA {path} not found; pass the FASTA the "
-                                        f"model was trained with ({self.reference_label})")
+                raise FileNotFoundError(f"reference FASTA {path} not found; give --reference the "
+                                        f"FASTA the model was trained with "
+                                        f"({self.reference_label})")
             return path
         trained = Path(self.reference.get("name", ""))
         if self.reference.get("name") and trained.is_file():

@@ -87,7 +87,9 @@ def _reference(alleles, rng: np.random.Generator):
         start = variant.pos - WINDOW_LENGTH // 2
         end = start + WINDOW_LENGTH - 1
         bases = rng.choice(list("ACGT"), WINDOW_LENGTH)
-        bases[variant.pos - start] = variant.ref
+        for other in alleles.variants.values():  # every allele-table variant inside
+            if other.chrom == variant.chrom and start <= other.pos <= end - len(other.ref):
+                bases[other.pos - start:other.pos - start + len(other.ref)] = list(other.ref)
         gene = variant.gene
         windows.append({"name": f"{gene}_{rsid}", "gene": gene, "chrom": variant.chrom,
                         "start": int(start), "end": int(end),
@@ -95,7 +97,7 @@ def _reference(alleles, rng: np.random.Generator):
         records.append(f">{variant.chrom}:{start}-{end}\n{''.join(bases)}\n")
         if rsid != KEY_VARIANTS[0]:
             continue
-        for offset in (10, 50):  # two random SNVs of the first window
+        for offset in (10, 50):  # two random SNVs of the first window (no table variant)
             ref = str(bases[offset])
             alt = "ACGT"[("ACGT".index(ref) + 1) % 4]
             extra.append((variant.chrom, int(start + offset), ".", ref, alt, 0.3))
