@@ -37,11 +37,15 @@ class Predictions:
 
     ``table``: one row per person (columns in :func:`prediction_rows`). ``details``: per ID,
     ``warnings`` (list of dicts), ``genotypes`` (rsID/site -> call text), ``record`` (raw
-    record values) and ``members`` (per task, member predictions in units), for reports.
+    record values), ``features`` (model features in canonical units / category names) and
+    ``members`` (per task, member predictions in units), for reports. ``inputs``: the
+    model inputs of the predicted people (``ids``, ``numeric``, ``categorical``,
+    ``callset``, ``drug``, ``reference``), for explanations.
     """
 
     table: pd.DataFrame
     details: dict[str, dict] = field(default_factory=dict)
+    inputs: dict = field(default_factory=dict)
 
     @property
     def n_failed(self) -> int:
@@ -89,11 +93,13 @@ def run_ensemble(ensemble: Ensemble, patients: PatientRecords, calls: GenotypeCa
     rows = np.array([row_of[i] for i in ok], dtype=np.int64)
     numeric, categorical = tabular.numeric[rows], tabular.categorical[rows]
     callset = calls.callset.subset_samples(ok) if calls else None
+    if callset is not None and reference is None:
+        reference = _reference(serving, None)
     combined = {}
     if ok:
         codes = None
         if callset is not None:
-            codes = genome_codes(callset, serving, reference or _reference(serving, None))
+            codes = genome_codes(callset, serving, reference)
         drugs = np.full(len(ok), drug_index(serving.spec.extra.get("drugs", []), drug))
         combined = ensemble.combine(ensemble.member_outputs(codes, numeric, categorical, drugs))
     schema = serving_schema(serving, patients.features_canonical)
@@ -106,12 +112,26 @@ def run_ensemble(ensemble: Ensemble, patients: PatientRecords, calls: GenotypeCa
             found += checker.warnings(callset, k)
         found += disagreement_warnings(combined, k)
         details[person] = {"warnings": found, "record": raw.drop("id").to_dict(),
+                           "features": _feature_values(serving, numeric[k], categorical[k]),
                            "genotypes": _genotype_text(callset, k) if callset else {},
                            "members": {t: r["members"][:, k].tolist()
                                        for t, r in combined.items() if "members" in r}}
     table = prediction_rows(ids, ok, failed, combined, details, patients.table, ensemble)
     logger.info("predicted %d of %d people (%d failed)", len(ok), len(ids), len(failed))
-    return Predictions(table, details)
+    inputs = {"ids": ok, "numeric": numeric, "categorical": categorical, "callset": callset,
+              "drug": drug_index(serving.spec.extra.get("drugs", []), drug),
+              "reference": reference}
+    return Predictions(table, details, inputs)
+
+
+def _feature_values(serving, numeric: np.ndarray, categorical: np.ndarray) -> dict:
+    """Model features of one person: canonical numbers, category names (None = missing)."""
+    vocabularies = serving.spec.extra.get("vocabularies", {})
+    out = {name: (None if np.isnan(v) else float(v))
+           for name, v in zip(serving.spec.numeric_features, numeric, strict=True)}
+    for name, code in zip(serving.spec.categorical_features, categorical, strict=True):
+        out[name] = vocabularies.get(name, [])[code - 1] if code > 0 else None
+    return out
 
 
 def prediction_rows(ids: list[str], ok: list[str], failed: dict[str, str], combined: dict,
