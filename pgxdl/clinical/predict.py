@@ -40,7 +40,8 @@ class Predictions:
     record values), ``features`` (model features in canonical units / category names) and
     ``members`` (per task, member predictions in units), for reports. ``inputs``: the
     model inputs of the predicted people (``ids``, ``numeric``, ``categorical``,
-    ``callset``, ``drug``, ``reference``), for explanations.
+    ``callset``, ``drug``, ``reference``, and from :func:`predict_people` the ``ensemble`` and
+    the ``genotype_table`` the records carried), for explanations and reports.
     """
 
     table: pd.DataFrame
@@ -77,7 +78,12 @@ def predict_people(checkpoints: list[str | Path] | Ensemble, records: str | Path
     if patients is None:
         people = calls.callset.samples if calls else _genotype_ids(genotypes, id_column)
         patients = from_table(pd.DataFrame({"id": people}), "id", str(genotypes))
-    return run_ensemble(ensemble, patients, calls, drug, genome)
+    result = run_ensemble(ensemble, patients, calls, drug, genome)
+    result.inputs["ensemble"] = ensemble
+    if genotypes is None and patients is not None:
+        result.inputs["genotype_table"] = (patients.genotypes if not patients.genotypes.empty
+                                           else patients.table)
+    return result
 
 
 def run_ensemble(ensemble: Ensemble, patients: PatientRecords, calls: GenotypeCalls | None,

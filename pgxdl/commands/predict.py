@@ -14,6 +14,7 @@ import argparse
 import logging
 
 from pgxdl.clinical.predict import predict_people
+from pgxdl.clinical.report.writer import write_reports
 from pgxdl.clinical.tables import write_table
 
 HELP = "predict for new people (VCF/genotypes + record or FHIR) from checkpoints alone"
@@ -36,6 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "today)")
     parser.add_argument("--out", required=True,
                         help="output table (.csv, .tsv, .parquet or .json); holds the IDs")
+    parser.add_argument("--report", help="folder for per-patient JSON + HTML reports and "
+                        "the cohort page (index.html)")
+    parser.add_argument("--report-drug", default="warfarin",
+                        help="drug the reports are about (CPIC text; e.g. citalopram)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,6 +48,12 @@ def run(args: argparse.Namespace) -> int:
     result = predict_people(args.ckpt, args.records, args.genotypes, args.reference,
                             args.id_column, args.drug, args.as_of)
     path = write_table(result.table, args.out)
+    if args.report:
+        ensemble = result.inputs["ensemble"]
+        genotypes = args.genotypes or (result.inputs.get("genotype_table"))
+        write_reports(result, ensemble, args.report, args.report_drug, genotypes,
+                      args.id_column)
+        print(f"reports: {args.report}/index.html")
     n = len(result.table)
     print(f"predicted {n - result.n_failed} of {n} people; {result.n_failed} failed "
           f"(status/reason columns); {int((result.table['n_warnings'] > 0).sum())} with "

@@ -14,7 +14,7 @@ WARFARIN = (
     "CPIC warfarin guideline (2017): calculate the starting dose with a validated "
     "pharmacogenetic algorithm (IWPC or Gage) using VKORC1 c.-1639G>A and CYP2C9 *2/*3. "
     "In people of African ancestry, CYP2C9 *5, *6, *8 and *11 also lower the dose: reduce "
-    "the calculated dose by 15-30% per carried allele, and by 10-25% in carriers of "
+    "the calculated dose by 15-30% in their carriers, and by 10-25% in carriers of "
     "rs12777823 A; if those were not tested, dose clinically. CYP4F2 *3 carriers may need "
     "5-10% more. Adjust by INR.")
 WARFARIN_SOURCE = "https://cpicpgx.org/guidelines/guideline-for-warfarin-and-cyp2c9-and-vkorc1/"

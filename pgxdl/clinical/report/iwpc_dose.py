@@ -41,6 +41,8 @@ def formula_dose(values: dict, calls: dict) -> dict:
         inputs[term] = math.floor(value / 10) if name == "age" else value
     race = str(values.get("race") or "Unknown")
     inputs["race"] = race if race in RACES else "Unknown"
+    if inputs["race"] == "Unknown":
+        assumed.append("race not recorded: the formula's 'Unknown' term")
     for drug in ("amiodarone", "enzyme_inducer"):
         value = _number(values.get(drug))
         if value is None:
