@@ -17,10 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pgxdl.clinical.tables_cache import allele_table
 from pgxdl.genome.errors import GenomeInputError
+from pgxdl.genome.reference.builds import normalise_chrom
 from pgxdl.genome.reference.fasta import ReferenceGenome
 from pgxdl.genome.reference.windows import WindowSpec
-from pgxdl.genome.variants.alleles import AlleleTable, default_allele_table
+from pgxdl.genome.variants.alleles import AlleleTable
 from pgxdl.genome.variants.callset import CallSet
 from pgxdl.genome.variants.genotype_table import callset_from_genotype_table
 from pgxdl.genome.variants.vcf import read_vcf
@@ -79,12 +81,15 @@ def genotypes_from_table(table: pd.DataFrame, ids: list[str], windows: list[Wind
     """Calls of ``ids`` from a table with an ``id`` column and rsID/gene columns.
 
     A cell that cannot be parsed fails only its person (the reason names the column).
+    Columns whose variants all lie outside the windows are not read (a CYP2D6 diplotype
+    does not matter to a warfarin model).
     """
-    alleles = alleles or default_allele_table()
-    columns = {c: c for c in table.columns if c in alleles.variants or c in alleles.genes}
-    if not columns:
+    alleles = alleles or allele_table()
+    known = [c for c in table.columns if c in alleles.variants or c in alleles.genes]
+    if not known:
         raise GenomeInputError(f"{source}: no genotype column; name columns by rsID "
                                f"(e.g. rs9923231) or gene (e.g. CYP2C9) of the allele table")
+    columns = {c: c for c in known if _touches(c, alleles, windows)}
     table = table.assign(id=table["id"].astype(str).str.strip())
     by_id = table.drop_duplicates("id").set_index("id")
     failed = {i: f"not in {Path(source).name}" for i in ids if i not in by_id.index}
@@ -95,6 +100,14 @@ def genotypes_from_table(table: pd.DataFrame, ids: list[str], windows: list[Wind
     except GenomeInputError:
         callset, failed = _per_person(wanted, columns, alleles, source, failed)
     return GenotypeCalls(callset.restrict_to_windows(windows), failed)
+
+
+def _touches(column: str, alleles: AlleleTable, windows: list[WindowSpec]) -> bool:
+    """Whether an rsID column, or any defining variant of a gene column, is in a window."""
+    rsids = [column] if column in alleles.variants else alleles.genes[column].variant_ids
+    variants = [alleles.variants[r] for r in rsids]
+    return any(normalise_chrom(v.chrom) == normalise_chrom(w.chrom) and w.start <= v.pos <= w.end
+               for v in variants for w in windows)
 
 
 def _per_person(table: pd.DataFrame, columns: dict, alleles: AlleleTable, source: str,

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from pgxdl.clinical.serving_spec import ServingSpec
+from pgxdl.clinical.tables_cache import allele_table
 from pgxdl.data.tabular import TabularSchema
 from pgxdl.genome.reference.builds import normalise_chrom
-from pgxdl.genome.variants.alleles import default_allele_table
 from pgxdl.genome.variants.callset import CallSet
 
 RARE_COUNT = 5
@@ -88,7 +88,7 @@ class GenotypeChecker:
             for c, p, r, a, n in zip(sites.get("chrom", []), sites.get("pos", []),
                                      sites.get("ref", []), sites.get("alt", []),
                                      sites.get("train_carriers", []), strict=True)}
-        alleles = default_allele_table()
+        alleles = allele_table()
         self.key_variants = {
             (normalise_chrom(v.chrom), int(v.pos)): rsid for rsid, v in alleles.variants.items()
             if any(normalise_chrom(w.chrom) == normalise_chrom(v.chrom)

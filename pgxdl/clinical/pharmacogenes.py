@@ -14,36 +14,66 @@ import pandas as pd
 
 from pgxdl.clinical.cpic.definitions import GENES, gene_definitions
 from pgxdl.clinical.cpic.matcher import match_cohort
-from pgxdl.clinical.cpic.phenotypes import VKORC1_SITE, GeneCall, gene_calls, vkorc1_genotypes
+from pgxdl.clinical.cpic.phenotypes import (
+    VKORC1_SITE,
+    GeneCall,
+    gene_call,
+    gene_calls,
+    vkorc1_genotypes,
+)
 from pgxdl.clinical.genotype_inputs import is_vcf
+from pgxdl.clinical.tables_cache import allele_table
 from pgxdl.genome.reference.builds import normalise_chrom
-from pgxdl.genome.variants.alleles import default_allele_table
 from pgxdl.genome.variants.callset import CallSet
-from pgxdl.genome.variants.genotype_table import callset_from_genotype_table
+from pgxdl.genome.variants.genotype_table import callset_from_genotype_table, parse_diplotype
 from pgxdl.genome.variants.vcf import read_vcf
 
 NOT_COVERED = ("CYP2D6 copy number, *5 deletion and *13/*36/*68 hybrids are not called "
                "(SNV/indel calls only)")
 
 
-def read_pharmacogene_callset(source: str | Path | pd.DataFrame, ids: list[str],
-                              id_column: str = "id") -> CallSet:
-    """Calls of ``ids`` from a VCF/BCF path or a genotype table (path or frame with an ID
-    column and rsID/gene columns); people absent from the input get all-missing calls."""
+def calls_for_people(source: str | Path | pd.DataFrame, ids: list[str],
+                     id_column: str = "id") -> dict[str, dict]:
+    """Pharmacogene calls of ``ids`` (see :func:`pharmacogene_calls`) from a VCF/BCF path or
+    a genotype table (path or frame with an ID column). A table's star-diplotype columns
+    (``CYP2C19``: ``*1/*2``) are taken as reported (status ``reported``, phenotype from
+    pypgx); its rsID columns are matched like VCF calls. People absent from the input get
+    no entry."""
     if isinstance(source, (str, Path)) and is_vcf(source):
         callset = read_vcf(source)
-    else:
-        table = source if isinstance(source, pd.DataFrame) else pd.read_csv(
-            source, sep="\t" if str(source).endswith((".tsv", ".txt")) else ",", dtype=str,
-            keep_default_na=False)
-        table = table.rename(columns={id_column: "id"})
-        alleles = default_allele_table()
-        columns = {c: c for c in table.columns if c in alleles.variants or c in alleles.genes}
-        table = table.assign(id=table["id"].astype(str)).drop_duplicates("id")
-        callset = callset_from_genotype_table(table[table["id"].isin(ids)], columns, alleles,
-                                              sample_column="id", source=str(source)[:80])
-    present = [i for i in ids if i in set(callset.samples)]
-    return callset.subset_samples(present)
+        return pharmacogene_calls(callset.subset_samples([i for i in ids
+                                                          if i in set(callset.samples)]))
+    table = source if isinstance(source, pd.DataFrame) else pd.read_csv(
+        source, sep="\t" if str(source).endswith((".tsv", ".txt")) else ",", dtype=str,
+        keep_default_na=False)
+    table = table.rename(columns={id_column: "id"}).assign(
+        id=lambda t: t["id"].astype(str)).drop_duplicates("id")
+    table = table[table["id"].isin(ids)]
+    alleles = allele_table()
+    rsids = {c: c for c in table.columns if c in alleles.variants}
+    callset = callset_from_genotype_table(table, rsids, alleles, sample_column="id",
+                                          source="genotype table")
+    out = pharmacogene_calls(callset)
+    for gene in (g for g in GENES if g in table.columns):
+        for person, text in zip(table["id"], table[gene], strict=True):
+            out[person][gene] = reported_call(gene, text)
+    return out
+
+
+def reported_call(gene: str, text) -> dict:
+    """A reported star diplotype as a call dict (``not_tested`` when blank, ``unknown`` when
+    pypgx does not know an allele)."""
+    parsed = parse_diplotype(text)
+    if parsed is None:
+        return {"gene": gene, "status": "not_tested"}
+    diplotype = f"{parsed[0]}/{parsed[1]}"
+    try:
+        call = gene_call(gene, (diplotype,))
+    except (ValueError, KeyError):
+        return {"gene": gene, "status": "unknown", "diplotype": diplotype,
+                "phenotype": "Indeterminate", "activity_score": None,
+                "candidates": [diplotype]}
+    return {**call.to_dict(), "status": "reported"}
 
 
 def pharmacogene_calls(callset: CallSet) -> dict[str, dict]:
@@ -77,4 +107,6 @@ def as_gene_calls(calls: dict) -> dict[str, GeneCall]:
     return {g: GeneCall(g, c["status"], c["diplotype"], c["phenotype"],
                         float("nan") if c["activity_score"] is None else c["activity_score"],
                         tuple(c["candidates"]))
-            for g, c in calls.items() if g in GENES and c.get("status") != "not_tested"}
+            for g, c in calls.items() if g in GENES and c.get("status") in ("called",
+                                                                          "ambiguous",
+                                                                          "reported")}

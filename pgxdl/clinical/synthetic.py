@@ -11,7 +11,8 @@ genotypes and CPIC calls apply), with random flanking sequence:
 - ``ehr.csv``: ``id, age, weight, height, sex, amiodarone, site, dose, sqrt_dose``
   (weekly warfarin dose from an IWPC-like formula plus noise);
 - ``bundle.json``: a FHIR R4 Bundle of the first people (Patient, weight/height and
-  genotype Observations, MedicationRequests for warfarin and amiodarone);
+  genotype Observations: the key variants, and reported CYP2C19/CYP2D6 diplotypes;
+  MedicationRequests for warfarin and amiodarone);
 - ``config.yaml``: the ``vcf_ehr`` builder config over these files.
 """
 
@@ -29,6 +30,9 @@ from pgxdl.genome.variants.alleles import default_allele_table
 from pgxdl.io import atomic_write_text
 
 KEY_VARIANTS = ("rs9923231", "rs1799853", "rs1057910")
+#: Reported diplotypes of the antidepressant genes given to the FHIR patients.
+DIPLOTYPES = {"CYP2C19": ("*1/*1", "*1/*2", "*2/*2", "*1/*17"),
+              "CYP2D6": ("*1/*1", "*1/*4", "*4/*10", "*1/*2")}
 #: ALT allele frequency of each key variant in the synthetic population.
 ALT_FREQUENCY = {"rs9923231": 0.4, "rs1799853": 0.12, "rs1057910": 0.08}
 #: Effect of each ALT copy on the square-root weekly dose (IWPC-like magnitudes).
@@ -59,6 +63,8 @@ def write_synthetic_cohort(folder: str | Path, n: int = 80, seed: int = 0,
     atomic_write_text(paths["ehr"], ehr.to_csv(index=False))
     genotypes = {r: [_call_text(alleles.variants[r], d) for d in dosage[:, k]]
                  for k, r in enumerate(KEY_VARIANTS)}
+    for gene, options in DIPLOTYPES.items():
+        genotypes[gene] = list(rng.choice(options, n))
     bundle = fhir_bundle(ehr.head(bundle_people), {r: g[:bundle_people]
                                                    for r, g in genotypes.items()})
     atomic_write_text(paths["bundle"], json.dumps(bundle, indent=1))
@@ -155,9 +161,9 @@ def fhir_bundle(ehr: pd.DataFrame, genotypes: dict[str, list[str]]) -> dict:
                                        {"valueQuantity": {"value": float(value), "unit": unit,
                                                           "system": "http://unitsofmeasure.org",
                                                           "code": unit}}))
-        for rsid, calls in genotypes.items():
-            entries.append(observation(pid, f"{pid}-{rsid}", "84413-4", "Genotype display name",
-                                       {"valueString": f"{rsid} {calls[k]}"}))
+        for name, calls in genotypes.items():
+            entries.append(observation(pid, f"{pid}-{name}", "84413-4", "Genotype display name",
+                                       {"valueString": f"{name} {calls[k]}"}))
         drugs = ["warfarin"] + (["amiodarone"] if row.amiodarone == 1 else [])
         for drug in drugs:
             entries.append(medication_request(pid, f"{pid}-{drug}", drug))
@@ -179,3 +185,28 @@ def medication_request(patient: str, rid: str, drug: str, status: str = "active"
     return {"resourceType": "MedicationRequest", "id": rid, "status": status,
             "intent": "order", "medicationCodeableConcept": {"text": drug},
             "subject": {"reference": f"Patient/{patient}"}}
+
+
+def hook_request(bundle: dict, patient: str, drug: str, hook: str = "order-select") -> dict:
+    """A CDS Hooks 2.0 request for ``patient`` of ``bundle`` ordering ``drug``, with the
+    prefetch of :data:`pgxdl.clinical.service.hooks.PREFETCH` filled from the bundle."""
+    resources = [e["resource"] for e in bundle["entry"]]
+    mine = [r for r in resources if (r.get("subject") or {}).get("reference")
+            == f"Patient/{patient}"]
+
+    def searchset(kind: str) -> dict:
+        found = [r for r in mine if r["resourceType"] == kind]
+        return {"resourceType": "Bundle", "type": "searchset", "total": len(found),
+                "entry": [{"resource": r} for r in found]}
+
+    order = medication_request(patient, f"draft-{drug}", drug, status="draft")
+    return {"hook": hook, "hookInstance": f"00000000-0000-4000-8000-{len(patient):012d}",
+            "context": {"userId": "Practitioner/example", "patientId": patient,
+                        "draftOrders": {"resourceType": "Bundle", "type": "collection",
+                                        "entry": [{"resource": order}]},
+                        **({"selections": [f"MedicationRequest/draft-{drug}"]}
+                           if hook == "order-select" else {})},
+            "prefetch": {"patient": next(r for r in resources if r["resourceType"] == "Patient"
+                                         and r["id"] == patient),
+                         "observations": searchset("Observation"),
+                         "medications": searchset("MedicationRequest")}}

@@ -9,6 +9,7 @@ than a phenotype table, so pypgx has no row for it; :data:`WARFARIN` summarises 
 from __future__ import annotations
 
 from pgxdl.clinical.cpic.phenotypes import GeneCall, recommendation
+from pgxdl.clinical.tables_cache import cpic_table
 
 WARFARIN = (
     "CPIC warfarin guideline (2017): calculate the starting dose with a validated "
@@ -25,10 +26,8 @@ DRUG_GENES = {"warfarin": ("CYP2C9", "VKORC1")}
 def guideline(drug: str, calls: dict[str, GeneCall]) -> dict:
     """``{"drug", "text", "source", "genes"}`` for ``drug`` (``text`` says when there is no
     CPIC recommendation for the person's calls)."""
-    import pypgx
-
     name = drug.lower()
-    table = pypgx.load_cpic_table()
+    table = cpic_table()
     rows = table[table["Drug"] == name]
     source = next((str(u) for u in rows["Guideline"] if str(u).startswith("http")), "")
     genes = DRUG_GENES.get(name) or tuple(rows["Gene"][rows["CPICLevel"] == "A"])

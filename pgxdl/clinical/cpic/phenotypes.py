@@ -15,6 +15,7 @@ from functools import cache
 import numpy as np
 
 from pgxdl.clinical.cpic.matcher import CohortDiplotypes
+from pgxdl.clinical.tables_cache import recommendation_table
 from pgxdl.genome.reference.builds import normalise_chrom
 from pgxdl.genome.variants.callset import CallSet
 
@@ -111,7 +112,7 @@ def recommendation(drug: str, calls: dict[str, GeneCall]) -> str | None:
     (no CPIC recommendation for this drug and these genes in pypgx's table)."""
     import pypgx
 
-    table = pypgx.load_recommendation_table()
+    table = recommendation_table()
     rows = table[table["Drug"] == drug.lower()]
     if rows.empty:
         return None

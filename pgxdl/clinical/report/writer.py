@@ -14,7 +14,7 @@ import pandas as pd
 
 from pgxdl.clinical.ensemble import Ensemble
 from pgxdl.clinical.explain import explain_person
-from pgxdl.clinical.pharmacogenes import pharmacogene_calls, read_pharmacogene_callset
+from pgxdl.clinical.pharmacogenes import calls_for_people
 from pgxdl.clinical.predict import Predictions
 from pgxdl.clinical.report.cohort import cohort_page
 from pgxdl.clinical.report.html import patient_page
@@ -41,7 +41,7 @@ def write_reports(predictions: Predictions, ensemble: Ensemble, out: str | Path,
     ids = predictions.table["id"].tolist()
     calls = {}
     if genotypes is not None:
-        calls = pharmacogene_calls(read_pharmacogene_callset(genotypes, ids, id_column))
+        calls = calls_for_people(genotypes, ids, id_column)
     drivers = _drivers(predictions, ensemble, task)
     model = {"checkpoints": [p.name for p in ensemble.paths], "members": len(ensemble.paths)}
     reports, links, written = [], [], []
