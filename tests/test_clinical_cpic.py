@@ -142,3 +142,13 @@ def test_every_callable_pair_of_common_alleles_round_trips_unphased():
                          "CYP2C9").resolutions
     assert [c[0] for c in calls] == ["/".join(p) for p in pairs]
     assert all(len(c) == 1 for c in calls)
+
+
+@pytest.mark.realdata
+def test_iwpc_qc_genotypes_call_the_consensus_cyp2c9(shared_data):
+    from benchmarks.cpic_validation import iwpc_cyp2c9
+
+    rows = {r["source"]: r for r in iwpc_cyp2c9(shared_data)}
+    qc = rows["central QC *2 and *3 genotypes"]
+    assert qc["patients"] > 400 and qc["agreement_pct"] >= 99.0
+    assert rows["site-reported diplotype"]["agreement_pct"] >= 99.0
