@@ -24,7 +24,7 @@ def png_data_uri(figure) -> str:
 
 def dose_figure(prediction: dict, formula: float | None, units: str) -> str:
     """The predicted dose, its interval, ensemble members and the IWPC formula dose."""
-    figure, ax = plt.subplots(figsize=(6.4, 1.6))
+    figure, ax = plt.subplots(figsize=(6.4, 1.1))
     point = prediction["pred"]
     if prediction.get("lower") is not None:
         ax.plot([prediction["lower"], prediction["upper"]], [0, 0], color="#444", lw=6,
@@ -38,9 +38,9 @@ def dose_figure(prediction: dict, formula: float | None, units: str) -> str:
         ax.scatter([formula], [-0.18], s=70, marker="D", color="#e08214", zorder=3,
                    label="IWPC formula")
     ax.set_yticks([])
-    ax.set_ylim(-0.5, 0.5)
-    ax.set_xlabel(units)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.55), ncol=4, frameon=False,
+    ax.set_ylim(-0.35, 0.3)
+    ax.set_xlabel(units, fontsize=9)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, frameon=False,
               fontsize=8)
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
