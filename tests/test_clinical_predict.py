@@ -142,7 +142,8 @@ def test_people_who_cannot_be_predicted_get_a_reason(cohort, tmp_path, caplog):
     out = tmp_path / "out.csv"
     args = argparse.Namespace(ckpt=[str(tiny.checkpoint)], records=str(tmp_path / "ehr.csv"),
                               genotypes=str(paths["vcf"]), reference=None, id_column="id",
-                              drug=None, as_of=None, out=str(out))
+                              drug=None, as_of=None, out=str(out),
+                              report=str(tmp_path / "reports"), report_drug="warfarin")
     with caplog.at_level(logging.DEBUG):
         assert predict_command.run(args) == 1
     assert not any(i in caplog.text for i in ehr["id"])  # IDs only in the output file
@@ -158,6 +159,8 @@ def test_people_who_cannot_be_predicted_get_a_reason(cohort, tmp_path, caplog):
     assert "height not given" in warnings[ehr["id"][3]]
     assert "age 19 years is outside the training range" in warnings[ehr["id"][4]]
     assert table.loc[table["status"] == "failed", "dose.pred"].eq("").all()
+    assert len(list((tmp_path / "reports").glob("patient_*.html"))) == len(ehr)
+    assert (tmp_path / "reports" / "index.html").exists()
 
 
 def test_no_call_at_a_key_variant_is_flagged(cohort, tmp_path):
