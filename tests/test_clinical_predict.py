@@ -106,12 +106,13 @@ def test_sqrt_task_comes_back_in_its_own_units(tmp_path):
     paths, tiny = synthetic_checkpoint(tmp_path, n=60, task="sqrt_dose")
     evaluated = predict_store(load_model(tiny.checkpoint), tiny.store, part="all")
     table = predict_people([tiny.checkpoint], paths["ehr"], paths["vcf"]).table
-    assert (table["sqrt_dose.units"] == "mg/week").all()
+    assert (table["dose.units"] == "mg/week").all()  # sqrt_dose is reported as dose
     mean, sd = evaluated["sqrt_dose.pred"], evaluated["sqrt_dose.std"]
-    np.testing.assert_allclose(table["sqrt_dose.pred"], mean ** 2, rtol=1e-5)
-    np.testing.assert_allclose(table["sqrt_dose.lower"],
+    np.testing.assert_allclose(table["dose.pred"], mean ** 2, rtol=1e-5)
+    np.testing.assert_allclose(table["dose.observed"], pd.read_csv(paths["ehr"])["dose"])
+    np.testing.assert_allclose(table["dose.lower"],
                                np.maximum(mean - Z95 * sd, 0) ** 2, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(table["sqrt_dose.upper"], (mean + Z95 * sd) ** 2, rtol=1e-4)
+    np.testing.assert_allclose(table["dose.upper"], (mean + Z95 * sd) ** 2, rtol=1e-4)
 
 
 def test_ensemble_is_the_mixture_of_its_members(cohort, tmp_path):
@@ -156,7 +157,7 @@ def test_people_who_cannot_be_predicted_get_a_reason(cohort, tmp_path, caplog):
     assert status["NOT_IN_VCF"] == "failed" and "not a sample" in reason["NOT_IN_VCF"]
     warnings = dict(zip(table["id"], table["warnings"], strict=True))
     assert "site 'z' never seen in training" in warnings[ehr["id"][2]]
-    assert "height not given" in warnings[ehr["id"][3]]
+    assert "not given, read as missing: height" in warnings[ehr["id"][3]]
     assert "age 19 years is outside the training range" in warnings[ehr["id"][4]]
     assert table.loc[table["status"] == "failed", "dose.pred"].eq("").all()
     assert len(list((tmp_path / "reports").glob("patient_*.html"))) == len(ehr)
@@ -245,7 +246,7 @@ def test_genotypes_alone_predict_everyone_in_the_vcf(cohort):
     paths, tiny = cohort
     table = predict_people([tiny.checkpoint], genotypes=paths["vcf"]).table
     assert table["id"].tolist() == pd.read_csv(paths["ehr"])["id"].tolist()
-    assert table["warnings"].str.contains("age not given").all()
+    assert table["warnings"].str.contains("not given, read as missing: age, weight").all()
 
 
 def test_drug_index():

@@ -88,7 +88,8 @@ class Ensemble:
                 mean = stacked.mean(axis=0)
                 members = np.stack([scale.to_units(m) for m in stacked])
                 result = {"pred": scale.to_units(mean), "members": members,
-                          "ensemble_sd": members.std(axis=0), "units": scale.units}
+                          "ensemble_sd": members.std(axis=0), "units": scale.units,
+                          "name": scale.name}
                 if all(f"{task.name}_std" in o for o in outputs):
                     stds = np.stack([o[f"{task.name}_std"] for o in outputs])
                     sd = np.sqrt(np.maximum((stds ** 2 + stacked ** 2).mean(axis=0)

@@ -3,7 +3,7 @@
 Each warning is a dict ``{"code", "message"}``; the messages name features, categories and
 variants, never the person. Codes:
 
-``imputed``              a feature was not given; the model reads it as missing
+``imputed``              features not given (one warning listing them); read as missing
 ``out_of_training_range``  a numeric value outside the training subjects' [min, max]
 ``unseen_category`` / ``rare_category``  a category no (or < :data:`RARE_COUNT`) training
                          subject had; unseen ones are read as unknown
@@ -40,12 +40,11 @@ def warning(code: str, message: str) -> dict:
 def record_warnings(row: pd.Series, numeric: np.ndarray, schema: TabularSchema,
                     serving: ServingSpec, unseen: list[tuple[str, str]]) -> list[dict]:
     """Warnings about one person's record; ``numeric (F_num,)`` in canonical units."""
-    out = []
+    out, absent = [], []
     ranges = serving.training.get("numeric_ranges", {})
     for value, feature in zip(numeric, schema.numeric_features, strict=True):
         if np.isnan(value):
-            out.append(warning("imputed", f"{feature.name} not given: the model reads it as "
-                                          f"missing"))
+            absent.append(feature.name)
             continue
         low_high = ranges.get(feature.name) or []
         if low_high and not low_high[0] <= value <= low_high[1]:
@@ -60,13 +59,14 @@ def record_warnings(row: pd.Series, numeric: np.ndarray, schema: TabularSchema,
     for feature in schema.categorical_features:
         value = row.get(feature.source)
         if pd.isna(value):
-            out.append(warning("imputed", f"{feature.name} not given: the model reads it as "
-                                          f"unknown"))
+            absent.append(feature.name)
             continue
         n = counts.get(feature.name, {}).get(str(value).strip()) if pd.notna(value) else None
         if n is not None and n < RARE_COUNT:
             out.append(warning("rare_category", f"{feature.name} {value!r}: {n} training "
                                                 f"subject(s)"))
+    if absent:
+        out.insert(0, warning("imputed", f"not given, read as missing: {', '.join(absent)}"))
     for key, labels in serving.training.get("group_counts", {}).items():
         if key in {f.source for f in schema.features} or pd.isna(row.get(key, np.nan)):
             continue

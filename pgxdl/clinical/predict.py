@@ -26,6 +26,7 @@ from pgxdl.clinical.genotype_inputs import (
 from pgxdl.clinical.input_warnings import GenotypeChecker, disagreement_warnings, record_warnings
 from pgxdl.clinical.model_inputs import encode_records, genome_codes, serving_schema
 from pgxdl.clinical.records import PatientRecords, from_table, read_records
+from pgxdl.clinical.task_units import output_scale
 from pgxdl.genome.reference.fasta import ReferenceGenome
 
 logger = logging.getLogger(__name__)
@@ -144,28 +145,34 @@ def prediction_rows(ids: list[str], ok: list[str], failed: dict[str, str], combi
                     details: dict, record: pd.DataFrame, ensemble: Ensemble) -> pd.DataFrame:
     """The output table: ``id, status, reason``, per task ``<task>.pred`` (``.lower``,
     ``.upper``, ``.units``, ``.ensemble_sd``; binary ``.prob``; multiclass ``.prob.<k>``),
-    ``<task>.observed`` when the record has the outcome, ``n_warnings`` and ``warnings``."""
+    ``<task>.observed`` when the record has the outcome, ``n_warnings`` and ``warnings``.
+    A regression task is named as reported (:func:`output_scale`: ``sqrt_dose`` -> ``dose``)."""
     position = {person: k for k, person in enumerate(ok)}
     columns: dict[str, list] = {"id": ids, "status": [], "reason": []}
     for person in ids:
         columns["status"].append("ok" if person in position else "failed")
         columns["reason"].append(failed.get(person, ""))
     index = np.array([position.get(p, -1) for p in ids])
+    by_id = record.set_index("id")
     for task in ensemble.serving.spec.tasks:
+        scale = output_scale(task)
+        shown = scale.name if task.kind == "regression" else task.name
         result = combined.get(task.name, {})
         for key, value in result.items():
-            if key == "members":
+            if key in ("members", "name"):
                 continue
             if key == "units":
-                columns[f"{task.name}.units"] = [value] * len(ids)
+                columns[f"{shown}.units"] = [value] * len(ids)
             elif key == "probs":
                 for c in range(value.shape[1]):
-                    columns[f"{task.name}.prob.{c}"] = _spread(value[:, c], index)
+                    columns[f"{shown}.prob.{c}"] = _spread(value[:, c], index)
             else:
-                columns[f"{task.name}.{key}"] = _spread(value, index)
-        if task.name in record.columns:
-            columns[f"{task.name}.observed"] = record.set_index("id")[task.name].reindex(
-                ids).tolist()
+                columns[f"{shown}.{key}"] = _spread(value, index)
+        if shown in by_id.columns:
+            columns[f"{shown}.observed"] = by_id[shown].reindex(ids).tolist()
+        elif task.name in by_id.columns and task.kind == "regression":
+            observed = pd.to_numeric(by_id[task.name].reindex(ids), errors="coerce")
+            columns[f"{shown}.observed"] = scale.to_units(observed.to_numpy()).tolist()
     notes = [details.get(p, {}).get("warnings", []) for p in ids]
     columns["n_warnings"] = [len(n) for n in notes]
     columns["warnings"] = ["; ".join(w["message"] for w in n) for n in notes]

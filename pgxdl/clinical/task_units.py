@@ -20,13 +20,15 @@ from pgxdl.data.spec import TaskSpec
 class OutputScale:
     """How to report a regression task: its units and the inverse of its training transform.
 
-    ``inverse`` is monotone increasing, so it maps interval end points to end points;
-    ``domain_min`` is the smallest value of the trained scale that means anything (0 for a
-    square root: a negative lower bound on that scale is clipped before the inverse).
+    ``name`` is the name the task is reported under. ``inverse`` is monotone increasing,
+    so it maps interval end points to end points; ``domain_min`` is the smallest value of
+    the trained scale that means anything (0 for a square root: a negative lower bound on
+    that scale is clipped before the inverse).
     """
 
     units: str
     inverse: Callable[[np.ndarray], np.ndarray]
+    name: str
     transform: str = "identity"
     domain_min: float = -np.inf
 
@@ -37,8 +39,10 @@ class OutputScale:
 
 
 def output_scale(task: TaskSpec) -> OutputScale:
-    """The :class:`OutputScale` of ``task``: ``sqrt(U)`` units are squared back into ``U``."""
+    """The :class:`OutputScale` of ``task``: ``sqrt(U)`` units are squared back into ``U``,
+    and the reported name drops a ``sqrt_`` prefix (``sqrt_dose`` is reported as ``dose``)."""
     units = task.units.strip()
     if units.startswith("sqrt(") and units.endswith(")"):
-        return OutputScale(units[5:-1], np.square, "sqrt", 0.0)
-    return OutputScale(units, lambda v: v)
+        return OutputScale(units[5:-1], np.square, task.name.removeprefix("sqrt_"), "sqrt",
+                           0.0)
+    return OutputScale(units, lambda v: v, task.name)

@@ -30,14 +30,13 @@ def patient_report(row: pd.Series, details: dict, calls: dict, drug: str, spec: 
     """
     predictions = {}
     for task in spec.tasks:
-        if task.kind != "regression" or f"{task.name}.pred" not in row:
+        name = output_scale(task).name
+        if task.kind != "regression" or f"{name}.pred" not in row:
             continue
-        value = _number(row[f"{task.name}.pred"])
-        predictions[task.name] = {
-            "pred": value, "lower": _number(row.get(f"{task.name}.lower")),
-            "upper": _number(row.get(f"{task.name}.upper")),
-            "units": output_scale(task).units,
-            "ensemble_sd": _number(row.get(f"{task.name}.ensemble_sd")),
+        predictions[name] = {
+            "pred": _number(row[f"{name}.pred"]), "lower": _number(row.get(f"{name}.lower")),
+            "upper": _number(row.get(f"{name}.upper")), "units": output_scale(task).units,
+            "ensemble_sd": _number(row.get(f"{name}.ensemble_sd")),
             "members": details.get("members", {}).get(task.name, [])}
     record_values = {**details.get("record", {}), **details.get("features", {})}
     warnings = list(details.get("warnings", []))
