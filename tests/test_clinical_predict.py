@@ -256,3 +256,14 @@ def test_drug_index():
         drug_index(["a", "b"], None)
     with pytest.raises(ValueError, match="'c' is not one of"):
         drug_index(["a", "b"], "c")
+
+
+def test_unphased_calls_fail_only_for_a_phased_model():
+    from pgxdl.clinical.predict import unphased_people
+    from pgxdl.genome.variants.callset import CallSet
+
+    genotypes = np.array([[[0, 1]], [[0, 1]], [[1, 1]]], dtype=np.int8)
+    phased = np.array([[True], [False], [False]])
+    callset = CallSet(["chr1"], [5], ["."], ["A"], ["C"], genotypes, phased, ["a", "b", "c"])
+    failed = unphased_people(callset)
+    assert list(failed) == ["b"] and "chr1:5" in failed["b"]

@@ -94,6 +94,8 @@ def run_ensemble(ensemble: Ensemble, patients: PatientRecords, calls: GenotypeCa
     serving = ensemble.serving
     tabular = encode_records(patients, serving)
     failed = {**tabular.failed, **(calls.failed if calls else {})}
+    if calls is not None and serving.spec.channels == 8:
+        failed.update(unphased_people(calls.callset))
     ids = patients.ids
     ok = [i for i in ids if i not in failed]
     row_of = {person: r for r, person in enumerate(tabular.ids)}
@@ -177,6 +179,18 @@ def prediction_rows(ids: list[str], ok: list[str], failed: dict[str, str], combi
     columns["n_warnings"] = [len(n) for n in notes]
     columns["warnings"] = ["; ".join(w["message"] for w in n) for n in notes]
     return pd.DataFrame(columns)
+
+
+def unphased_people(callset) -> dict[str, str]:
+    """People with an unphased heterozygous call, which a model reading two phased
+    haplotype tracks cannot take (ID -> reason)."""
+    het = (callset.genotypes[..., 0] != callset.genotypes[..., 1]) & (
+        callset.genotypes >= 0).all(axis=2)
+    unphased = het & ~callset.phased  # (S, V)
+    return {person: f"unphased heterozygous call at {callset.chrom[v]}:{callset.pos[v]}; "
+                    f"this model reads phased haplotypes (give 0|1 calls)"
+            for person, row in zip(callset.samples, unphased, strict=True)
+            if row.any() for v in [int(np.flatnonzero(row)[0])]}
 
 
 def _spread(values: np.ndarray, index: np.ndarray) -> list:

@@ -47,7 +47,8 @@ def patient_page(report: dict, task: str) -> str:
     prediction = report["predictions"][task]
     return page(f"report {report['id']}", head + _dose(prediction, report["iwpc_formula"])
                 + _warnings(report["warnings"]) + _genes(report) + _guideline(report)
-                + _drivers(report["drivers"], prediction["units"]) + _foot(report))
+                + _drivers(report["drivers"], prediction["units"],
+                           report.get("drivers_note", "")) + _foot(report))
 
 
 def _dose(prediction: dict, formula: dict) -> str:
@@ -100,9 +101,10 @@ def _guideline(report: dict) -> str:
     return f"<h2>CPIC guideline</h2><div class='cpic'>{escape(guide['text'])}{link}</div>"
 
 
-def _drivers(drivers: list[dict], units: str) -> str:
+def _drivers(drivers: list[dict], units: str, note: str = "") -> str:
     if not drivers:
-        return ""
+        return f"<h2>What moved this prediction</h2><div class='sub'>{escape(note)}</div>" \
+            if note else ""
     image = drivers_figure(drivers, units)
     return (f"<h2>What moved this prediction</h2><img alt='largest effects' src='{image}'>"
             f"<div class='sub'>Record fields: Integrated Gradients from the training mean; "

@@ -53,6 +53,9 @@ def write_reports(predictions: Predictions, ensemble: Ensemble, out: str | Path,
         report = patient_report(row, predictions.details.get(person, {}),
                                 calls.get(person, {}), drug, spec, drivers.get(person, []),
                                 model)
+        if row["status"] == "ok" and person not in drivers:
+            report["drivers_note"] = (f"not computed: only the first {EXPLAIN_LIMIT} "
+                                      f"predicted people are explained per run")
         name = f"patient_{k + 1:04d}"
         written.append(atomic_write_text(out / f"{name}.json", json.dumps(report, indent=1,
                                                                          default=str)))
