@@ -267,3 +267,23 @@ def test_unphased_calls_fail_only_for_a_phased_model():
     callset = CallSet(["chr1"], [5], ["."], ["A"], ["C"], genotypes, phased, ["a", "b", "c"])
     failed = unphased_people(callset)
     assert list(failed) == ["b"] and "chr1:5" in failed["b"]
+
+
+def test_a_variant_rare_in_training_is_flagged(cohort, tmp_path):
+    paths, tiny = cohort
+    records = paths["reference"].read_text().split(">")[1:]
+    header, sequence = records[0].split("\n")[:2]  # the VKORC1 window's slice
+    chrom, span = header.split(":")
+    start = int(span.split("-")[0])
+    ref = sequence[20]
+    alt = "ACGT"[("ACGT".index(ref) + 2) % 4]
+    lines = paths["vcf"].read_text().splitlines()
+    n = len(lines[-1].split("\t")) - 9
+    lines.append("\t".join([chrom, str(start + 20), "rsNEW", ref, alt, ".", "PASS", ".", "GT",
+                            "0/1", *["0/0"] * (n - 1)]))
+    (tmp_path / "calls.vcf").write_text("\n".join(lines) + "\n")
+    result = predict_people([tiny.checkpoint], paths["ehr"], tmp_path / "calls.vcf")
+    first, second = result.table["id"][:2]
+    assert any(w["code"] == "rare_variant" and "rsNEW" in w["message"]
+               for w in result.details[first]["warnings"])
+    assert not any(w["code"] == "rare_variant" for w in result.details[second]["warnings"])

@@ -9,8 +9,9 @@ variants, never the person. Codes:
                          subject had; unseen ones are read as unknown
 ``unseen_group`` / ``rare_group``  the same for a group key the record carries (site,
                          population, race) that the model never took as an input
-``unseen_variant`` / ``rare_variant``  a carried variant in the model's windows that no
-                         (or < :data:`RARE_COUNT`) training subject carried
+``rare_variant``         a carried variant in the model's windows that fewer than
+                         :data:`~pgxdl.data.serving.COMMON_CARRIERS` training subjects
+                         carried (none, or a few: the checkpoint lists common sites only)
 ``no_call``              no call at a key variant (allele-table variant in the windows):
                          unknown, never reference; the model input follows the
                          training's missing-call policy
@@ -25,6 +26,7 @@ import pandas as pd
 
 from pgxdl.clinical.serving_spec import ServingSpec
 from pgxdl.clinical.tables_cache import allele_table
+from pgxdl.data.serving import COMMON_CARRIERS
 from pgxdl.data.tabular import TabularSchema
 from pgxdl.genome.reference.builds import normalise_chrom
 from pgxdl.genome.variants.callset import CallSet
@@ -82,7 +84,7 @@ class GenotypeChecker:
 
     def __init__(self, serving: ServingSpec):
         sites = serving.training.get("sites") or {}
-        self.known = bool(sites)
+        self.known = "train_carriers" in sites
         self.train_carriers = {
             (normalise_chrom(c), int(p), r, a): int(n)
             for c, p, r, a, n in zip(sites.get("chrom", []), sites.get("pos", []),
@@ -100,7 +102,9 @@ class GenotypeChecker:
         genotypes = callset.genotypes[person]  # (V, 2)
         for v in range(callset.n_variants):
             key = (normalise_chrom(callset.chrom[v]), int(callset.pos[v]))
-            name = self.key_variants.get(key) or f"{callset.chrom[v]}:{callset.pos[v]}"
+            given = callset.ids[v] if callset.ids[v] not in ("", ".") else None
+            name = (self.key_variants.get(key) or given
+                    or f"{callset.chrom[v]}:{callset.pos[v]}")
             if (genotypes[v] < 0).any():
                 if key in self.key_variants:
                     out.append(warning("no_call", f"no call at {name}: unknown (not assumed "
@@ -108,10 +112,10 @@ class GenotypeChecker:
                 continue
             if self.known and (genotypes[v] == 1).any():
                 n = self.train_carriers.get((*key, callset.ref[v], callset.alt[v]), 0)
-                if n < RARE_COUNT:
-                    code = "unseen_variant" if n == 0 else "rare_variant"
-                    out.append(warning(code, f"{name} {callset.ref[v]}>{callset.alt[v]} "
-                                             f"carried by {n} training subject(s)"))
+                if n < COMMON_CARRIERS:
+                    out.append(warning("rare_variant", f"{name} {callset.ref[v]}>"
+                                       f"{callset.alt[v]} carried by fewer than "
+                                       f"{COMMON_CARRIERS} training subjects"))
         return out
 
 

@@ -18,6 +18,9 @@ from pgxdl.data.splits import TRAIN
 
 #: Key of the serving metadata in ``DataSpec.extra``.
 SERVING_KEY = "serving"
+#: Sites carried by fewer training subjects are not listed (a 1000 Genomes store has
+#: thousands of rare ones); a new person's carried site that is not listed is rare or unseen.
+COMMON_CARRIERS = 5
 
 
 def serving_metadata(store, split: str) -> dict:
@@ -30,7 +33,8 @@ def serving_metadata(store, split: str) -> dict:
     ``haplotype_tracks`` (H), ``n_train`` (subjects), ``numeric_ranges`` ``{feature:
     [min, max]}``, ``category_counts`` ``{feature: {category: n}}``, ``group_counts``
     ``{key: {label: n}}`` and ``sites`` (columns ``chrom, pos, ids, ref, alt`` and
-    ``train_carriers``, each a list of length V).
+    ``train_carriers``, lists over the sites carried by at least :data:`COMMON_CARRIERS`
+    training subjects).
     """
     train = store.split(split) == TRAIN
     attrs = store.attrs
@@ -77,6 +81,8 @@ def _site_carriers(store, train: np.ndarray) -> dict[str, list]:
     carriers = store.variants()
     in_train = train[carriers["subject_index"]]
     counts = np.bincount(carriers["site_index"][in_train], minlength=len(sites["pos"]))
-    out = {key: np.asarray(sites[key]).tolist() for key in ("chrom", "pos", "ids", "ref", "alt")}
-    out["train_carriers"] = counts.astype(int).tolist()
+    common = counts >= COMMON_CARRIERS
+    out = {key: np.asarray(sites[key])[common].tolist()
+           for key in ("chrom", "pos", "ids", "ref", "alt")}
+    out["train_carriers"] = counts[common].astype(int).tolist()
     return out
