@@ -78,11 +78,13 @@ def _missing_policy(provenance: dict) -> str:
 
 def _site_carriers(store, train: np.ndarray) -> dict[str, list]:
     sites = store.variant_sites
+    if not {"chrom", "pos", "ref", "alt"} <= set(sites):
+        return {}  # a store whose sites carry no coordinates (hand-made test stores)
     carriers = store.variants()
     in_train = train[carriers["subject_index"]]
     counts = np.bincount(carriers["site_index"][in_train], minlength=len(sites["pos"]))
     common = counts >= COMMON_CARRIERS
     out = {key: np.asarray(sites[key])[common].tolist()
-           for key in ("chrom", "pos", "ids", "ref", "alt")}
+           for key in ("chrom", "pos", "ids", "ref", "alt") if key in sites}
     out["train_carriers"] = counts[common].astype(int).tolist()
     return out
