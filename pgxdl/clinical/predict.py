@@ -21,6 +21,7 @@ from pgxdl.clinical.ensemble import Ensemble
 from pgxdl.clinical.genotype_inputs import (
     GenotypeCalls,
     genotypes_from_table,
+    is_vcf,
     read_genotypes,
 )
 from pgxdl.clinical.input_warnings import GenotypeChecker, disagreement_warnings, record_warnings
@@ -28,6 +29,7 @@ from pgxdl.clinical.model_inputs import encode_records, genome_codes, serving_sc
 from pgxdl.clinical.records import PatientRecords, from_table, read_records
 from pgxdl.clinical.task_units import output_scale
 from pgxdl.genome.reference.fasta import ReferenceGenome
+from pgxdl.genome.variants.vcf import read_vcf
 
 logger = logging.getLogger(__name__)
 
@@ -234,9 +236,6 @@ def _genotype_calls(ensemble: Ensemble, patients: PatientRecords | None,
 
 
 def _genotype_ids(path: str | Path, id_column: str) -> list[str]:
-    from pgxdl.clinical.genotype_inputs import is_vcf
-    from pgxdl.genome.variants.vcf import read_vcf
-
     if is_vcf(path):
         return read_vcf(path, windows=[]).samples
     suffix = Path(path).suffix
