@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 from clinical_fixtures import synthetic_checkpoint
 
-from pgxdl.clinical.ensemble import Z95, Ensemble
+from pgxdl.clinical.ensemble import Ensemble, Z
 from pgxdl.clinical.predict import drug_index, predict_people
 from pgxdl.commands import predict as predict_command
-from pgxdl.evaluation.predictions import load_model, predict_store
+from pgxdl.evaluation.predictions import predict_store
+from pgxdl.training.restore import load_model
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +37,9 @@ def test_predict_matches_evaluate_on_a_store_of_the_same_people(cohort, evaluate
     ehr = pd.read_csv(paths["ehr"])
     assert table["id"].tolist() == ehr["id"].tolist()
     assert (table["status"] == "ok").all()
-    np.testing.assert_allclose(table["dose.pred"], evaluated["dose.pred"], rtol=1e-5)
-    np.testing.assert_allclose(table["dose.lower"],
-                               evaluated["dose.pred"] - Z95 * evaluated["dose.std"], rtol=1e-4)
-    np.testing.assert_allclose(table["dose.upper"],
-                               evaluated["dose.pred"] + Z95 * evaluated["dose.std"], rtol=1e-4)
+    for column in ("pred", "std", "low", "high"):
+        np.testing.assert_allclose(table[f"dose.{column}"], evaluated[f"dose.{column}"],
+                                   rtol=1e-5)
     np.testing.assert_allclose(table["dose.observed"], ehr["dose"])
     assert (table["dose.units"] == "mg/week").all()
 
@@ -103,16 +102,32 @@ def test_fhir_bundle_matches_the_same_people_as_a_table(cohort, tmp_path):
 
 
 def test_sqrt_task_comes_back_in_its_own_units(tmp_path):
-    paths, tiny = synthetic_checkpoint(tmp_path, n=60, task="sqrt_dose")
+    """A store declaring ``transform: sqrt`` (as the IWPC builder writes it): the same
+    numbers as evaluation, which reports in mg/week too."""
+    paths, tiny = synthetic_checkpoint(tmp_path, n=60, task="sqrt_transform")
     evaluated = predict_store(load_model(tiny.checkpoint), tiny.store, part="all")
     table = predict_people([tiny.checkpoint], paths["ehr"], paths["vcf"]).table
-    assert (table["dose.units"] == "mg/week").all()  # sqrt_dose is reported as dose
+    assert (table["sqrt_dose.units"] == "mg/week").all()
+    for column in ("pred", "std", "low", "high"):
+        np.testing.assert_allclose(table[f"sqrt_dose.{column}"],
+                                   evaluated[f"sqrt_dose.{column}"], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(table["sqrt_dose.observed"], evaluated["sqrt_dose.target"],
+                               rtol=1e-5)
+
+
+def test_legacy_sqrt_units_are_squared_back(tmp_path):
+    """A checkpoint whose units say ``sqrt(mg/week)`` (before TaskSpec.transform)."""
+    paths, tiny = synthetic_checkpoint(tmp_path, n=60, task="sqrt_units")
+    evaluated = predict_store(load_model(tiny.checkpoint), tiny.store, part="all")
+    table = predict_people([tiny.checkpoint], paths["ehr"], paths["vcf"]).table
+    assert (table["sqrt_dose.units"] == "mg/week").all()
     mean, sd = evaluated["sqrt_dose.pred"], evaluated["sqrt_dose.std"]
-    np.testing.assert_allclose(table["dose.pred"], mean ** 2, rtol=1e-5)
-    np.testing.assert_allclose(table["dose.observed"], pd.read_csv(paths["ehr"])["dose"])
-    np.testing.assert_allclose(table["dose.lower"],
-                               np.maximum(mean - Z95 * sd, 0) ** 2, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(table["dose.upper"], (mean + Z95 * sd) ** 2, rtol=1e-4)
+    np.testing.assert_allclose(table["sqrt_dose.pred"], mean ** 2, rtol=1e-5)
+    np.testing.assert_allclose(table["sqrt_dose.low"], np.maximum(mean - Z * sd, 0) ** 2,
+                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(table["sqrt_dose.high"], (mean + Z * sd) ** 2, rtol=1e-4)
+    np.testing.assert_allclose(table["sqrt_dose.observed"], pd.read_csv(paths["ehr"])["dose"],
+                               rtol=2e-3)
 
 
 def test_ensemble_is_the_mixture_of_its_members(cohort, tmp_path):
@@ -125,7 +140,7 @@ def test_ensemble_is_the_mixture_of_its_members(cohort, tmp_path):
     sd = np.stack([m["dose.std"] for m in members])
     mixture_sd = np.sqrt((sd ** 2 + mu ** 2).mean(0) - mu.mean(0) ** 2)
     np.testing.assert_allclose(result.table["dose.pred"], mu.mean(0), rtol=1e-5)
-    np.testing.assert_allclose(result.table["dose.upper"], mu.mean(0) + Z95 * mixture_sd,
+    np.testing.assert_allclose(result.table["dose.high"], mu.mean(0) + Z * mixture_sd,
                                rtol=1e-4)
     np.testing.assert_allclose(result.table["dose.ensemble_sd"], mu.std(0), rtol=1e-4,
                                atol=1e-6)

@@ -51,7 +51,7 @@ def test_reports_match_predictions_and_the_iwpc_formula(cohort):
     row = result.table.iloc[0]
     assert report["id"] == ehr["id"][0]
     assert report["predictions"]["dose"]["pred"] == pytest.approx(row["dose.pred"])
-    assert report["predictions"]["dose"]["lower"] == pytest.approx(row["dose.lower"])
+    assert report["predictions"]["dose"]["low"] == pytest.approx(row["dose.low"])
     calls = _vcf_calls(paths, ehr["id"][0])
     vkorc1 = {"0/0": "G/G", "0/1": "A/G", "1/1": "A/A"}[calls["rs9923231"]]
     stars = {"0/0": 0, "0/1": 1, "1/1": 2}

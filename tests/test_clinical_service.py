@@ -70,7 +70,7 @@ def test_warfarin_card_carries_the_predicted_dose(server):
     expected = predict_people([tiny.checkpoint], paths["bundle"], as_of=AS_OF).table
     dose = expected.set_index("id").loc["NEW0000"]
     assert f"predicted {dose['dose.pred']:.1f} mg/week" in card["summary"]
-    assert f"(95% {dose['dose.lower']:.0f}-{dose['dose.upper']:.0f})" in card["summary"]
+    assert f"(90% {dose['dose.low']:.0f}-{dose['dose.high']:.0f})" in card["summary"]
     assert len(card["summary"]) <= 140
     assert card["indicator"] == "warning"  # the bundle has no site: imputed
     assert "not given, read as missing: site" in card["detail"]

@@ -2,13 +2,15 @@
 
 Every member must have been trained on data of the same shape, features, vocabularies and
 windows (k-fold members may differ in normalisation: each normalises its own way). Member
-outputs are combined on the trained scale:
+outputs are combined on the trained (stored) scale:
 
 - regression: the mean of member means; with heteroscedastic heads the predictive
-  variance of the equal-weight mixture, ``mean(s_m^2 + mu_m^2) - mu^2``, gives a 95%
-  interval ``mu +/- 1.96 sd``; point and end points then go to the task's units
-  (:mod:`pgxdl.clinical.task_units`). ``ensemble_sd`` is the spread of the members' points
-  in those units (0 for one member).
+  variance of the equal-weight mixture, ``mean(s_m^2 + mu_m^2) - mu^2``, gives the central
+  :data:`~pgxdl.tasks.metrics.INTERVAL_LEVEL` interval ``mu +/- z sd`` (the level and
+  the ``pred``/``std``/``low``/``high`` vocabulary of :mod:`pgxdl.tasks`, so one member
+  reproduces ``pgxdl evaluate``); point and end points then go through the inverse of the
+  task's transform (:mod:`pgxdl.clinical.task_units`), ``std`` by the delta method.
+  ``ensemble_sd`` is the spread of the members' points in reported units (0 for one).
 - binary: mean probability; multiclass: mean class probabilities.
 """
 
@@ -19,14 +21,17 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.stats import norm
 
 from pgxdl.clinical.serving_spec import ServingSpec
 from pgxdl.clinical.task_units import output_scale
-from pgxdl.data.batch import finalize_batch
-from pgxdl.evaluation.compatibility import check_evaluation_data
-from pgxdl.evaluation.predictions import LoadedModel, load_model
+from pgxdl.data.batch import finalize_batch, model_inputs
+from pgxdl.tasks.metrics import INTERVAL_LEVEL
+from pgxdl.training.restore import LoadedModel, check_evaluation_data, load_model
 
-Z95 = 1.959963984540054
+#: Central interval level and its normal quantile (as :mod:`pgxdl.tasks` reports).
+LEVEL = INTERVAL_LEVEL
+Z = float(norm.ppf(0.5 + INTERVAL_LEVEL / 2))
 
 
 @dataclass
@@ -56,7 +61,8 @@ class Ensemble:
     @torch.inference_mode()
     def member_outputs(self, codes: np.ndarray | None, numeric: np.ndarray,
                        categorical: np.ndarray, drug: np.ndarray) -> list[dict[str, np.ndarray]]:
-        """``predict_step`` outputs of every member (trained scale).
+        """Raw outputs of every member on the trained scale: ``{task: (N, width)}``
+        (regression: mean and, with a variance head, log-variance; classification: logits).
 
         Parameters
         ----------
@@ -68,43 +74,51 @@ class Ensemble:
         for member in self.members:
             batch = member_batch(member, codes, numeric, categorical, drug)
             batch = finalize_batch(batch, member.haplotypes)
-            out = member.module.predict_step(batch, 0)
-            outputs.append({k: v.float().cpu().numpy() for k, v in out.items()})
+            module = member.module
+            raw = module.scaler.unscale_outputs(module(*model_inputs(batch)))
+            outputs.append({k: v.float().cpu().numpy() for k, v in raw.items()})
         return outputs
 
     def combine(self, outputs: list[dict[str, np.ndarray]]) -> dict[str, dict[str, np.ndarray]]:
         """Per task, the combined prediction in the task's units (module doc).
 
-        Returns ``{task: {"pred", "lower", "upper", "ensemble_sd", "members"}}`` for
-        regression (``lower``/``upper`` only with a variance head; ``members (M, N)`` in
-        units), ``{"prob", "pred", "members"}`` for binary and ``{"probs (N, K)", "pred"}``
-        for multiclass.
+        Returns ``{task: {"pred", "std", "low", "high", "ensemble_sd", "units",
+        "members"}}`` for regression (``std``/``low``/``high`` only with a variance head;
+        ``members (M, N)`` in units), ``{"pred", "prob", "ensemble_sd", "members"}`` for
+        binary and ``{"pred", "probs" (N, K)}`` for multiclass.
         """
         combined = {}
         for task in self.serving.spec.tasks:
-            stacked = np.stack([o[task.name] for o in outputs])  # (M, N) or (M, N, K)
+            raw = np.stack([o[task.name] for o in outputs])  # (M, N, width)
             if task.kind == "regression":
-                scale = output_scale(task)
-                mean = stacked.mean(axis=0)
-                members = np.stack([scale.to_units(m) for m in stacked])
-                result = {"pred": scale.to_units(mean), "members": members,
-                          "ensemble_sd": members.std(axis=0), "units": scale.units,
-                          "name": scale.name}
-                if all(f"{task.name}_std" in o for o in outputs):
-                    stds = np.stack([o[f"{task.name}_std"] for o in outputs])
-                    sd = np.sqrt(np.maximum((stds ** 2 + stacked ** 2).mean(axis=0)
-                                            - mean ** 2, 0.0))
-                    result["lower"] = scale.to_units(mean - Z95 * sd)
-                    result["upper"] = scale.to_units(mean + Z95 * sd)
+                combined[task.name] = _regression(raw, output_scale(task))
             elif task.kind == "binary":
-                prob = stacked.mean(axis=0)
-                result = {"prob": prob, "pred": (prob >= 0.5).astype(np.int64),
-                          "members": stacked, "ensemble_sd": stacked.std(axis=0)}
+                members = 1 / (1 + np.exp(-raw[..., 0]))
+                prob = members.mean(axis=0)
+                combined[task.name] = {"pred": (prob >= 0.5).astype(np.int64), "prob": prob,
+                                       "members": members,
+                                       "ensemble_sd": members.std(axis=0)}
             else:
-                probs = stacked.mean(axis=0)
-                result = {"probs": probs, "pred": probs.argmax(axis=1)}
-            combined[task.name] = result
+                shifted = np.exp(raw - raw.max(axis=2, keepdims=True))
+                probs = (shifted / shifted.sum(axis=2, keepdims=True)).mean(axis=0)
+                combined[task.name] = {"pred": probs.argmax(axis=1), "probs": probs}
         return combined
+
+
+def _regression(raw: np.ndarray, scale) -> dict[str, np.ndarray]:
+    """Mixture of member regressions ``raw (M, N, 1 | 2)`` in reported units."""
+    means = raw[..., 0]
+    mean = means.mean(axis=0)
+    members = np.stack([scale.to_units(m) for m in means])
+    result = {"pred": scale.to_units(mean), "members": members,
+              "ensemble_sd": members.std(axis=0), "units": scale.units}
+    if raw.shape[2] == 2:
+        variances = np.exp(raw[..., 1])
+        sd = np.sqrt(np.maximum((variances + means ** 2).mean(axis=0) - mean ** 2, 0.0))
+        result["std"] = scale.slope(mean) * sd
+        result["low"] = scale.to_units(mean - Z * sd)
+        result["high"] = scale.to_units(mean + Z * sd)
+    return result
 
 
 def member_batch(member: LoadedModel, codes: np.ndarray | None, numeric: np.ndarray,

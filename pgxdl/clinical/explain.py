@@ -39,10 +39,7 @@ class ReportedUnits(nn.Module):
         self.scale = scale
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        value = self.task_output(*inputs)
-        if self.scale.transform == "sqrt":
-            return torch.clamp(value, min=0.0) ** 2
-        return value
+        return self.scale.transform.inverse(self.task_output(*inputs))
 
 
 def explain_person(ensemble: Ensemble, task: str, numeric: np.ndarray,

@@ -147,10 +147,11 @@ def _feature_values(serving, numeric: np.ndarray, categorical: np.ndarray) -> di
 
 def prediction_rows(ids: list[str], ok: list[str], failed: dict[str, str], combined: dict,
                     details: dict, record: pd.DataFrame, ensemble: Ensemble) -> pd.DataFrame:
-    """The output table: ``id, status, reason``, per task ``<task>.pred`` (``.lower``,
-    ``.upper``, ``.units``, ``.ensemble_sd``; binary ``.prob``; multiclass ``.prob.<k>``),
-    ``<task>.observed`` when the record has the outcome, ``n_warnings`` and ``warnings``.
-    A regression task is named as reported (:func:`output_scale`: ``sqrt_dose`` -> ``dose``)."""
+    """The output table: ``id, status, reason``, per task ``<task>.pred`` (``.std``,
+    ``.low``, ``.high``, ``.units``, ``.ensemble_sd``; binary ``.prob``; multiclass
+    ``.prob.<k>``), ``<task>.observed`` when the record has the outcome column (read on
+    the stored scale, as a builder reads it, and reported in the task's units),
+    ``n_warnings`` and ``warnings``."""
     position = {person: k for k, person in enumerate(ok)}
     columns: dict[str, list] = {"id": ids, "status": [], "reason": []}
     for person in ids:
@@ -159,11 +160,10 @@ def prediction_rows(ids: list[str], ok: list[str], failed: dict[str, str], combi
     index = np.array([position.get(p, -1) for p in ids])
     by_id = record.set_index("id")
     for task in ensemble.serving.spec.tasks:
-        scale = output_scale(task)
-        shown = scale.name if task.kind == "regression" else task.name
+        scale, shown = output_scale(task), task.name
         result = combined.get(task.name, {})
         for key, value in result.items():
-            if key in ("members", "name"):
+            if key == "members":
                 continue
             if key == "units":
                 columns[f"{shown}.units"] = [value] * len(ids)
@@ -173,10 +173,10 @@ def prediction_rows(ids: list[str], ok: list[str], failed: dict[str, str], combi
             else:
                 columns[f"{shown}.{key}"] = _spread(value, index)
         if shown in by_id.columns:
-            columns[f"{shown}.observed"] = by_id[shown].reindex(ids).tolist()
-        elif task.name in by_id.columns and task.kind == "regression":
-            observed = pd.to_numeric(by_id[task.name].reindex(ids), errors="coerce")
-            columns[f"{shown}.observed"] = scale.to_units(observed.to_numpy()).tolist()
+            observed = by_id[shown].reindex(ids)  # as the store builder read it
+            if task.kind == "regression":
+                observed = scale.to_units(pd.to_numeric(observed, errors="coerce").to_numpy())
+            columns[f"{shown}.observed"] = list(observed)
     notes = [details.get(p, {}).get("warnings", []) for p in ids]
     columns["n_warnings"] = [len(n) for n in notes]
     columns["warnings"] = ["; ".join(w["message"] for w in n) for n in notes]

@@ -1,48 +1,43 @@
-"""Each task in its own units: undo the transform a task was trained on.
+"""Each task in its own units: the inverse of the transform a task was trained on.
 
-A regression task trained on a transformed scale says so in its units (the IWPC builder's
-``sqrt(mg/week)``). This is the one place that maps a trained scale back to the outcome's
-units, so it switches to the task transform metadata of :class:`~pgxdl.data.spec.TaskSpec`
-in one function (:func:`output_scale`) once tasks carry it.
+A task stores its scale in :attr:`TaskSpec.transform` (``sqrt`` for the IWPC dose) with
+``units`` those of the original scale (:mod:`pgxdl.tasks.transforms`). Checkpoints written
+before that field existed said it in the units instead (``sqrt(mg/week)``, transform
+``identity``); :func:`output_scale` reads those the same way, so old and new checkpoints
+both come back in mg/week.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from pgxdl.data.spec import TaskSpec
+from pgxdl.tasks import TargetTransform, target_transform
 
 
 @dataclass(frozen=True)
 class OutputScale:
-    """How to report a regression task: its units and the inverse of its training transform.
-
-    ``name`` is the name the task is reported under. ``inverse`` is monotone increasing,
-    so it maps interval end points to end points; ``domain_min`` is the smallest value of
-    the trained scale that means anything (0 for a square root: a negative lower bound on
-    that scale is clipped before the inverse).
-    """
+    """How to report a regression task: its reported units and its target transform
+    (monotone increasing, so interval end points map to end points)."""
 
     units: str
-    inverse: Callable[[np.ndarray], np.ndarray]
-    name: str
-    transform: str = "identity"
-    domain_min: float = -np.inf
+    transform: TargetTransform
 
     def to_units(self, values: np.ndarray) -> np.ndarray:
         """Values ``(N,)`` on the trained scale -> the outcome's units."""
-        values = np.asarray(values, dtype=np.float64)
-        return self.inverse(np.maximum(values, self.domain_min))
+        return np.asarray(self.transform.inverse(np.asarray(values, dtype=np.float64)))
+
+    def slope(self, values: np.ndarray) -> np.ndarray:
+        """``d units / d trained value`` at ``values`` (delta-method factor), ``(N,)``."""
+        return np.abs(np.asarray(self.transform.inverse_slope(
+            np.asarray(values, dtype=np.float64))))
 
 
 def output_scale(task: TaskSpec) -> OutputScale:
-    """The :class:`OutputScale` of ``task``: ``sqrt(U)`` units are squared back into ``U``,
-    and the reported name drops a ``sqrt_`` prefix (``sqrt_dose`` is reported as ``dose``)."""
+    """The :class:`OutputScale` of ``task`` (legacy ``sqrt(U)`` units read as ``sqrt``)."""
     units = task.units.strip()
-    if units.startswith("sqrt(") and units.endswith(")"):
-        return OutputScale(units[5:-1], np.square, task.name.removeprefix("sqrt_"), "sqrt",
-                           0.0)
-    return OutputScale(units, lambda v: v, task.name)
+    if task.transform == "identity" and units.startswith("sqrt(") and units.endswith(")"):
+        return OutputScale(units[5:-1], target_transform("sqrt"))
+    return OutputScale(units, target_transform(task.transform))

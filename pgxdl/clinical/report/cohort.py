@@ -6,6 +6,7 @@ from html import escape
 
 import numpy as np
 
+from pgxdl.clinical.ensemble import LEVEL
 from pgxdl.clinical.report.figures import cohort_figure
 from pgxdl.clinical.report.html import page
 
@@ -23,8 +24,8 @@ def cohort_page(reports: list[dict], links: list[str], task: str, drug: str) -> 
         iwpc = report["iwpc_formula"].get("dose")
         doses.append(np.nan if dose is None else dose)
         formula.append(np.nan if iwpc is None else iwpc)
-        interval = (f"{prediction['lower']:.1f}-{prediction['upper']:.1f}"
-                    if prediction.get("lower") is not None else "")
+        interval = (f"{prediction['low']:.1f}-{prediction['high']:.1f}"
+                    if prediction.get("low") is not None else "")
         genes = "".join(f"<td>{escape(_gene_text(report['pharmacogenes'].get(g, {})))}</td>"
                         for g in GENES)
         status = "ok" if report["status"] == "ok" else f"failed: {report['reason']}"
@@ -42,7 +43,7 @@ def cohort_page(reports: list[dict], links: list[str], task: str, drug: str) -> 
               f"<div class='sub'>{len(reports) - failed} predicted, {failed} failed, "
               f"{sum(bool(r['warnings']) for r in reports)} with warnings; doses in "
               f"{escape(units)}</div>")
-    table = ("<table><tr><th>patient</th><th>status</th><th>dose</th><th>95% interval</th>"
+    table = (f"<table><tr><th>patient</th><th>status</th><th>dose</th><th>{LEVEL:.0%} interval</th>"
              "<th>IWPC</th>" + "".join(f"<th>{g}</th>" for g in GENES)
              + "<th>warnings</th></tr>" + "".join(rows) + "</table>")
     return page(f"{drug} cohort", header + figure + table)

@@ -26,9 +26,9 @@ def dose_figure(prediction: dict, formula: float | None, units: str) -> str:
     """The predicted dose, its interval, ensemble members and the IWPC formula dose."""
     figure, ax = plt.subplots(figsize=(6.4, 1.1))
     point = prediction["pred"]
-    if prediction.get("lower") is not None:
-        ax.plot([prediction["lower"], prediction["upper"]], [0, 0], color="#444", lw=6,
-                alpha=0.35, solid_capstyle="round", label="95% interval")
+    if prediction.get("low") is not None:
+        ax.plot([prediction["low"], prediction["high"]], [0, 0], color="#444", lw=6,
+                alpha=0.35, solid_capstyle="round", label=f"{prediction['level']:.0%} interval")
     members = prediction.get("members") or []
     if len(members) > 1:
         ax.scatter(members, np.zeros(len(members)) + 0.18, s=14, color="#777",

@@ -53,8 +53,9 @@ def patient_page(report: dict, task: str) -> str:
 
 def _dose(prediction: dict, formula: dict) -> str:
     units = prediction["units"]
-    interval = (f"95% interval {prediction['lower']:.1f} to {prediction['upper']:.1f}"
-                if prediction["lower"] is not None else "no interval (point model)")
+    interval = (f"{prediction['level']:.0%} interval {prediction['low']:.1f} to "
+                f"{prediction['high']:.1f}" if prediction["low"] is not None
+                else "no interval (point model)")
     formula_box = (f"<div class='box'><div class='small'>IWPC formula</div><div class='big'>"
                    f"{formula['dose']:.1f}</div><div class='small'>{units}</div></div>"
                    if formula.get("dose") is not None else

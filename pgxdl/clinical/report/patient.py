@@ -8,6 +8,7 @@ import math
 import pandas as pd
 
 from pgxdl.clinical.cpic.guidelines import DRUG_GENES, guideline
+from pgxdl.clinical.ensemble import LEVEL
 from pgxdl.clinical.input_warnings import warning
 from pgxdl.clinical.pharmacogenes import NOT_COVERED, as_gene_calls
 from pgxdl.clinical.report.iwpc_dose import formula_dose
@@ -30,12 +31,13 @@ def patient_report(row: pd.Series, details: dict, calls: dict, drug: str, spec: 
     """
     predictions = {}
     for task in spec.tasks:
-        name = output_scale(task).name
+        name = task.name
         if task.kind != "regression" or f"{name}.pred" not in row:
             continue
         predictions[name] = {
-            "pred": _number(row[f"{name}.pred"]), "lower": _number(row.get(f"{name}.lower")),
-            "upper": _number(row.get(f"{name}.upper")), "units": output_scale(task).units,
+            "pred": _number(row[f"{name}.pred"]), "low": _number(row.get(f"{name}.low")),
+            "high": _number(row.get(f"{name}.high")), "level": LEVEL,
+            "units": output_scale(task).units,
             "ensemble_sd": _number(row.get(f"{name}.ensemble_sd")),
             "members": details.get("members", {}).get(task.name, [])}
     record_values = {**details.get("record", {}), **details.get("features", {})}

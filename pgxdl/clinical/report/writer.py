@@ -19,7 +19,6 @@ from pgxdl.clinical.predict import Predictions
 from pgxdl.clinical.report.cohort import cohort_page
 from pgxdl.clinical.report.html import patient_page
 from pgxdl.clinical.report.patient import patient_report
-from pgxdl.clinical.task_units import output_scale
 from pgxdl.io import atomic_write_text
 
 #: Most people explained per run (Integrated Gradients + ISM cost a few passes each).
@@ -32,15 +31,13 @@ def write_reports(predictions: Predictions, ensemble: Ensemble, out: str | Path,
     """Write every person's report and the cohort page into ``out``; returns the paths.
 
     ``genotypes`` is the genotype input (VCF path or table) for the pharmacogene calls;
-    ``task`` the regression task reported as the dose (the first one by default; a
-    ``sqrt_dose`` task is reported as ``dose`` in mg/week).
+    ``task`` the regression task reported as the dose (the first one by default).
     """
     out = Path(out)
     spec = ensemble.serving.spec
     task = task or next((t.name for t in spec.tasks if t.kind == "regression"), None)
     if task is None:
         raise ValueError("the model has no regression task to report as a dose")
-    shown = output_scale(next(t for t in spec.tasks if t.name == task)).name
     ids = predictions.table["id"].tolist()
     calls = {}
     if genotypes is not None:
@@ -59,7 +56,7 @@ def write_reports(predictions: Predictions, ensemble: Ensemble, out: str | Path,
         name = f"patient_{k + 1:04d}"
         written.append(atomic_write_text(out / f"{name}.json", json.dumps(report, indent=1,
                                                                          default=str)))
-        written.append(atomic_write_text(out / f"{name}.html", patient_page(report, shown)))
+        written.append(atomic_write_text(out / f"{name}.html", patient_page(report, task)))
         reports.append(report)
         links.append(f"{name}.html")
     written.append(atomic_write_text(out / "cohort.json", json.dumps(
@@ -67,7 +64,7 @@ def write_reports(predictions: Predictions, ensemble: Ensemble, out: str | Path,
                              "pharmacogenes", "warnings")} for r in reports],
         indent=1, default=str)))
     written.append(atomic_write_text(out / "index.html",
-                                     cohort_page(reports, links, shown, drug)))
+                                     cohort_page(reports, links, task, drug)))
     return written
 
 

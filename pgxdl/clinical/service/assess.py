@@ -19,7 +19,6 @@ from pgxdl.clinical.service.cards import (
     warfarin_card,
 )
 from pgxdl.clinical.service.hooks import PREFETCH, Service
-from pgxdl.clinical.task_units import output_scale
 from pgxdl.genome.reference.fasta import ReferenceGenome
 
 
@@ -99,8 +98,7 @@ def assess(request: dict, service: Service, ensemble: Ensemble | None,
     if ensemble.uses_genome and geno is None:
         return [missing_card(["genotype Observations (LOINC 84413-4)"], service.id)]
     result = run_ensemble(ensemble, patients, geno, None, reference)
-    task = next(output_scale(t).name for t in ensemble.serving.spec.tasks
-                if t.kind == "regression")
+    task = next(t.name for t in ensemble.serving.spec.tasks if t.kind == "regression")
     row = result.table.iloc[0]
     report = patient_report(row, result.details.get(ids[0], {}), calls, drug,
                             ensemble.serving.spec, [], {"checkpoints": [

@@ -32,8 +32,8 @@ def warfarin_card(report: dict, task: str) -> dict:
                     f"Reason: {report['reason']}\n\n{guide['text']}", "warning", guide["source"])
     prediction = report["predictions"][task]
     units = prediction["units"]
-    interval = (f" (95% {prediction['lower']:.0f}-{prediction['upper']:.0f})"
-                if prediction["lower"] is not None else "")
+    interval = (f" ({prediction['level']:.0%} {prediction['low']:.0f}-"
+                f"{prediction['high']:.0f})" if prediction["low"] is not None else "")
     formula = report["iwpc_formula"].get("dose")
     summary = (f"Warfarin: predicted {prediction['pred']:.1f} {units}{interval}"
                + (f"; IWPC formula {formula:.1f}" if formula is not None else ""))
