@@ -30,3 +30,19 @@ def test_examples_are_consistent(tmp_path):
     assert sign["hook"] == "order-sign"
     config = yaml.safe_load(paths["config"].read_text())
     assert config["builder"] == "vcf_ehr" and config["ehr"] == str(paths["ehr"])
+
+
+def test_subcommand_modules_follow_the_contract():
+    import argparse
+
+    from pgxdl.commands import predict, serve
+
+    for module, argv in ((predict, ["--ckpt", "a.ckpt", "--ckpt", "b.ckpt", "--records",
+                                    "r.csv", "--out", "p.csv", "--report", "rep"]),
+                         (serve, ["--ckpt", "a.ckpt", "--port", "9000"])):
+        assert module.HELP and callable(module.run)
+        parser = argparse.ArgumentParser()
+        module.add_arguments(parser)
+        args = parser.parse_args(argv)
+        assert args.ckpt[0] == "a.ckpt"
+    assert args.port == 9000 and args.host == "127.0.0.1"

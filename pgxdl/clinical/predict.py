@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from cyvcf2 import VCF
 
 from pgxdl.clinical.ensemble import Ensemble
 from pgxdl.clinical.genotype_inputs import (
@@ -29,7 +30,6 @@ from pgxdl.clinical.model_inputs import encode_records, genome_codes, serving_sc
 from pgxdl.clinical.records import PatientRecords, from_table, read_records
 from pgxdl.clinical.task_units import output_scale
 from pgxdl.genome.reference.fasta import ReferenceGenome
-from pgxdl.genome.variants.vcf import read_vcf
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +237,13 @@ def _genotype_calls(ensemble: Ensemble, patients: PatientRecords | None,
 
 def _genotype_ids(path: str | Path, id_column: str) -> list[str]:
     if is_vcf(path):
-        return read_vcf(path, windows=[]).samples
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"genotype file {path} not found")
+        reader = VCF(str(path), lazy=True)
+        try:
+            return list(reader.samples)
+        finally:
+            reader.close()
     suffix = Path(path).suffix
     table = (pd.read_parquet(path) if suffix == ".parquet" else
              pd.read_csv(path, sep="\t" if suffix in (".tsv", ".txt") else ",", dtype=str))
