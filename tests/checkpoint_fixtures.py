@@ -7,6 +7,7 @@ and calls :func:`train_tiny_checkpoint` from a module-scoped fixture.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -36,10 +37,14 @@ def tiny_network(heteroscedastic: bool = False) -> dict:
 
 
 def train_tiny_checkpoint(folder: Path, simulated: dict, heteroscedastic: bool = False,
-                          train_batches: int = 3) -> TinyCheckpoint:
-    """Build ``folder/store.h5`` from ``simulated``, train :func:`tiny_network` on it for
-    ``train_batches`` batches of 32 (seed 0, CPU) and save ``folder/tiny.ckpt``."""
+                          train_batches: int = 3,
+                          edit_store: Callable[[Path], None] | None = None) -> TinyCheckpoint:
+    """Build ``folder/store.h5`` from ``simulated`` (then ``edit_store(path)``, if given),
+    train :func:`tiny_network` on it for ``train_batches`` batches of 32 (seed 0, CPU) and
+    save ``folder/tiny.ckpt``."""
     store = build_store(simulated, Path(folder) / "store.h5")
+    if edit_store is not None:
+        edit_store(store)
     pl.seed_everything(0)
     data = CohortDataModule(str(store), batch_size=32)
     trainer = pl.Trainer(max_epochs=1, limit_train_batches=train_batches, limit_val_batches=0,

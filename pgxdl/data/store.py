@@ -15,6 +15,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from pgxdl.data.serving import SERVING_KEY, serving_metadata
 from pgxdl.data.spec import DataSpec, TaskSpec
 from pgxdl.data.store_writer import SCHEMA_VERSION
 from pgxdl.data.tabular import TabularSchema
@@ -217,6 +218,7 @@ class CohortStore:
         extra["vocabularies"] = {f.name: list(f.categories) for f in schema.categorical_features}
         extra["windows"] = self.windows
         extra["drugs"] = self.drug_names
+        extra[SERVING_KEY] = serving_metadata(self, split)
         return DataSpec(
             schema_version=SCHEMA_VERSION,
             window_names=tuple(w["name"] for w in self.windows),

@@ -1,0 +1,1 @@
+"""Per-patient dosing reports (JSON + self-contained HTML) and a cohort summary page."""
