@@ -29,6 +29,9 @@ SUBCOMMANDS = {
     "external": ("pgxdl.commands.external",
                  "IWPC warfarin: train the recommended recipe on one table, validate on another"),
     "rl": ("pgxdl.commands.rl", "train or evaluate a warfarin dosing agent"),
+    "predict": ("pgxdl.commands.predict",
+                "predict for new people (VCF/genotypes + record or FHIR) from checkpoints"),
+    "serve": ("pgxdl.commands.serve", "CDS Hooks service: warfarin dose and antidepressant cards"),
     "quickstart": ("pgxdl.commands.quickstart", "build, train and evaluate the simulated cohort"),
 }
 
