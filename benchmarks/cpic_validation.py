@@ -4,8 +4,10 @@
    CYP2C9, CYP2C19 and CYP2D6 diplotypes by :mod:`pgxdl.clinical.cpic.matcher`,
    phenotypes by pypgx, frequencies per super-population beside CPIC's (panel people
    present in the VCFs)
-   (``benchmarks/cpic_reference_frequencies.yaml``, whose header states the provenance).
-   Agreement: the largest absolute difference in percentage points per gene and group.
+   (``benchmarks/cpic_reference_frequencies.yaml``: CPIC's "Phenotype frequency" sheets,
+   written by ``benchmarks/cpic_reference_extract.py``; its header states the provenance).
+   Agreement: the largest absolute difference in percentage points per gene and group; a
+   gene or group without a reference entry is reported with ``-`` in the CPIC column.
 2. IWPC (``$PGXDL_DATA/iwpc/iwpc.csv``): the site-reported CYP2C9 genotype and, for the
    patients re-genotyped centrally, the QC ``*2``/``*3`` genotypes are turned into
    unphased variant calls and called again; the call is compared with the consensus
@@ -40,11 +42,29 @@ ABBREVIATIONS = {"Ultrarapid Metabolizer": "UM", "Rapid Metabolizer": "RM",
                  "Likely Poor Metabolizer": "PM", "Indeterminate": "Indet."}
 
 
+def reference_frequencies(path: Path = REFERENCE) -> dict[str, dict[str, dict[str, float]]]:
+    """``{gene: {1kgp group: {UM/RM/NM/IM/PM/Indet.: percent}}}`` from the reference file;
+    CPIC's "Likely" phenotypes are added to IM/PM (as the calls are), other keys (the
+    source, the CPIC group's name) are skipped, and absent genes or groups stay absent."""
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    for gene, entry in (yaml.safe_load(path.read_text()) or {}).items():
+        for group, values in (entry or {}).items():
+            if not isinstance(values, dict):
+                continue
+            freq: dict[str, float] = {}
+            for phenotype, value in values.items():
+                if phenotype in ABBREVIATIONS and value is not None:
+                    key = ABBREVIATIONS[phenotype]
+                    freq[key] = freq.get(key, 0.0) + float(value)
+            table.setdefault(gene, {})[group] = freq
+    return table
+
+
 def thousand_genomes(data: Path) -> tuple[list[dict], dict]:
     """Phenotype frequencies per gene and super-population, beside CPIC's."""
     panel = pd.read_csv(data / "1kgp" / "integrated_call_samples_v3.20130502.ALL.panel",
                         sep="\t", usecols=["sample", "super_pop"])
-    reference = yaml.safe_load(REFERENCE.read_text())
+    reference = reference_frequencies()
     rows, timing = [], {}
     for gene in GENES:
         callset = read_vcf(data / "1kgp" / f"{gene}_GRCh38.vcf.gz")
@@ -57,16 +77,22 @@ def thousand_genomes(data: Path) -> tuple[list[dict], dict]:
         phenotype = pd.Series([ABBREVIATIONS.get(c.phenotype, c.phenotype) for c in calls])
         for group, members in panel.groupby("super_pop"):
             observed = phenotype[members.index].value_counts(normalize=True) * 100
-            cpic = {ABBREVIATIONS[k]: v for k, v in reference[gene][group].items()}
-            labels = [k for k in ("UM", "RM", "NM", "IM", "PM", "Indet.")
-                      if k in cpic or k in observed]
-            gap = max(abs(observed.get(k, 0.0) - cpic.get(k, 0.0)) for k in labels)
-            rows.append({"gene": gene, "group": group, "n": len(members),
-                         **{f"{k} 1kgp/CPIC": f"{observed.get(k, 0):.1f}/"
-                            f"{cpic[k]:.1f}" if k in cpic else f"{observed.get(k, 0):.1f}/-"
-                            for k in labels},
-                         "max_gap_pp": round(float(gap), 1)})
+            rows.append(frequency_row(gene, str(group), len(members), observed,
+                                      reference.get(gene, {}).get(group)))
     return rows, timing
+
+
+def frequency_row(gene: str, group: str, n: int, observed: pd.Series,
+                  cpic: dict[str, float] | None) -> dict:
+    """One table row: observed / CPIC percent per phenotype and the largest gap; without
+    a CPIC entry (``None``) the CPIC side reads ``-`` and so does the gap."""
+    cpic = cpic or {}
+    labels = [k for k in ("UM", "RM", "NM", "IM", "PM", "Indet.") if k in cpic or k in observed]
+    gap = max(abs(observed.get(k, 0.0) - cpic.get(k, 0.0)) for k in labels) if cpic else None
+    return {"gene": gene, "group": group, "n": n,
+            **{f"{k} 1kgp/CPIC": f"{observed.get(k, 0):.1f}/"
+               + (f"{cpic[k]:.1f}" if k in cpic else "-") for k in labels},
+            "max_gap_pp": round(float(gap), 1) if gap is not None else "-"}
 
 
 def iwpc_cyp2c9(data: Path) -> list[dict]:

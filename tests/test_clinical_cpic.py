@@ -152,3 +152,39 @@ def test_iwpc_qc_genotypes_call_the_consensus_cyp2c9(shared_data):
     qc = rows["central QC *2 and *3 genotypes"]
     assert qc["patients"] > 400 and qc["agreement_pct"] >= 99.0
     assert rows["site-reported diplotype"]["agreement_pct"] >= 99.0
+
+
+def test_cpic_reference_frequencies_are_sourced_and_complete():
+    """Each gene of the reference file names its CPIC workbook; each 1kgp group maps to a
+    CPIC group and its phenotype percentages (Likely IM/PM merged) sum to 100."""
+    import yaml
+
+    from benchmarks.cpic_validation import GENES, REFERENCE, reference_frequencies
+
+    raw = yaml.safe_load(REFERENCE.read_text())
+    table = reference_frequencies()
+    for gene in GENES:
+        assert "CPIC" in raw[gene]["source"] and "SHA-256" in raw[gene]["source"]
+        for group in ("AFR", "AMR", "EAS", "EUR", "SAS"):
+            assert raw[gene][group]["cpic_group"]
+            assert sum(table[gene][group].values()) == pytest.approx(100, abs=0.05)
+    afr = raw["CYP2C19"]["AFR"]
+    assert table["CYP2C19"]["AFR"]["IM"] == pytest.approx(
+        afr["Intermediate Metabolizer"] + afr["Likely Intermediate Metabolizer"])
+
+
+def test_cpic_reference_missing_entry_is_reported_without_a_cpic_column(tmp_path):
+    import pandas as pd
+
+    from benchmarks.cpic_validation import frequency_row, reference_frequencies
+
+    path = tmp_path / "ref.yaml"
+    path.write_text("CYP2C9:\n  source: x\n  EUR: {cpic_group: European, Normal Metabolizer: 60,"
+                    " Intermediate Metabolizer: 40}\n")
+    table = reference_frequencies(path)
+    assert table == {"CYP2C9": {"EUR": {"NM": 60.0, "IM": 40.0}}}
+    observed = pd.Series({"NM": 70.0, "IM": 30.0})
+    missing = frequency_row("CYP2D6", "EUR", 10, observed, table.get("CYP2D6", {}).get("EUR"))
+    assert missing["NM 1kgp/CPIC"] == "70.0/-" and missing["max_gap_pp"] == "-"
+    row = frequency_row("CYP2C9", "EUR", 10, observed, table["CYP2C9"]["EUR"])
+    assert row["NM 1kgp/CPIC"] == "70.0/60.0" and row["max_gap_pp"] == 10.0
