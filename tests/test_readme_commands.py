@@ -1,12 +1,13 @@
 """Every ``pgxdl`` command in the README's ``bash`` blocks runs as shown after ``make train``.
 
 The quickstart stands in for ``make train`` (200 people, 1 epoch: the same command with a
-smaller cohort). Commands are run in README order in one folder, so a block may use what
-an earlier one wrote. To keep the test minutes long, a few size options are appended
+smaller cohort). Commands are run in README order in one folder laid out like the checkout
+(its ``docs`` and ``configs`` linked in), so a block may use what an earlier one wrote. To keep the test minutes long, a few size options are appended
 (:data:`SPEEDUPS`: fewer epochs, people, resamples); nothing else is changed. Skipped, by
 rule: commands that need the real data sets or a file the user writes first
-(:data:`NEEDS_DATA`), and lines that are not ``pgxdl`` commands (make, pip, wandb, sbatch,
-benchmarks, which have their own tests).
+(:data:`NEEDS_DATA`), servers that run until stopped (``pgxdl serve``, tested against a
+real server in tests/test_clinical_service.py), and lines that are not ``pgxdl`` commands
+(make, pip, wandb, sbatch, benchmarks, which have their own tests).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from pgxdl.paths import REPO_ROOT
 pytestmark = pytest.mark.slow
 
 NEEDS_DATA = ("iwpc", "1kgp", "gdsc", "my_cohort", "PGXDL_DATA", "<")
+SERVERS = ("pgxdl serve",)
 SPEEDUPS = {
-    ("build",): ["--set", "n_subjects=200"],
+    ("build", "data/simulated.yaml"): ["--set", "n_subjects=200"],
     ("train", "fit"): ["--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2",
                        "--trainer.enable_progress_bar", "false"],
     ("evaluate",): ["--n-boot", "20"],
@@ -47,7 +49,8 @@ def readme_commands(text: str) -> list[str]:
 
 
 def runnable(command: str) -> bool:
-    return not any(marker in command for marker in NEEDS_DATA)
+    return not any(marker in command for marker in NEEDS_DATA) and \
+        not command.startswith(SERVERS)
 
 
 def with_speedups(argv: list[str]) -> list[str]:
@@ -70,6 +73,8 @@ def test_readme_lists_commands_and_the_filter_keeps_most():
 
 
 def test_readme_commands_run_after_the_quickstart(tmp_path):
+    for name in ("docs", "configs"):
+        (tmp_path / name).symlink_to(REPO_ROOT / name)
     done = pgxdl(["quickstart", "--out", "runs/quickstart", "--subjects", "200",
                   "--epochs", "1"], tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
