@@ -17,7 +17,6 @@ seed. Writes ``results.json``, ``trajectories.png`` and ``pttr_by_group.png`` to
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
 import time
 from pathlib import Path
@@ -42,7 +41,7 @@ from pgxdl.rl.evaluate import (
 from pgxdl.rl.policies.agents import load_agent
 from pgxdl.rl.policies.clinical_protocols import default_protocols
 from pgxdl.rl.rollout import ModelDecider, ProtocolDecider, rollout
-from pgxdl.rl.train import load_config, train
+from pgxdl.rl.train import load_config, merge_config, train
 
 AGENTS = ("qlearning", "dqn", "ppo")
 TEST_SEED_OFFSET = 10_000
@@ -64,15 +63,6 @@ SETTINGS = {
 }
 
 
-def merge(base: dict, override: dict) -> dict:
-    """``base`` updated by ``override``, nested mappings merged key by key."""
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(
-            out.get(key), dict) else value
-    return out
-
-
 def run_seed(seed: int, setting: dict, out: Path, base: EnvConfig) -> tuple[dict, dict, dict]:
     """Train every agent with ``seed`` and evaluate all policies on its held-out cohort.
 
@@ -86,7 +76,7 @@ def run_seed(seed: int, setting: dict, out: Path, base: EnvConfig) -> tuple[dict
         batches[protocol.name] = rollout(protocol_config(base), ProtocolDecider(protocol),
                                          patients, seed=test_seed)
     for name in AGENTS:
-        config = merge(load_config(REPO_ROOT / "configs" / "rl" / f"{name}.yaml"),
+        config = merge_config(load_config(REPO_ROOT / "configs" / "rl" / f"{name}.yaml"),
                        setting["overrides"].get(name, {}))
         config.update(seed=seed, output_dir=str(out / "runs"))
         env_config = EnvConfig.from_dict(config["env"])
