@@ -5,6 +5,7 @@ Usage::
 
     python benchmarks/rl_misspecification.py --budget small [--seeds 0 1 2] [--out DIR]
     python benchmarks/rl_misspecification.py --quick --out /tmp/rl_mis   # seconds; a test runs it
+    python benchmarks/rl_misspecification.py --reuse-runs --seeds 0 1   # evaluate finished runs
 
 For every seed and every training simulator (``hamberg2007``, ``iwpc_recalibrated``,
 ``perturbed``; :mod:`pgxdl.rl.simulator.variants`) each agent (DQN, PPO) is trained with
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 from matplotlib.figure import Figure
 
 from pgxdl.io import save_png
@@ -70,8 +72,12 @@ BUDGETS = {
 
 
 def train_agents(seed: int, budget: str, agents: tuple[str, ...], population: str,
-                 out: Path) -> dict[tuple[str, str], tuple[object, EnvConfig]]:
-    """Every agent trained on every simulator with ``seed``: loaded models and env configs."""
+                 out: Path, reuse: bool = False) -> dict[tuple[str, str], tuple[object, EnvConfig]]:
+    """Every agent trained on every simulator with ``seed``: loaded models and env configs.
+
+    With ``reuse``, a run folder that already holds a finished run (``summary.json``) of
+    the same config is loaded instead of trained again.
+    """
     trained = {}
     for simulator, spec in SIMULATORS.items():
         for agent in agents:
@@ -79,10 +85,19 @@ def train_agents(seed: int, budget: str, agents: tuple[str, ...], population: st
                                   BUDGETS[budget].get(agent, {}))
             config["env"].update(population=population, simulator=spec)
             config.update(seed=seed, name=f"{agent}_{simulator}", output_dir=str(out / "runs"))
-            run_dir = train(config)
+            run_dir = out / "runs" / config["name"] / f"seed_{seed}"
+            if not (reuse and (run_dir / "summary.json").exists()
+                    and _same_run(yaml.safe_load((run_dir / "config.yaml").read_text()), config)):
+                run_dir = train(config)
             trained[(agent, simulator)] = (load_agent(config["agent"], run_dir),
                                            EnvConfig.from_dict(config["env"]))
     return trained
+
+
+def _same_run(saved: dict, config: dict) -> bool:
+    """Whether a saved run config is ``config`` (wherever its folder was given from)."""
+    return ({k: v for k, v in saved.items() if k != "output_dir"}
+            == {k: v for k, v in config.items() if k != "output_dir"})
 
 
 def evaluate_seed(seed: int, trained: dict, population: str, n_patients: int) -> dict:
@@ -203,6 +218,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--n-patients", type=int, default=500)
     parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=list(AGENTS))
     parser.add_argument("--population", default="iwpc_white")
+    parser.add_argument("--reuse-runs", action="store_true",
+                        help="load finished runs of the same config instead of training again")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks" / "results"
                         / "rl_misspecification")
     args = parser.parse_args(argv)
@@ -212,7 +229,8 @@ def main(argv: list[str] | None = None) -> dict:
     started = time.perf_counter()
     per_seed: dict[str, dict[str, list]] = {s: {} for s in SIMULATORS}
     for seed in args.seeds:
-        trained = train_agents(seed, args.budget, tuple(args.agents), args.population, args.out)
+        trained = train_agents(seed, args.budget, tuple(args.agents), args.population, args.out,
+                               args.reuse_runs)
         for simulator, policies in evaluate_seed(seed, trained, args.population,
                                                  args.n_patients).items():
             for policy, groups in policies.items():
