@@ -47,3 +47,8 @@ def test_quick_matrix_has_every_policy_under_every_simulator(tmp_path, capsys):
         assert goal["agents"][f"ppo@{simulator}"]["misspecified"] is False
     assert result["budget"] == "quick" and (tmp_path / "matrix.png").exists()
     assert "evaluated on" in capsys.readouterr().out
+    summaries = sorted((tmp_path / "runs").glob("*/seed_0/summary.json"))
+    stamps = [p.stat().st_mtime_ns for p in summaries]
+    again = bench.main(["--quick", "--agents", "ppo", "--reuse-runs", "--out", str(tmp_path)])
+    assert [p.stat().st_mtime_ns for p in summaries] == stamps and len(stamps) == 3
+    assert json.dumps(again["results"]) == json.dumps(result["results"])  # NaN-safe equality
