@@ -29,11 +29,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy import stats
 
-from pgxdl.io import save_png
+from pgxdl.io import save_png, write_json
 from pgxdl.paths import REPO_ROOT, shared_data_dir
 from pgxdl.rl.environment.config import EnvConfig
 from pgxdl.rl.environment.dosing_env import config_population, draw_patients
-from pgxdl.rl.files import write_json
 from pgxdl.rl.simulator.hamberg import HambergSimulator, stable_daily_dose
 from pgxdl.rl.simulator.iwpc_population import iwpc_stable_doses
 from pgxdl.rl.simulator.parameters import CYP2C9_GENOTYPES, VKORC1_GENOTYPES

@@ -30,6 +30,7 @@ import numpy as np
 import yaml
 
 from pgxdl.baselines.models import make_model
+from pgxdl.io import write_json
 from pgxdl.iwpc.features import FEATURE_SETS, derive_features
 from pgxdl.iwpc.formulas import IWPCFormula
 from pgxdl.iwpc.policy import select_patients
@@ -40,7 +41,6 @@ from pgxdl.rl.environment.actions import ActionMap
 from pgxdl.rl.environment.config import EnvConfig
 from pgxdl.rl.environment.dosing_env import config_population, draw_patients
 from pgxdl.rl.evaluate import combine_replicates, group_means, protocol_config
-from pgxdl.rl.files import write_json
 from pgxdl.rl.policies.agents import load_agent
 from pgxdl.rl.policies.clinical_protocols import IWPCGuidedProtocol
 from pgxdl.rl.policies.initiation import (

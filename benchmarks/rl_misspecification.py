@@ -33,14 +33,13 @@ import torch
 import yaml
 from matplotlib.figure import Figure
 
-from pgxdl.io import save_png
+from pgxdl.io import save_png, write_json
 from pgxdl.paths import REPO_ROOT
 from pgxdl.rl.anticoagulation import mean_ci
 from pgxdl.rl.environment.actions import ActionMap
 from pgxdl.rl.environment.config import EnvConfig
 from pgxdl.rl.environment.dosing_env import config_population, draw_patients
 from pgxdl.rl.evaluate import combine_replicates, group_means, protocol_config
-from pgxdl.rl.files import write_json
 from pgxdl.rl.policies.agents import load_agent
 from pgxdl.rl.policies.clinical_protocols import default_protocols
 from pgxdl.rl.policies.safety import SafeDecider
