@@ -4,6 +4,8 @@ Usage::
 
     python benchmarks/rl_dosing.py --full [--out benchmarks/results/rl_dosing] [--seeds 0 1 2]
     python benchmarks/rl_dosing.py --tiny --out /tmp/rl_tiny      # seconds; used by a test
+    python benchmarks/rl_dosing.py --agents ppo ppo_continuous --total-timesteps 200000 \
+        --out benchmarks/results/rl_continuous    # discrete vs continuous actions
 
 For every seed, each agent of configs/rl/{qlearning,dqn,ppo}.yaml is trained with that seed
 (``--full`` uses the configs' budgets, ``--tiny`` a few hundred steps) and, with the fixed
@@ -17,7 +19,6 @@ seed. Writes ``results.json``, ``trajectories.png`` and ``pttr_by_group.png`` to
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
 import time
 from pathlib import Path
@@ -42,9 +43,11 @@ from pgxdl.rl.evaluate import (
 from pgxdl.rl.policies.agents import load_agent
 from pgxdl.rl.policies.clinical_protocols import default_protocols
 from pgxdl.rl.rollout import ModelDecider, ProtocolDecider, rollout
-from pgxdl.rl.train import load_config, train
+from pgxdl.rl.train import load_config, merge_config, train
 
 AGENTS = ("qlearning", "dqn", "ppo")
+#: Shipped agent configs the benchmark can also run (``--agents``); continuous-action PPO.
+OPTIONAL_AGENTS = ("ppo_continuous",)
 TEST_SEED_OFFSET = 10_000
 
 
@@ -60,17 +63,9 @@ SETTINGS = {
         "qlearning": _tiny(200, n_envs=1),
         "dqn": _tiny(128, {"learning_starts": 32, "buffer_size": 1000, "batch_size": 32}),
         "ppo": _tiny(128, {"n_steps": 16, "batch_size": 32, "n_epochs": 2}),
+        "ppo_continuous": _tiny(128, {"n_steps": 16, "batch_size": 32, "n_epochs": 2}),
     }},
 }
-
-
-def merge(base: dict, override: dict) -> dict:
-    """``base`` updated by ``override``, nested mappings merged key by key."""
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(
-            out.get(key), dict) else value
-    return out
 
 
 def run_seed(seed: int, setting: dict, out: Path, base: EnvConfig) -> tuple[dict, dict, dict]:
@@ -85,9 +80,12 @@ def run_seed(seed: int, setting: dict, out: Path, base: EnvConfig) -> tuple[dict
     for protocol in default_protocols():
         batches[protocol.name] = rollout(protocol_config(base), ProtocolDecider(protocol),
                                          patients, seed=test_seed)
-    for name in AGENTS:
-        config = merge(load_config(REPO_ROOT / "configs" / "rl" / f"{name}.yaml"),
-                       setting["overrides"].get(name, {}))
+    for name in setting["agents"]:
+        config = merge_config(load_config(REPO_ROOT / "configs" / "rl" / f"{name}.yaml"),
+                              setting["overrides"].get(name, {}))
+        if setting.get("total_timesteps"):
+            config["training"].update(total_timesteps=setting["total_timesteps"],
+                                      eval_every=max(1, setting["total_timesteps"] // 4))
         config.update(seed=seed, output_dir=str(out / "runs"))
         env_config = EnvConfig.from_dict(config["env"])
         if config_population(env_config) != config_population(base):
@@ -100,12 +98,12 @@ def run_seed(seed: int, setting: dict, out: Path, base: EnvConfig) -> tuple[dict
     return {k: group_means(b) for k, b in batches.items()}, batches, seconds
 
 
-def goal_check(per_seed: dict[str, list[dict]]) -> dict:
+def goal_check(per_seed: dict[str, list[dict]], agents: tuple[str, ...] = AGENTS) -> dict:
     """Each agent against the protocol with the best mean PTTR, paired by seed."""
     protocols = [p.name for p in default_protocols()]
     best = max(protocols, key=lambda p: np.mean([r["all"]["pttr"] for r in per_seed[p]]))
     out = {"best_protocol": best, "agents": {}}
-    for agent in AGENTS:
+    for agent in agents:
         diff = {m: np.array([a["all"][m] - p["all"][m] for a, p in
                              zip(per_seed[agent], per_seed[best], strict=True)])
                 for m in ("pttr", "frac_inr_above_4")}
@@ -167,14 +165,18 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seeds", type=int, nargs="+", help="overrides the setting's seeds")
     parser.add_argument("--n-patients", type=int, help="held-out patients per seed")
     parser.add_argument("--population", default="iwpc_white", help="population of all policies")
+    parser.add_argument("--agents", nargs="+", default=list(AGENTS),
+                        choices=[*AGENTS, *OPTIONAL_AGENTS])
+    parser.add_argument("--total-timesteps", type=int, help="overrides every agent's budget")
     args = parser.parse_args(argv)
     setting = dict(SETTINGS["tiny" if args.tiny else "full"])
     setting["seeds"] = args.seeds or setting["seeds"]
     setting["n_patients"] = args.n_patients or setting["n_patients"]
+    setting.update(agents=tuple(args.agents), total_timesteps=args.total_timesteps)
     base = EnvConfig(population=args.population)
     started = time.perf_counter()
     per_seed: dict[str, list[dict]] = {}
-    train_seconds: dict[str, list[float]] = {a: [] for a in AGENTS}
+    train_seconds: dict[str, list[float]] = {a: [] for a in args.agents}
     for seed in setting["seeds"]:
         means, batches, seconds = run_seed(seed, setting, args.out, base)
         for policy, groups in means.items():
@@ -182,7 +184,7 @@ def main(argv: list[str] | None = None) -> dict:
         for agent, value in seconds.items():
             train_seconds[agent].append(value)
         if seed == setting["seeds"][0]:
-            plot_trajectories(batches, example_patients(batches["ppo"]),
+            plot_trajectories(batches, example_patients(batches[args.agents[-1]]),
                               args.out / "trajectories.png")
     summary = {policy: combine_replicates(reps) for policy, reps in per_seed.items()}
     result = {"command": " ".join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])]),
@@ -190,7 +192,8 @@ def main(argv: list[str] | None = None) -> dict:
               "n_patients_per_seed": setting["n_patients"],
               "population": config_population(base).source,
               "wall_seconds": time.perf_counter() - started, "train_seconds": train_seconds,
-              "goal": goal_check(per_seed), "results": summary, "per_seed": per_seed}
+              "goal": goal_check(per_seed, tuple(args.agents)), "results": summary,
+              "per_seed": per_seed}
     write_json(args.out / "results.json", result)
     plot_pttr_by_group(summary, args.out / "pttr_by_group.png")
     print(format_tables(summary))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-
 import numpy as np
 import pytest
+from iwpc_fixtures import patient, write_iwpc_csv
 
-from pgxdl.rl.simulator.iwpc_population import population_from_iwpc, resolve_population
+from pgxdl.rl.simulator.iwpc_population import (
+    iwpc_stable_doses,
+    population_from_iwpc,
+    resolve_population,
+)
 from pgxdl.rl.simulator.population import (
     AGE_BINS,
     DEFAULT_POPULATIONS,
@@ -17,28 +20,24 @@ from pgxdl.rl.simulator.population import (
     sample_virtual_patients,
 )
 
-HEADER = ["PharmGKB Subject ID", "Race (OMB)", "Age", "Height (cm)", "Weight (kg)",
-          "Cyp2C9 genotypes", "VKORC1     -1639 consensus"]
-
-
-def write_table(path, rows, header=HEADER):
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
 
 def fake_rows():
     """12 White patients + 2 Asian; one rare CYP2C9 allele, one missing VKORC1."""
-    rows = []
     cyp = ["*1/*1"] * 6 + ["*1/*2"] * 3 + ["*1/*3", "*3/*3", "*1/*5"]
     vkor = ["G/G"] * 4 + ["A/G"] * 5 + ["A/A"] * 2 + [""]
-    for i in range(12):
-        rows.append([f"PA{i}", "White", "60 - 69" if i < 9 else "70 - 79", 170 + i, 70 + i,
-                     cyp[i], vkor[i]])
-    rows += [["PA90", "Asian", "50 - 59", 160, 60, "*1/*1", "A/A"]] * 2
+    rows = [patient(f"PA{i}", **{"Age": "60 - 69" if i < 9 else "70 - 79",
+                                 "Height (cm)": str(170 + i), "Weight (kg)": str(70 + i),
+                                 "CYP2C9 consensus": cyp[i], "VKORC1 -1639 consensus": vkor[i],
+                                 "Therapeutic Dose of Warfarin": str(20 + 2 * i)})
+            for i in range(12)]
+    rows += [patient(f"PA9{i}", **{"Race (OMB)": "Asian", "Age": "50 - 59", "Height (cm)": "160",
+                                   "Weight (kg)": "60", "VKORC1 -1639 consensus": "A/A"})
+             for i in range(2)]
     return rows
+
+
+def write_table(path, rows):
+    return write_iwpc_csv(path, rows)
 
 
 def test_hardy_weinberg_frequencies():
@@ -90,15 +89,25 @@ def test_iwpc_estimate_counts_by_hand(tmp_path):
 
 def test_iwpc_errors_name_file_line_and_column(tmp_path):
     rows = fake_rows()
-    rows[4][2] = "sixty"
+    rows[4]["Age"] = "sixty"
     path = write_table(tmp_path / "bad_age.csv", rows)
-    with pytest.raises(ValueError, match=r"bad_age.csv, line 6, column 'Age'"):
+    with pytest.raises(ValueError, match=r"bad_age.csv.*line 6.*Age"):
         population_from_iwpc(str(path), "iwpc_white")
-    missing = write_table(tmp_path / "missing.csv", [r[:-1] for r in rows], HEADER[:-1])
-    with pytest.raises(ValueError, match="VKORC1 -1639 consensus"):
-        population_from_iwpc(str(missing), "iwpc_white")
+    with pytest.raises(FileNotFoundError, match="absent.csv"):
+        population_from_iwpc(str(tmp_path / "absent.csv"), "iwpc_white")
     with pytest.raises(ValueError, match="fewer than 10"):
         population_from_iwpc(str(write_table(tmp_path / "ok.csv", fake_rows())), "iwpc_asian")
+
+
+def test_iwpc_stable_doses_keep_known_genotypes_only(tmp_path):
+    rows = fake_rows()
+    rows[0]["Subject Reached Stable Dose of Warfarin"] = "0"
+    doses = iwpc_stable_doses(write_table(tmp_path / "iwpc.csv", rows), "iwpc_white")
+    # 12 White: patient 0 not stable, *1/*5 and the missing VKORC1 (same row 11) left out.
+    assert len(doses) == 10 and "10 of 14" in doses.source
+    np.testing.assert_array_equal(doses.dose_mg_week, 20 + 2 * np.arange(1, 11))
+    np.testing.assert_array_equal(doses.cyp2c9, [0] * 5 + [1] * 3 + [2, 5])
+    np.testing.assert_array_equal(doses.age_decade, [6.0] * 8 + [7.0] * 2)
 
 
 def test_resolve_population_falls_back_without_data(tmp_path):

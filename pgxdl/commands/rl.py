@@ -27,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--total-timesteps", type=int, help="overrides training.total_timesteps")
     train.add_argument("--wandb", action="store_true", help="also log to W&B")
     evaluate = actions.add_parser("evaluate", help="score a trained run beside the protocols")
-    evaluate.add_argument("--run", required=True, type=Path, help="run folder of `rl train`")
+    evaluate.add_argument("--run", dest="run_dir", required=True, type=Path,
+                          help="run folder of `rl train`")
     evaluate.add_argument("--n-patients", type=int, default=500)
     evaluate.add_argument("--seed", type=int, default=1000, help="seed of the held-out cohort")
     evaluate.add_argument("--out", type=Path, help="output folder (default: the run folder)")
@@ -52,7 +53,7 @@ def run_train(args: argparse.Namespace) -> int:
 def run_evaluate(args: argparse.Namespace) -> int:
     from pgxdl.rl.evaluate import evaluate_run
 
-    result = evaluate_run(args.run, args.n_patients, args.seed, args.out or args.run)
+    result = evaluate_run(args.run_dir, args.n_patients, args.seed, args.out or args.run_dir)
     for name, groups in result["policies"].items():
         print(f"{name:28s} PTTR {groups['all']['pttr']:.3f}  "
               f">4 {groups['all']['frac_inr_above_4']:.4f}  "

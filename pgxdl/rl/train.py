@@ -16,6 +16,7 @@ of :mod:`pgxdl.rl.evaluate`. Config keys: ``name``, ``seed``, ``output_dir``, ``
 
 from __future__ import annotations
 
+import copy
 import time
 from pathlib import Path
 
@@ -36,6 +37,15 @@ from pgxdl.rl.training_log import TrainingLog
 TRAINING_DEFAULTS = {"total_timesteps": 100_000, "n_envs": 1, "eval_every": 20_000,
                      "n_validation_patients": 100, "validation_seed": 900_000}
 TOP_LEVEL_KEYS = {"name", "seed", "output_dir", "env", "agent", "training", "logging"}
+
+
+def merge_config(base: dict, override: dict) -> dict:
+    """``base`` updated by ``override``, nested mappings merged key by key (a new dict)."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        out[key] = merge_config(out[key], value) if isinstance(value, dict) and isinstance(
+            out.get(key), dict) else value
+    return out
 
 
 def load_config(path: str | Path) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 from pgxdl.rl.simulator.parameters import INR_RESIDUAL_SD
+from pgxdl.rl.simulator.variants import resolve_simulator
 
 #: INR on the morning of day 0 (baseline), days 1, 3, 5, 7, then weekly to day 84.
 DEFAULT_MEASUREMENT_DAYS = (0, 1, 3, 5, 7, *range(14, 90, 7))
@@ -47,7 +48,8 @@ class EnvConfig:
     as clinics change doses when an INR comes back). ``action``: ``discrete`` (dose levels
     0..``max_dose_mg`` by ``dose_step_mg``) or ``continuous`` (Box [-1, 1] mapped onto
     0..``max_dose_mg``). ``n_measurements_obs`` last INRs and ``n_dose_history`` last daily
-    doses are observed; covariates and genotype only when included.
+    doses are observed; covariates and genotype only when included. ``simulator``
+    (``{kind, params}``) picks the PK/PD variant (:mod:`pgxdl.rl.simulator.variants`).
     """
 
     population: str = "european"
@@ -68,6 +70,7 @@ class EnvConfig:
     eta_clip_sd: float = 2.5
     substeps_per_day: int = 24
     reward: RewardConfig = field(default_factory=RewardConfig)
+    simulator: dict = field(default_factory=lambda: {"kind": "hamberg2007"})
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "measurement_days", tuple(int(d) for d in self.measurement_days))
@@ -86,6 +89,10 @@ class EnvConfig:
             raise ValueError("env.n_measurements_obs and env.n_dose_history must be >= 1")
         if self.inr_noise_sd < 0:
             raise ValueError("env.inr_noise_sd must be >= 0")
+        if not isinstance(self.simulator, dict):
+            raise ValueError(f"env.simulator must be a mapping {{kind, params}}, got "
+                             f"{self.simulator!r}")
+        resolve_simulator(self.simulator)
 
     @classmethod
     def from_dict(cls, values: dict | None) -> EnvConfig:

@@ -24,6 +24,7 @@ from pgxdl.rl.environment.observation import OBS_LIMIT, ObservationBuilder
 from pgxdl.rl.environment.session import DosingSession
 from pgxdl.rl.simulator.iwpc_population import resolve_population
 from pgxdl.rl.simulator.population import PopulationModel, VirtualPatients, sample_virtual_patients
+from pgxdl.rl.simulator.variants import resolve_simulator
 
 
 def default_iwpc_path() -> str:
@@ -38,9 +39,10 @@ def config_population(config: EnvConfig) -> PopulationModel:
 
 def draw_patients(config: EnvConfig, population: PopulationModel, n: int,
                   rng: np.random.Generator) -> VirtualPatients:
-    """``n`` virtual patients with the config's variability settings."""
+    """``n`` virtual patients of the config's simulator, with its variability settings."""
     return sample_virtual_patients(population, n, rng, eta_clip_sd=config.eta_clip_sd,
-                                   iiv_scale=config.iiv_scale)
+                                   iiv_scale=config.iiv_scale,
+                                   model=resolve_simulator(config.simulator))
 
 
 class WarfarinDosingEnv(gym.Env):

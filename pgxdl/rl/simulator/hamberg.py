@@ -170,3 +170,53 @@ class HambergSimulator:
         if doses.ndim == 1:
             doses = np.broadcast_to(doses, (len(self), len(doses)))
         return np.stack([self.step(doses[:, d]) for d in range(doses.shape[1])], axis=1)
+
+    def steady_state_inr(self, dose_mg: np.ndarray | float) -> np.ndarray:
+        """End-of-day INR once the same daily dose has been taken for ever, shape ``(N,)``.
+
+        Solved exactly: with daily PK map ``P`` the pre-dose state is periodic at
+        ``x = (I - P)^-1 P d``, so the day's concentrations are ``d`` times
+        ``conc_rows (I - P)^-1 e_depot``; with daily chain map ``Q`` and input ``B u`` the
+        periodic chains are ``(I - Q)^-1 B u``. Does not touch the simulation state.
+        """
+        dose = np.broadcast_to(np.asarray(dose_mg, dtype=float), (len(self),))
+        conc = dose[:, None] * self._unit_steady_concentrations()
+        u = synthesis_fraction(conc, self.params.ec50[:, None])
+        chains = np.einsum("nis,ns->ni", self._steady_chain_map(), u)
+        return inr_from_chains(chains[:, N_TRANSIT_CHAIN1 - 1], chains[:, -1])
+
+    def _unit_steady_concentrations(self) -> np.ndarray:
+        """Sub-step concentrations ``(N, S)`` at steady state per racemic mg/day."""
+        if not hasattr(self, "_steady_conc"):
+            eye = np.broadcast_to(np.eye(N_PK_STATES), self._pk_day.shape)
+            depot = np.zeros((len(self), N_PK_STATES))
+            depot[:, 0] = BIOAVAILABILITY * S_FRACTION_OF_DOSE
+            state = np.linalg.solve(eye - self._pk_day, depot[..., None])[..., 0]
+            self._steady_conc = np.einsum("nsk,nk->ns", self._conc_rows, state)
+        return self._steady_conc
+
+    def _steady_chain_map(self) -> np.ndarray:
+        """``(I - Q)^-1 B``, shape ``(N, 7, S)``: periodic chains from a day's inputs."""
+        if not hasattr(self, "_steady_chains"):
+            eye = np.broadcast_to(np.eye(N_PD_STATES), self._pd_day.shape)
+            self._steady_chains = np.linalg.solve(eye - self._pd_day, self._pd_input)
+        return self._steady_chains
+
+
+def stable_daily_dose(simulator: HambergSimulator, target_inr: float = 2.5,
+                      bounds_mg: tuple[float, float] = (0.05, 100.0),
+                      iterations: int = 40) -> np.ndarray:
+    """Constant daily dose (racemic mg) whose steady-state INR is ``target_inr``, ``(N,)``.
+
+    Bisection on the log dose for all ``N`` patients at once (the steady-state INR rises
+    with the dose). Patients who reach the target below or above ``bounds_mg`` get the
+    bound; ``iterations=40`` brackets the dose to a relative width below 1e-10.
+    """
+    low = np.full(len(simulator), np.log(bounds_mg[0]))
+    high = np.full(len(simulator), np.log(bounds_mg[1]))
+    for _ in range(iterations):
+        middle = 0.5 * (low + high)
+        above = simulator.steady_state_inr(np.exp(middle)) > target_inr
+        high = np.where(above, middle, high)
+        low = np.where(above, low, middle)
+    return np.exp(0.5 * (low + high))

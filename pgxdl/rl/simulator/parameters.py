@@ -130,19 +130,71 @@ def genotype_indices(values, vocabulary: tuple[str, ...], gene: str) -> np.ndarr
     return out
 
 
-def typical_clearance(cyp2c9: np.ndarray, age: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class TypicalValues:
+    """Typical (population) values of a Hamberg-structure model: what a simulator variant sets.
+
+    ``cl_fraction_lost`` has one entry per :data:`CYP2C9_GENOTYPES`, ``ec50`` one per
+    :data:`VKORC1_GENOTYPES`; ``age_cl_slope`` is the fractional change of CL per year
+    from :data:`AGE_REFERENCE_YEARS`. The defaults are the published Hamberg 2007 values.
+    """
+
+    name: str = "hamberg2007"
+    cl_wild_type: float = CL_WILD_TYPE_L_PER_H
+    cl_fraction_lost: tuple[float, ...] = tuple(CL_FRACTION_LOST.tolist())
+    age_cl_slope: float = AGE_CL_SLOPE_PER_YEAR
+    ec50: tuple[float, ...] = tuple(EC50_MG_PER_L.tolist())
+    v1: float = V1_L
+    v2: float = V2_L
+    q: float = Q_L_PER_H
+    ka: float = KA_PER_H
+    mtt1: float = MTT1_H
+    mtt2: float = MTT2_H
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cl_fraction_lost", tuple(float(v) for v in self.cl_fraction_lost))
+        object.__setattr__(self, "ec50", tuple(float(v) for v in self.ec50))
+        if len(self.cl_fraction_lost) != len(CYP2C9_GENOTYPES) or len(self.ec50) != len(
+                VKORC1_GENOTYPES):
+            raise ValueError(f"simulator {self.name!r}: cl_fraction_lost needs "
+                             f"{len(CYP2C9_GENOTYPES)} values and ec50 {len(VKORC1_GENOTYPES)}")
+        if not all(0.0 <= v < 1.0 for v in self.cl_fraction_lost):
+            raise ValueError(f"simulator {self.name!r}: cl_fraction_lost must lie in [0, 1), "
+                             f"got {self.cl_fraction_lost}")
+        positive = ("cl_wild_type", "v1", "v2", "q", "ka", "mtt1", "mtt2")
+        if min(self.ec50) <= 0 or any(getattr(self, f) <= 0 for f in positive):
+            raise ValueError(f"simulator {self.name!r}: ec50, {', '.join(positive)} must be > 0")
+
+    def typical(self, cyp2c9: np.ndarray, vkorc1: np.ndarray, age: np.ndarray,
+                rng: np.random.Generator | None = None) -> dict[str, np.ndarray]:
+        """Typical parameters of ``N`` patients, each ``(N,)`` (``rng`` is not used)."""
+        n = len(cyp2c9)
+        return {"cl": typical_clearance(cyp2c9, age, self), "v1": np.full(n, self.v1),
+                "v2": np.full(n, self.v2), "q": np.full(n, self.q), "ka": np.full(n, self.ka),
+                "ec50": np.asarray(self.ec50)[np.asarray(vkorc1)],
+                "mtt1": np.full(n, self.mtt1), "mtt2": np.full(n, self.mtt2)}
+
+
+HAMBERG_2007 = TypicalValues()
+
+
+def typical_clearance(cyp2c9: np.ndarray, age: np.ndarray,
+                      values: TypicalValues | None = None) -> np.ndarray:
     """Typical S-warfarin CL (L/h), shape ``(N,)``, from CYP2C9 index and age in years."""
+    values = values or HAMBERG_2007
     age = np.asarray(age, dtype=float)
     low, high = AGE_RANGE_YEARS
     if np.any((age < low) | (age > high)):
         raise ValueError(f"age must lie in [{low}, {high}] years, got {age.min()}..{age.max()}")
-    age_factor = 1.0 + AGE_CL_SLOPE_PER_YEAR * (age - AGE_REFERENCE_YEARS)
-    return CL_WILD_TYPE_L_PER_H * (1.0 - CL_FRACTION_LOST[np.asarray(cyp2c9)]) * age_factor
+    age_factor = np.maximum(1.0 + values.age_cl_slope * (age - AGE_REFERENCE_YEARS), 0.05)
+    lost = np.asarray(values.cl_fraction_lost)[np.asarray(cyp2c9)]
+    return values.cl_wild_type * (1.0 - lost) * age_factor
 
 
 def individual_parameters(cyp2c9: np.ndarray, vkorc1: np.ndarray, age: np.ndarray,
                           rng: np.random.Generator | None = None,
-                          eta_clip_sd: float = 2.5, iiv_scale: float = 1.0) -> PKPDParameters:
+                          eta_clip_sd: float = 2.5, iiv_scale: float = 1.0,
+                          model=None) -> PKPDParameters:
     """Parameters of ``N`` patients: typical values, times ``exp(eta)`` when ``rng`` is given.
 
     Parameters
@@ -157,18 +209,19 @@ def individual_parameters(cyp2c9: np.ndarray, vkorc1: np.ndarray, age: np.ndarra
         Random effects are clipped to ``+-eta_clip_sd`` standard deviations.
     iiv_scale : float
         Multiplies every ``omega`` (0 switches variability off, 1 is the published size).
+    model : TypicalValues or anything with its ``typical(cyp2c9, vkorc1, age, rng)``
+        The simulator variant (default :data:`HAMBERG_2007`). The random effects are drawn
+        before the model is asked, so every variant gets the same patients' random effects
+        from the same generator state.
     """
     cyp2c9 = np.asarray(cyp2c9, dtype=np.int64)
     vkorc1 = np.asarray(vkorc1, dtype=np.int64)
     n = len(cyp2c9)
-    typical = {
-        "cl": typical_clearance(cyp2c9, age), "v1": np.full(n, V1_L), "v2": np.full(n, V2_L),
-        "q": np.full(n, Q_L_PER_H), "ka": np.full(n, KA_PER_H), "ec50": EC50_MG_PER_L[vkorc1],
-        "mtt1": np.full(n, MTT1_H), "mtt2": np.full(n, MTT2_H),
-    }
+    factors = {}
     if rng is not None:
         for name, cv in IIV_CV.items():
             omega = iiv_scale * np.sqrt(np.log1p(cv**2))
             eta = np.clip(rng.standard_normal(n), -eta_clip_sd, eta_clip_sd) * omega
-            typical[name] = typical[name] * np.exp(eta)
-    return PKPDParameters(**typical)
+            factors[name] = np.exp(eta)
+    typical = (model or HAMBERG_2007).typical(cyp2c9, vkorc1, age, rng)
+    return PKPDParameters(**{k: v * factors.get(k, 1.0) for k, v in typical.items()})

@@ -164,9 +164,15 @@ class VirtualPatients:
 
 
 def sample_virtual_patients(population: PopulationModel, n: int, rng: np.random.Generator,
-                            eta_clip_sd: float = 2.5, iiv_scale: float = 1.0) -> VirtualPatients:
-    """Draw ``n`` patients: covariates, then individual parameters with random effects."""
+                            eta_clip_sd: float = 2.5, iiv_scale: float = 1.0,
+                            model=None) -> VirtualPatients:
+    """Draw ``n`` patients: covariates, then individual parameters with random effects.
+
+    ``model`` is the simulator variant (:func:`pgxdl.rl.simulator.variants.resolve_simulator`;
+    default Hamberg 2007). The same ``rng`` state gives the same covariates and random
+    effects under every variant.
+    """
     cohort = sample_cohort(population, n, rng)
     params = individual_parameters(cohort.cyp2c9, cohort.vkorc1, cohort.age, rng,
-                                   eta_clip_sd=eta_clip_sd, iiv_scale=iiv_scale)
+                                   eta_clip_sd=eta_clip_sd, iiv_scale=iiv_scale, model=model)
     return VirtualPatients(cohort, params)
