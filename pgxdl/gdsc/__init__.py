@@ -7,3 +7,7 @@ stored split designs (:mod:`~pgxdl.gdsc.splits`), pair-level metrics
 checks (:mod:`~pgxdl.gdsc.sanity`) and prediction for new cell lines
 (:func:`predict_cell_lines`). Builders, benchmarks and commands import this package.
 """
+
+from pgxdl.gdsc.predict import predict_cell_lines
+
+__all__ = ["predict_cell_lines"]

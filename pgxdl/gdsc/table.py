@@ -102,7 +102,8 @@ def read_responses(path: str | Path) -> pd.DataFrame:
         raise GDSCFormatError(f"{path}: line {row + 2}, column {values.columns[col]!r}: "
                               f"{frame[values.columns[col]].iloc[row]!r} is not a number")
     long = values.set_axis(list(drug_ids.values()), axis=1).set_index(frame[CELL_ID]).stack()
-    long = long.dropna().rename("ln_ic50").reset_index().set_axis([CELL_ID, "drug_id", "ln_ic50"], axis=1)
+    long = long.dropna().rename("ln_ic50").reset_index()
+    long = long.set_axis([CELL_ID, "drug_id", "ln_ic50"], axis=1)
     if not np.isfinite(long["ln_ic50"]).all():
         raise GDSCFormatError(f"{path}: infinite ln IC50 values; blank marks 'not measured'")
     return long
