@@ -121,3 +121,18 @@ def test_gdsc_model_config_runs_fast_dev_run(model, store, tmp_path):
         f"--run_dir={tmp_path}", "--trainer.fast_dev_run=1"])
     assert run.trainer.global_step == 1
     assert {"train/loss", "val/loss", "val/ln_ic50/mae"} <= set(run.trainer.callback_metrics)
+
+
+def test_distinct_cells_encoded_once_give_the_row_by_row_output(spec):
+    from pgxdl.models import CellDrugModel
+    torch.manual_seed(0)
+    model = CellDrugModel(spec, FingerprintEncoder, CellMLPEncoder).eval()
+    numeric = torch.randn(3, spec.n_numeric)[[0, 1, 0, 2, 1]]
+    missing = torch.zeros_like(numeric)
+    categorical = torch.tensor([[1], [2], [1], [1], [2]])
+    drug = torch.tensor([0, 1, 2, 3, 4])
+    once = model.encode_cells(numeric, missing, categorical, drug)
+    rowwise = model.tabular_encoder(numeric, missing, categorical, drug)
+    torch.testing.assert_close(once, rowwise)
+    grad = numeric.clone().requires_grad_(True)
+    torch.testing.assert_close(model.encode_cells(grad, missing, categorical, drug), rowwise)

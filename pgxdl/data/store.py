@@ -193,7 +193,8 @@ class CohortStore:
     def drug_inputs(self) -> dict:
         """What a drug encoder needs, as plain JSON-able values for the :class:`DataSpec`:
         ``drug_id`` (D) where the builder stored one, ``smiles`` (D) and ``features`` as
-        ``{"dim": B, "on": [[bit, ...], ...]}`` for binary fingerprints or ``{"dim": B, "values": [[...], ...]}``; empty without them."""
+        ``{"dim": B, "on": [[bit, ...], ...]}`` for binary fingerprints or
+        ``{"dim": B, "values": [[...], ...]}``; empty without them."""
         grp = self.h5["drugs"]
         inputs: dict = {}
         if "drug_id" in grp:

@@ -91,8 +91,24 @@ class CellDrugModel(DrugResponseNetwork):
               ) -> torch.Tensor:
         """The fused cell-drug embedding ``(N, fusion.out_dim)``."""
         drug_features = self.drug_encoder(drug)
-        cell = self.tabular_encoder(numeric, numeric_missing, categorical, drug)
-        return self.fusion(drug_features.pooled, drug_features.tokens, cell)
+        return self.fusion(drug_features.pooled, drug_features.tokens,
+                           self.encode_cells(numeric, numeric_missing, categorical, drug))
+
+    def encode_cells(self, numeric: torch.Tensor, numeric_missing: torch.Tensor,
+                     categorical: torch.Tensor, drug: torch.Tensor) -> torch.Tensor:
+        """Cell embeddings ``(N, D)``; a batch's distinct cell lines are encoded once (a
+        large batch holds each cell line several times). Inputs that need a gradient (an
+        attribution) are encoded row by row, since ``torch.unique`` has none."""
+        if numeric.requires_grad or numeric_missing.requires_grad:
+            return self.tabular_encoder(numeric, numeric_missing, categorical, drug)
+        rows = torch.cat([numeric, numeric_missing, categorical.to(numeric.dtype)], dim=1)
+        _, inverse = torch.unique(rows, dim=0, return_inverse=True)
+        first = torch.full((int(inverse.max()) + 1,), len(inverse), device=inverse.device)
+        first = first.scatter_reduce(0, inverse, torch.arange(len(inverse),
+                                                              device=inverse.device), "amin")
+        cells = self.tabular_encoder(numeric[first], numeric_missing[first],
+                                     categorical[first], drug[first])
+        return cells[inverse]
 
     def forward(self, sequence: torch.Tensor, numeric: torch.Tensor,
                 numeric_missing: torch.Tensor, categorical: torch.Tensor, drug: torch.Tensor
