@@ -16,6 +16,7 @@ from pgxdl.gdsc.baselines import (
     DrugMean,
     GlobalBoosting,
     PerDrugModels,
+    SimilarDrugMean,
     ValidatedElasticNet,
     ValidatedForest,
 )
@@ -170,3 +171,11 @@ def test_predict_cells_command_writes_the_table(store, tmp_path):
     table = pd.read_csv(tmp_path / "out.csv")
     pd.testing.assert_frame_equal(table, predict_cell_lines(checkpoint, tmp_path / "cells.csv"),
                                   check_dtype=False)
+
+
+def test_similar_drug_mean_borrows_from_the_same_compound(pairs):
+    # PLX-4720 screened twice: with one screen unseen, it borrows the other's mean first
+    first, second = (list(pairs.drug_ids).index(i) for i in (1036, 1371))
+    rows = np.flatnonzero(pairs.drug != second)
+    fit = SimilarDrugMean(k=1).fit(pairs, rows)
+    assert fit.means[second] == pytest.approx(pairs.ln_ic50[pairs.drug == first].mean())

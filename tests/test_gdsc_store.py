@@ -134,3 +134,14 @@ def test_bad_files_name_the_line_and_column(tmp_path, gdsc_dir):
     ic50.write_text("COSMIC_ID,Drug_1_IC50\n1,abc\n")
     with pytest.raises(GDSCFormatError, match="line 2, column 'Drug_1_IC50'"):
         read_responses(ic50)
+
+
+def test_drug_blind_split_has_validation_drugs_even_when_few():
+    from pgxdl.gdsc.splits import drug_blind_split
+    compounds = np.array(["a", "b", "c", "c", "d", "e", "f", "g"])
+    pair_drug = np.repeat(np.arange(8), 5)
+    parts = drug_blind_split(pair_drug, compounds, 0.1, 0.1, seed=0)
+    per_drug = parts.reshape(8, 5)
+    assert (per_drug == per_drug[:, :1]).all()  # a drug's pairs stay together
+    assert {0, 1, 2} == set(parts)
+    assert per_drug[2, 0] == per_drug[3, 0]  # one compound, one side

@@ -43,6 +43,10 @@ def drug_blind_split(pair_drug: np.ndarray, drug_compound: np.ndarray, val_fract
     _, compound = np.unique(drug_compound, return_inverse=True)
     drug_part = holdout_split(len(drug_compound), val_fraction, test_fraction, seed,
                               groups=compound)
+    if val_fraction > 0 and not (drug_part == VAL).any():  # few drugs: one compound at least
+        train = np.unique(compound[drug_part == TRAIN])
+        chosen = np.random.default_rng(seed).choice(train)
+        drug_part[compound == chosen] = VAL
     return drug_part[pair_drug]
 
 
