@@ -37,6 +37,7 @@ from pgxdl.builders.gdsc import build  # noqa: E402
 from pgxdl.data.store_writer import write_store  # noqa: E402
 from pgxdl.gdsc.baselines import (  # noqa: E402
     DrugCellAdditive,
+    GlobalBoosting,
     PerDrugModels,
     SimilarDrugMean,
     ValidatedElasticNet,
@@ -44,7 +45,7 @@ from pgxdl.gdsc.baselines import (  # noqa: E402
 )
 from pgxdl.gdsc.metrics import score_pairs  # noqa: E402
 from pgxdl.gdsc.pairs import GDSCPairs  # noqa: E402
-from pgxdl.gdsc.runs import baseline_run, deep_run  # noqa: E402
+from pgxdl.gdsc.runs import baseline_run, deep_run, run_paths  # noqa: E402
 from pgxdl.gdsc.sanity import sanity_checks  # noqa: E402
 from pgxdl.gdsc.splits import tissue_split_name  # noqa: E402
 from pgxdl.training import DrugResponseModule  # noqa: E402
@@ -54,6 +55,7 @@ DEEP_MODELS = ("gdsc_fp_mlp_concat", "gdsc_multitask", "gdsc_fp_mlp_per_drug",
 DESIGNS = ("mixed", "cell_blind", "drug_blind")
 #: Pairs per batch of each deep model (others: 512). The multi-task network has no
 #: per-pair hidden layer, so large batches are cheap for it (distinct cells encoded once).
+EXPENSIVE = (PerDrugModels, GlobalBoosting)  # --cached-only skips these when not cached
 BATCH_SIZES = {"gdsc_fp_mlp_per_drug": 1024, "gdsc_multitask": 4096}
 
 
@@ -122,8 +124,12 @@ def parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--max-minutes", type=float, default=14.0, help="per training run")
     parser.add_argument("--n-boot", type=int, default=500)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--sanity-model", default="gdsc_fp_mlp_concat")
+    parser.add_argument("--sanity-model", default="gdsc_multitask")
+    parser.add_argument("--no-sanity", action="store_true", help="skip the sanity checks")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cached-only", action="store_true",
+                        help="deep models and per-drug/boosting baselines: score only the runs "
+                        "already in --cache and list the others")
     parser.add_argument("--quick", action="store_true",
                         help="1 epoch, 20 resamples, a temporary cache: does it complete?")
     return parser.parse_args(argv)
@@ -145,16 +151,24 @@ def main(argv=None) -> dict:
     splits = [s for s in args.splits.split(",") if s]
     splits += [tissue_split_name(t) for t in args.tissues.split(",") if t]
     models = [m for m in args.models.split(",") if m]
-    rows, detail = [], {}
+    rows, detail, missing = [], {}, []
     for split in splits:
         deep_runs = []
         for baseline in all_baselines(args.seed):
-            if applies(baseline, split):
-                run = baseline_run(cache, pairs, baseline, split)
-                detail[f"{baseline.name}/{split}"] = scores = score_run(
-                    pairs, run, split, args.n_boot, args.seed)
-                rows.append(table_row(baseline.name, split, scores, run))
+            if not applies(baseline, split):
+                continue
+            if (args.cached_only and isinstance(baseline, EXPENSIVE)
+                    and not run_paths(cache, baseline.name, split)[0].is_file()):
+                missing.append(f"{baseline.name}/{split}")
+                continue
+            run = baseline_run(cache, pairs, baseline, split)
+            detail[f"{baseline.name}/{split}"] = scores = score_run(
+                pairs, run, split, args.n_boot, args.seed)
+            rows.append(table_row(baseline.name, split, scores, run))
         for model in models:
+            if args.cached_only and not run_paths(cache, model, split)[0].is_file():
+                missing.append(f"{model}/{split}")
+                continue
             run = deep_run(cache, store, model, split, load_model_config(model),
                            max_epochs=args.max_epochs, seed=args.seed,
                            max_minutes=args.max_minutes,
@@ -168,11 +182,13 @@ def main(argv=None) -> dict:
             detail[f"deep_ensemble/{split}"] = scores = score_run(pairs, run, split,
                                                                   args.n_boot, args.seed)
             rows.append(table_row("deep_ensemble", split, scores, run))
-    sanity = run_sanity(args, cache, store, pairs)
+    sanity = {} if args.no_sanity else run_sanity(args, cache, store, pairs)
     out = args.out or cache / "gdsc.json"
     extra = {"command": " ".join(sys.argv), "store": str(store), "scores": detail,
-             "sanity": sanity}
+             "sanity": sanity, "not_run": missing}
     report("GDSC ln IC50: test pairs of each split", rows, out, extra)
+    if missing:
+        print(f"not run (--cached-only): {', '.join(missing)}")
     if sanity:
         report("Sanity: best rank of the expected feature (of "
                f"{len(pairs.feature_names)}) per drug", sanity_table(sanity),
