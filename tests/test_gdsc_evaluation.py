@@ -179,3 +179,18 @@ def test_similar_drug_mean_borrows_from_the_same_compound(pairs):
     rows = np.flatnonzero(pairs.drug != second)
     fit = SimilarDrugMean(k=1).fit(pairs, rows)
     assert fit.means[second] == pytest.approx(pairs.ln_ic50[pairs.drug == first].mean())
+
+
+def test_carrier_ablation_equals_captum_feature_ablation():
+    from captum.attr import FeatureAblation
+
+    from pgxdl.gdsc.sanity import carrier_ablation
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    x = (torch.rand(10, 6) < 0.3).float()
+    base = torch.zeros_like(x)
+    expected = FeatureAblation(lambda v: net(v)[:, 0]).attribute(x, base)
+    with torch.no_grad():
+        mine = carrier_ablation(lambda v, rows: net(v)[:, 0], x, base, batch=4)
+    torch.testing.assert_close(mine, expected)
