@@ -2,8 +2,9 @@
 for its drug, pointing the right way?
 
 The deep model is explained per drug over the cell lines measured for it, with Captum's
-Integrated Gradients and feature ablation on the numeric cell features (genomic calls and
-MSI), against an all-wild-type cell line (every call 0) of the same tissue. A feature's
+Integrated Gradients and with feature ablation (:func:`carrier_ablation`, Captum's
+``FeatureAblation`` evaluated on carriers only) on the numeric cell features (genomic calls
+and MSI), against an all-wild-type cell line (every call 0) of the same tissue. A feature's
 score is its mean attribution over those cell lines (negative = more sensitive, lower
 ln IC50); features are ranked by its magnitude. The per-drug elastic net is ranked the
 same way by its standardised coefficients.
