@@ -119,7 +119,9 @@ def test_sanity_checks_find_the_planted_mutations(trained, store, pairs):
     assert set(results) == {"Gefitinib", "Erlotinib", "PLX-4720 (1036)", "PLX-4720 (1371)",
                             "Nutlin-3a (-)"}
     for drug, methods in results.items():
-        assert set(methods) == {"integrated_gradients", "feature_ablation", "elastic_net"}
+        assert set(methods) == {f"{m}{suffix}" for m in ("integrated_gradients",
+                                                         "feature_ablation", "elastic_net")
+                                for suffix in ("", "_per_carrier")}
         for method, r in methods.items():
             assert r["best_rank"] == 1, (drug, method, r["top5"])
             assert r["features"][r["best_feature"]]["direction_ok"], (drug, method)

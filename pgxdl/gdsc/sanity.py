@@ -7,7 +7,10 @@ Integrated Gradients and with feature ablation (:func:`carrier_ablation`, Captum
 and MSI), against an all-wild-type cell line (every call 0) of the same tissue. A feature's
 score is its mean attribution over those cell lines (negative = more sensitive, lower
 ln IC50); features are ranked by its magnitude. The per-drug elastic net is ranked the
-same way by its standardised coefficients.
+same way by its standardised coefficients. A second ranking scores each call by its mean
+attribution over its carriers only (the elastic net: its coefficient per call), among calls
+with at least :data:`MIN_CARRIERS` carriers: the effect of a mutation where it occurs,
+which does not shrink with the mutation's rarity (EGFR is mutated in 23 of 890 lines).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from captum.attr import IntegratedGradients
 from pgxdl.data.store import CohortStore
 from pgxdl.training import DrugResponseModule
 
+#: Calls carried by fewer cell lines of a drug are not ranked by their per-carrier effect.
+MIN_CARRIERS = 5
 #: Drug name -> (expected features, expected sign of their effect on ln IC50).
 EXPECTED = {
     "Gefitinib": (("EGFR_mut",), -1), "Erlotinib": (("EGFR_mut",), -1),
@@ -78,7 +83,11 @@ class CellInputs:
 
 def attribute_drug(module: DrugResponseModule, inputs: CellInputs, drug: int,
                    ig_steps: int = 32) -> dict[str, np.ndarray]:
-    """Mean IG and feature-ablation attribution ``(F,)`` per feature for ``drug``."""
+    """Per feature ``(F,)`` for ``drug``: mean IG and feature-ablation attribution over the
+    drug's cell lines (global importance, which grows with the call's frequency), the same
+    averaged over the carriers of the call only (``*_per_carrier``: the effect of the
+    mutation where it occurs, 0 for calls with fewer than :data:`MIN_CARRIERS` carriers),
+    and ``carriers``, the count of each call."""
     cells = torch.from_numpy(inputs.cells_of_drug[drug])
     n = len(cells)
     task = module.spec.tasks[0].name
@@ -95,8 +104,14 @@ def attribute_drug(module: DrugResponseModule, inputs: CellInputs, drug: int,
     with torch.no_grad():
         ablation = carrier_ablation(lambda v, rows: forward(v, *(a[rows] for a in extra)),
                                     x, base)
-    return {"integrated_gradients": ig.mean(0).detach().numpy(),
-            "feature_ablation": ablation.mean(0).numpy()}
+    carriers = (x != base).sum(0).numpy()
+    enough = carriers >= MIN_CARRIERS
+    scores = {"integrated_gradients": ig.detach().numpy(), "feature_ablation": ablation.numpy()}
+    out = {name: values.mean(0) for name, values in scores.items()}
+    out.update({f"{name}_per_carrier": np.where(enough, values.sum(0) / np.maximum(carriers, 1),
+                                                0.0) for name, values in scores.items()})
+    out["carriers"] = carriers
+    return out
 
 
 def carrier_ablation(forward, x: torch.Tensor, baseline: torch.Tensor,
@@ -136,8 +151,12 @@ def sanity_checks(module: DrugResponseModule, store: str, elastic_net=None,
     for drug, key in expected_drugs(labels).items():
         expected, sign = EXPECTED[key]
         scores = attribute_drug(module, inputs, drug, ig_steps)
+        carriers = scores.pop("carriers")
         if elastic_net is not None and drug in elastic_net.models:
-            scores["elastic_net"] = elastic_net.models[drug].coef_[:len(names)]
+            net = elastic_net.models[drug]
+            scores["elastic_net"] = net.coef_[:len(names)]
+            per_call = net.coef_[:len(names)] / net.scaler.scale_[:len(names)]
+            scores["elastic_net_per_carrier"] = np.where(carriers >= MIN_CARRIERS, per_call, 0.0)
         results[labels[drug]] = {method: feature_ranks(values, names, expected, sign)
                                  for method, values in scores.items()}
     return results
