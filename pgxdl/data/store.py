@@ -144,6 +144,15 @@ class CohortStore:
                              f"{self.split_names + self.observation_split_names}")
         return self.split(name)[self.h5["observations/subject_index"][:]]
 
+    def training_subjects(self, name: str) -> np.ndarray:
+        """``(S,)`` bool: the training part of a subject split; for an observation split,
+        the subjects with at least one training observation."""
+        if name not in self.observation_split_names:
+            return self.split(name) == 0
+        subjects = self.h5["observations/subject_index"][:]
+        train = subjects[self.observation_parts(name) == 0]
+        return np.bincount(train, minlength=self.n_subjects) > 0
+
     def groups(self, key: str) -> np.ndarray:
         """Group labels ``(S,)`` str for ``key`` (e.g. ``site``, ``population``)."""
         if key not in self.group_keys:
