@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pgxdl.evaluation.bootstrap import bootstrap_metrics
-from pgxdl.evaluation.metrics import pearson, rmse, spearman
+from pgxdl.tasks.metrics import pearson, rmse, spearman
 
 GLOBAL_METRICS = {"pearson": pearson, "spearman": spearman, "rmse": rmse}
 MIN_CELLS = 20
