@@ -68,7 +68,7 @@ def predict_cell_lines(checkpoint: str | Path, features_csv: str | Path,
     n_cells, n_drugs = len(frame), spec.n_drugs
     cell = np.repeat(np.arange(n_cells), n_drugs)
     drug = np.tile(np.arange(n_drugs), n_cells)
-    predictions = []
+    predictions, column = [], module.kinds[0].column("pred")
     with torch.no_grad():
         for start in range(0, len(cell), batch_size):
             c, d = cell[start:start + batch_size], drug[start:start + batch_size]
@@ -77,7 +77,7 @@ def predict_cell_lines(checkpoint: str | Path, features_csv: str | Path,
                      "numeric_missing": torch.zeros((len(c), spec.n_numeric)),
                      "categorical": torch.from_numpy(block.categorical[c].astype(np.int64)),
                      "drug": torch.from_numpy(d), "index": torch.from_numpy(c)}
-            predictions.append(module.predict_step(batch, 0)[spec.tasks[0].name].numpy())
+            predictions.append(module.predict_step(batch, 0)[column].numpy())
     return pd.DataFrame({CELL_ID: frame[CELL_ID].to_numpy()[cell],
                          "drug_id": np.asarray(drugs["drug_id"])[drug],
                          "drug_name": np.asarray(spec.extra["drugs"])[drug],

@@ -36,12 +36,12 @@ class TrainedModel:
 def predict_test(module: DrugResponseModule, data: CohortDataModule
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Observation rows ``(P,)`` of the test part and the first task's predictions ``(P,)``."""
-    task = module.spec.tasks[0].name
+    column = module.kinds[0].column("pred")
     trainer = pl.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False,
                          enable_model_summary=False)
     batches = trainer.predict(module, datamodule=data)
     rows = torch.cat([b["index"] for b in batches]).numpy()
-    return rows, torch.cat([b[task] for b in batches]).numpy()
+    return rows, torch.cat([b[column] for b in batches]).numpy()
 
 
 def train_model(store: str | Path, split: str, model_config: dict, max_epochs: int = 20,
