@@ -8,4 +8,5 @@ BUILDERS = {
     "simulated": "pgxdl.builders.simulated:build",
     "vcf_ehr": "pgxdl.builders.vcf_ehr:build",
     "iwpc": "pgxdl.builders.iwpc:build",
+    "gdsc": "pgxdl.builders.gdsc:build",
 }

@@ -50,6 +50,10 @@ def summarise(path: str) -> str:
             counts = np.bincount(store.split(name), minlength=3)
             lines.append(f"  split {name:10s} " + ", ".join(
                 f"{p}={c}" for p, c in zip(PART_NAMES, counts, strict=True)))
+        for name in store.observation_split_names:  # pair-level designs (GDSC mixed, ...)
+            counts = np.bincount(store.observation_parts(name), minlength=3)
+            lines.append(f"  split {name:10s} (pairs) " + ", ".join(
+                f"{p}={c}" for p, c in zip(PART_NAMES, counts, strict=True)))
         if "truth" in store.h5:
             truth = store.truth()
             lines.append(f"  truth            {len(truth['pos'])} causal variants; "

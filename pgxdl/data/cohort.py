@@ -59,7 +59,13 @@ class SequenceBlock:
 
 @dataclass
 class Observations:
-    """Responses of subjects to drugs: one row per (subject, drug) with T task values."""
+    """Responses of subjects to drugs: one row per (subject, drug) with T task values.
+
+    ``splits`` holds observation-level split schemes ``{name: (O,) int8}`` (0 train, 1 val,
+    2 test) for designs that split pairs rather than subjects (random pairs, unseen drugs);
+    ``drug_columns`` holds further per-drug columns ``{name: (D,) or (D, k)}`` (targets,
+    pathway, descriptors), stored beside the drug names.
+    """
 
     subject_index: np.ndarray  # (O,) int
     drug_index: np.ndarray  # (O,) int
@@ -68,6 +74,8 @@ class Observations:
     drug_names: list[str] = field(default_factory=lambda: ["drug"])
     drug_smiles: list[str] | None = None
     drug_features: np.ndarray | None = None  # (D, B) float32, e.g. fingerprints
+    splits: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (O,) int8
+    drug_columns: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (D, ...)
 
     @classmethod
     def one_drug(cls, values: np.ndarray, tasks: list[TaskSpec], drug: str = "drug"):

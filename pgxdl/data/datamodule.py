@@ -44,7 +44,8 @@ class CohortDataModule(pl.LightningDataModule):
     Parameters
     ----------
     store : path of the cohort store (``pgxdl build`` writes one).
-    split : name of a stored split scheme (``default``, ``kfold_0``, ``site_out_3``, ...).
+    split : name of a stored split scheme (``default``, ``kfold_0``, ``site_out_3``, ...),
+        subject-level or observation-level (e.g. GDSC's ``mixed`` and ``drug_blind``).
     batch_size : observations per batch (per process under DDP).
     num_workers : DataLoader workers; each opens the store itself, lazily.
     haplotypes : ``dosage`` (C = 4) or ``concat`` (phased stores, C = 8).
@@ -87,12 +88,11 @@ class CohortDataModule(pl.LightningDataModule):
         self.pin_memory = pin_memory
         with CohortStore(self.store) as cohort:
             self.spec: DataSpec = cohort.spec(split, haplotypes)
-            parts = cohort.split(split)
+            part_of_row = cohort.observation_parts(split)
             obs = cohort.observations()
         if normalisation:
             self.spec.extra["normalisation"] = normalisation
         labelled = (~np.isnan(obs["values"])).any(axis=1)
-        part_of_row = parts[obs["subject_index"]]
         self.rows = {part: np.flatnonzero((part_of_row == code) & labelled)
                      for part, code in zip(PART_NAMES, (TRAIN, VAL, TEST), strict=True)}
         self.rows["all"] = np.arange(len(part_of_row))

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from pgxdl.data.splits import TRAIN
-
 #: Key of the serving metadata in ``DataSpec.extra``.
 SERVING_KEY = "serving"
 #: Sites carried by fewer training subjects are not listed (a 1000 Genomes store has
@@ -36,7 +34,7 @@ def serving_metadata(store, split: str) -> dict:
     ``train_carriers``, lists over the sites carried by at least :data:`COMMON_CARRIERS`
     training subjects).
     """
-    train = store.split(split) == TRAIN
+    train = store.training_subjects(split)
     attrs = store.attrs
     provenance = attrs["provenance"]
     schema = store.schema

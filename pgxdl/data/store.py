@@ -106,7 +106,14 @@ class CohortStore:
 
     @property
     def split_names(self) -> list[str]:
+        """Subject-level split schemes (:meth:`split`)."""
         return sorted(self.h5["splits"]) if "splits" in self.h5 else []
+
+    @property
+    def observation_split_names(self) -> list[str]:
+        """Observation-level split schemes (pairs split, not subjects): see
+        :meth:`observation_parts`."""
+        return sorted(self.h5["observation_splits"]) if "observation_splits" in self.h5 else []
 
     @property
     def group_keys(self) -> list[str]:
@@ -127,6 +134,25 @@ class CohortStore:
                              f"{self.split_names}")
         return self.h5[f"splits/{name}"][:]
 
+    def observation_parts(self, name: str) -> np.ndarray:
+        """Part of every observation ``(O,)`` int8 under split ``name``: an observation
+        split as stored, or a subject split mapped through each row's subject."""
+        if name in self.observation_split_names:
+            return self.h5[f"observation_splits/{name}"][:]
+        if name not in self.split_names:
+            raise StoreError(f"{self.path}: no split {name!r}; stored splits are "
+                             f"{self.split_names + self.observation_split_names}")
+        return self.split(name)[self.h5["observations/subject_index"][:]]
+
+    def training_subjects(self, name: str) -> np.ndarray:
+        """``(S,)`` bool: the training part of a subject split; for an observation split,
+        the subjects with at least one training observation."""
+        if name not in self.observation_split_names:
+            return self.split(name) == 0
+        subjects = self.h5["observations/subject_index"][:]
+        train = subjects[self.observation_parts(name) == 0]
+        return np.bincount(train, minlength=self.n_subjects) > 0
+
     def groups(self, key: str) -> np.ndarray:
         """Group labels ``(S,)`` str for ``key`` (e.g. ``site``, ``population``)."""
         if key not in self.group_keys:
@@ -136,16 +162,16 @@ class CohortStore:
 
     def normalisation(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         """``mean (F_num,)``, ``std (F_num,)`` fitted on ``split``'s training subjects."""
-        self.split(split)  # a clear error for an unknown split
+        if split not in self.observation_split_names:
+            self.split(split)  # a clear error for an unknown split
         grp = self.h5[f"tabular/normalisation/{split}"]
         return grp["mean"][:], grp["std"][:]
 
     def target_normalisation(self, split: str) -> dict[str, dict[str, float]]:
         """Mean and standard deviation of each regression task over ``split``'s labelled
         training observations (models learn standardised targets, report task units)."""
-        parts = self.split(split)
         obs = self.observations()
-        train = parts[obs["subject_index"]] == 0
+        train = self.observation_parts(split) == 0
         stats = {}
         for t, task in enumerate(self.tasks):
             if task.kind != "regression":
@@ -167,6 +193,31 @@ class CohortStore:
     @cached_property
     def drug_names(self) -> list[str]:
         return _text(self.h5["drugs/name"])
+
+    def drug_table(self) -> dict[str, np.ndarray]:
+        """Every stored per-drug column ``(D, ...)``: name, smiles, features, and what the
+        builder added (targets, pathway, descriptors, ...); text as str."""
+        return _read_columns(self.h5["drugs"])
+
+    def drug_inputs(self) -> dict:
+        """What a drug encoder needs, as plain JSON-able values for the :class:`DataSpec`:
+        ``drug_id`` (D) where the builder stored one, ``smiles`` (D) and ``features`` as
+        ``{"dim": B, "on": [[bit, ...], ...]}`` for binary fingerprints or
+        ``{"dim": B, "values": [[...], ...]}``; empty without them."""
+        grp = self.h5["drugs"]
+        inputs: dict = {}
+        if "drug_id" in grp:
+            inputs["drug_id"] = grp["drug_id"][:].tolist()
+        if "smiles" in grp:
+            inputs["smiles"] = _text(grp["smiles"])
+        if "features" in grp:
+            features = grp["features"][:]
+            if np.isin(features, (0.0, 1.0)).all():
+                inputs["features"] = {"dim": int(features.shape[1]),
+                                      "on": [np.flatnonzero(row).tolist() for row in features]}
+            else:
+                inputs["features"] = {"dim": int(features.shape[1]), "values": features.tolist()}
+        return inputs
 
     def variants(self, subject: int | None = None) -> dict[str, np.ndarray]:
         """Carried-variant table, all subjects or one (by subject index), each field ``(K,)``.
@@ -219,6 +270,9 @@ class CohortStore:
         extra["windows"] = self.windows
         extra["drugs"] = self.drug_names
         extra[SERVING_KEY] = serving_metadata(self, split)
+        drug_inputs = self.drug_inputs()
+        if drug_inputs:
+            extra["drug_inputs"] = drug_inputs
         return DataSpec(
             schema_version=SCHEMA_VERSION,
             window_names=tuple(w["name"] for w in self.windows),

@@ -10,6 +10,7 @@ variants, ``O`` observations, ``T`` tasks, ``D`` drugs, ``F`` features)::
                                       fixed-width ASCII hex
     /subjects/groups/<key> (S,) str   group keys: site, population, ... (fixed-width UTF-8)
     /splits/<name>         (S,) int8  0 train, 1 val, 2 test (subject level)
+    /observation_splits/<name> (O,) int8 the same per observation (pair-level designs)
     /windows/{name,gene,chrom,strand} (W,) str; {start,end} (W,) int64 1-based inclusive
     /windows/reference     (W, L) uint8 codes
     /sequence/codes        (S, W, H, L) uint8 codes (pgxdl.genome.encoding)
@@ -21,7 +22,8 @@ variants, ``O`` observations, ``T`` tasks, ``D`` drugs, ``F`` features)::
     /tabular/categorical   (S, F_cat) int32, 0 missing
     /tabular/normalisation/<split>/{mean,std}  (F_num,) fitted on that split's train part
     /tasks                 attrs tasks (JSON list of TaskSpec)
-    /drugs/name, /drugs/smiles (D,) str; /drugs/features (D, B) float32
+    /drugs/name, /drugs/smiles (D,) str; /drugs/features (D, B) float32;
+                           /drugs/<column> (D, ...) further per-drug columns
     /observations/{subject_index,drug_index} (O,) int64; /observations/values (O, T) float32
     /truth/<field>         simulated ground truth (causal variants), attrs model (JSON)
 """
@@ -188,6 +190,16 @@ def _check_lengths(cohort: Cohort) -> None:
     subjects = np.asarray(cohort.observations.subject_index)
     if len(subjects) and (subjects.min() < 0 or subjects.max() >= n):
         raise ValueError(f"observations name subject indices outside [0, {n})")
+    for name, parts in cohort.observations.splits.items():
+        if len(parts) != len(subjects):
+            raise ValueError(f"observation split {name!r} has {len(parts)} entries for "
+                             f"{len(subjects)} observations")
+        if name in cohort.splits:
+            raise ValueError(f"split {name!r} is both a subject and an observation split")
+    n_drugs = len(cohort.observations.drug_names)
+    for name, column in cohort.observations.drug_columns.items():
+        if len(column) != n_drugs:
+            raise ValueError(f"drug column {name!r} has {len(column)} rows for {n_drugs} drugs")
 
 
 def _write_root_attrs(h5: h5py.File, cohort: Cohort, salt: str) -> None:
@@ -287,9 +299,20 @@ def _write_tabular(h5: h5py.File, cohort: Cohort) -> None:
     grp.create_dataset("numeric", data=block.numeric.astype(np.float32))
     grp.create_dataset("categorical", data=block.categorical.astype(np.int32))
     grp.attrs["schema"] = json.dumps(block.schema.to_config())
-    for name, parts in cohort.splits.items():
-        mean, std = fit_normalisation(block.numeric, np.asarray(parts) == 0)
+    for name, train in _training_subjects(cohort).items():
+        mean, std = fit_normalisation(block.numeric, train)
         write_arrays(grp.require_group("normalisation"), name, {"mean": mean, "std": std})
+
+
+def _training_subjects(cohort: Cohort) -> dict[str, np.ndarray]:
+    """``{split: (S,) bool}`` subjects whose features normalisation may see: the training
+    part of a subject split; for an observation split, subjects with a training row."""
+    train = {name: np.asarray(parts) == 0 for name, parts in cohort.splits.items()}
+    obs = cohort.observations
+    for name, parts in obs.splits.items():
+        rows = np.asarray(obs.subject_index)[np.asarray(parts) == 0]
+        train[name] = np.bincount(rows, minlength=cohort.n_subjects) > 0
+    return train
 
 
 def _write_observations(h5: h5py.File, cohort: Cohort) -> None:
@@ -301,7 +324,10 @@ def _write_observations(h5: h5py.File, cohort: Cohort) -> None:
     write_arrays(h5, "observations", {
         "subject_index": np.asarray(obs.subject_index, np.int64),
         "drug_index": np.asarray(obs.drug_index, np.int64), "values": values})
-    drugs = {"name": strings(obs.drug_names)}
+    write_arrays(h5, "observation_splits", {name: np.asarray(parts, dtype=np.int8)
+                                            for name, parts in obs.splits.items()})
+    drugs = {name: text_or_numbers(column) for name, column in obs.drug_columns.items()}
+    drugs["name"] = strings(obs.drug_names)
     if obs.drug_smiles is not None:
         drugs["smiles"] = strings(obs.drug_smiles)
     if obs.drug_features is not None:

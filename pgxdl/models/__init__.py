@@ -1,6 +1,9 @@
 """Encoders, fusion, heads and whole networks (``seq (N, W, C, L)`` + tabular -> tasks)."""
 
 from pgxdl.models.attribution import TaskOutput
+from pgxdl.models.cell_drug import CellDrugModel
+from pgxdl.models.cell_encoders import CellCNNEncoder, CellMLPEncoder
+from pgxdl.models.drug_encoders import FingerprintEncoder, SmilesCNNEncoder, SmilesRNNEncoder
 from pgxdl.models.fusion import (
     ConcatFusion,
     CrossAttentionFusion,
@@ -17,6 +20,8 @@ from pgxdl.models.sequence_rnn import RNNSequenceEncoder
 from pgxdl.models.tabular import TabularEncoder
 
 __all__ = [
+    "CellCNNEncoder", "CellDrugModel", "CellMLPEncoder", "FingerprintEncoder",
+    "SmilesCNNEncoder", "SmilesRNNEncoder",
     "CNNSequenceEncoder", "ConcatFusion", "CrossAttentionFusion", "DrugResponseNetwork",
     "FiLMFusion", "Fusion", "GatedFusion", "LateFusionModel", "ModalityDims",
     "MultimodalModel", "RNNSequenceEncoder", "SequenceEncoder", "SequenceFeatures",
