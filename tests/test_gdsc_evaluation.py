@@ -157,19 +157,15 @@ def test_predict_cell_lines_matches_the_model_on_stored_cells(store, pairs, tmp_
         predict_cell_lines(tmp_path / "none.ckpt", path)
 
 
-def test_predict_cells_command_writes_the_table(store, tmp_path):
-    import argparse
+def test_pgxdl_predict_cell_lines_writes_the_table(store, tmp_path):
+    from pgxdl.cli import main
 
-    from pgxdl.commands import predict_cells
     checkpoint = tmp_path / "m.ckpt"
     train_model(store, "mixed", SMALL_MODEL, max_epochs=1, batch_size=256,
                 checkpoint=checkpoint)
     synthetic_features(2, seed=3, first_id=77).to_csv(tmp_path / "cells.csv", index=False)
-    parser = argparse.ArgumentParser()
-    predict_cells.add_arguments(parser)
-    args = parser.parse_args([str(checkpoint), str(tmp_path / "cells.csv"), "--out",
-                              str(tmp_path / "out.csv")])
-    assert predict_cells.run(args) == 0
+    assert main(["predict", "--ckpt", str(checkpoint), "--cell-lines",
+                 str(tmp_path / "cells.csv"), "--out", str(tmp_path / "out.csv")]) == 0
     table = pd.read_csv(tmp_path / "out.csv")
     pd.testing.assert_frame_equal(table, predict_cell_lines(checkpoint, tmp_path / "cells.csv"),
                                   check_dtype=False)

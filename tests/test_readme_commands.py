@@ -2,8 +2,9 @@
 
 The quickstart stands in for ``make train`` (200 people, 1 epoch: the same command with a
 smaller cohort). Commands are run in README order in one folder laid out like the checkout
-(its ``docs`` and ``configs`` linked in), so a block may use what an earlier one wrote. To keep the test minutes long, a few size options are appended
-(:data:`SPEEDUPS`: fewer epochs, people, resamples); nothing else is changed. Skipped, by
+(its ``docs`` and ``configs`` linked in), so a block may use what an earlier one wrote.
+To keep the test minutes long, a few size options are appended (:data:`SPEEDUPS`: fewer
+epochs, people, resamples); nothing else is changed. Skipped, by
 rule: commands that need the real data sets or a file the user writes first
 (:data:`NEEDS_DATA`), servers that run until stopped (``pgxdl serve``, tested against a
 real server in tests/test_clinical_service.py), and lines that are not ``pgxdl`` commands
