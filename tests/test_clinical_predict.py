@@ -158,7 +158,7 @@ def test_people_who_cannot_be_predicted_get_a_reason(cohort, tmp_path, caplog):
     out = tmp_path / "out.csv"
     args = argparse.Namespace(ckpt=[str(tiny.checkpoint)], records=str(tmp_path / "ehr.csv"),
                               genotypes=str(paths["vcf"]), reference=None, id_column="id",
-                              drug=None, as_of=None, out=str(out),
+                              drug=None, as_of=None, out=str(out), cell_lines=None,
                               report=str(tmp_path / "reports"), report_drug="warfarin")
     with caplog.at_level(logging.DEBUG):
         assert predict_command.run(args) == 1
