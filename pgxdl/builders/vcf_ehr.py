@@ -109,7 +109,7 @@ def build(config: dict) -> Cohort:
     callset, vcf_report = read_vcf_with_report(
         config["vcf"], samples=subjects, windows=windows, reference=reference,
         min_ref_match=float(config.get("min_ref_match", 0.9)),
-        ref_mismatch_tolerance=tolerance)
+        ref_mismatch_tolerance=tolerance, spill=True)
     n_extra = vcf_report.n_file_samples - len(subjects)
     if n_extra and config.get("extra_vcf_samples", "report") == "error":
         raise GenomeInputError(f"{config['vcf']}: {n_extra} of its {vcf_report.n_file_samples} "
@@ -123,7 +123,7 @@ def build(config: dict) -> Cohort:
         missing_policy=config.get("missing_policy", "reference"),
         ref_mismatch_tolerance=tolerance, oriented=bool(config.get("oriented", False)),
         uncalled_windows=[i for i, w in enumerate(windows) if policies.get(w.name) == "N"],
-    ).stream(callset)
+    ).build_in_chunks(callset)
     report = build_report(len(subjects), vcf_report, personal.report, policies, notes)
     return Cohort(
         subject_ids=subjects,

@@ -56,11 +56,12 @@ _SEQUENCE = frozenset("ACGTN")
 def read_vcf(path: str | Path, samples: Sequence[str] | None = None,
              windows: Sequence[WindowSpec] | None = None,
              reference: ReferenceGenome | None = None, *, min_ref_match: float = 0.9,
-             use_index: bool = True) -> CallSet:
+             use_index: bool = True, spill: bool = False,
+             spill_folder: str | Path | None = None) -> CallSet:
     """Read biallelic calls of ``samples`` at the records inside ``windows``
     (:func:`read_vcf_with_report` without the report)."""
     return read_vcf_with_report(path, samples, windows, reference, min_ref_match=min_ref_match,
-                                use_index=use_index)[0]
+                                use_index=use_index, spill=spill, spill_folder=spill_folder)[0]
 
 
 def read_vcf_with_report(path: str | Path, samples: Sequence[str] | None = None,
@@ -68,7 +69,7 @@ def read_vcf_with_report(path: str | Path, samples: Sequence[str] | None = None,
                          reference: ReferenceGenome | None = None, *,
                          min_ref_match: float = 0.9, use_index: bool = True,
                          ref_mismatch_tolerance: float | None = None,
-                         spill_folder: str | Path | None = None
+                         spill: bool = False, spill_folder: str | Path | None = None
                          ) -> tuple[CallSet, VcfReadReport]:
     """Read biallelic calls of ``samples`` at the records inside ``windows``, with a report.
 
@@ -84,8 +85,9 @@ def read_vcf_with_report(path: str | Path, samples: Sequence[str] | None = None,
     ref_mismatch_tolerance : with ``reference`` and ``windows``, the largest fraction of the
         records inside windows (reference-only rows included) whose REF may differ from the
         reference; ``None`` skips this check.
-    spill_folder : keep the genotypes in an unlinked temporary file in this folder
-        (:class:`~pgxdl.genome.variants.vcf_genotypes.DiskRows`) instead of memory: the
+    spill : keep the genotypes in an unlinked temporary file in ``spill_folder`` (default:
+        the system's temporary folder; :class:`~pgxdl.genome.variants.vcf_genotypes.DiskRows`)
+        instead of memory: the
         returned arrays are then strided views of a read-only memory map, and memory stays
         bounded by one batch of records whatever the cohort's size.
 
@@ -113,7 +115,7 @@ def read_vcf_with_report(path: str | Path, samples: Sequence[str] | None = None,
     if indexed and not binary:
         try:
             return _read(path, samples, windows, reference, None, indexed, min_ref_match,
-                         ref_mismatch_tolerance, spill_folder, check_alleles=True)
+                         ref_mismatch_tolerance, spill, spill_folder, check_alleles=True)
         except MalformedVCFError:
             pass  # the scanned read below fails again, naming the line
         except GenomeInputError:
@@ -122,11 +124,11 @@ def read_vcf_with_report(path: str | Path, samples: Sequence[str] | None = None,
             pass
     layout = None if binary else scan_vcf_text(path)
     return _read(path, samples, windows, reference, layout, indexed, min_ref_match,
-                 ref_mismatch_tolerance, spill_folder)
+                 ref_mismatch_tolerance, spill, spill_folder)
 
 
 def _read(path: Path, samples, windows, reference, layout, indexed: bool,
-          min_ref_match: float, ref_mismatch_tolerance: float | None, spill_folder,
+          min_ref_match: float, ref_mismatch_tolerance: float | None, spill: bool, spill_folder,
           check_alleles: bool = False) -> tuple[CallSet, VcfReadReport]:
     """One pass over the records (region queries when ``indexed``); ``layout`` is the text
     scan's, or ``None`` (BCF, or a text VCF read before any scan: ``check_alleles``)."""
@@ -134,8 +136,7 @@ def _read(path: Path, samples, windows, reference, layout, indexed: bool,
     n_file_samples = len(vcf.samples)
     try:
         order, names = _select_samples(vcf, path, samples)
-        sink = (MemoryRows(len(names)) if spill_folder is None
-                else DiskRows(len(names), spill_folder))
+        sink = DiskRows(len(names), spill_folder) if spill else MemoryRows(len(names))
         reader = _RecordReader(path, layout, len(names), windows, order, sink)
         records = _query_windows(vcf, windows) if indexed else _stream(vcf, windows)
         if check_alleles:
