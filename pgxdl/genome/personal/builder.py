@@ -225,7 +225,8 @@ class PersonalWindowBuilder:
         :class:`CarrierChunks` whose chunks bring their own carrier rows, and ``carriers``
         is ``None``: the store writer appends both chunk by chunk. Each chunk holds about
         ``chunk_bytes`` of codes and per-site selections. The result is the same as
-        :meth:`build`'s, chunk for chunk.
+        :meth:`build`'s, chunk for chunk. A call set held site-major (the spilled
+        one) is read a block of subjects at a time in its own layout (contiguous runs).
         """
         sites = build_site_table(callset, self.windows, self.plus_codes, self.tolerance)
         per_subject = len(self.windows) * self.haplotypes * self.length + 8 * sites.n_sites
@@ -233,20 +234,20 @@ class PersonalWindowBuilder:
         n_subjects = callset.n_samples
 
         def selections(start: int, stop: int):
-            genotypes = np.take(callset.genotypes[start:stop], sites.variant, axis=1)
-            release_pages(callset.genotypes)
-            return genotypes, site_selection(genotypes == 1), site_selection(genotypes < 0)
+            genotypes = _subject_rows(callset.genotypes, start, stop, sites.variant)
+            return site_selection(genotypes == 1), site_selection(genotypes < 0)
 
         n_indel = n_missing = n_unphased = 0
         first_unphased = np.zeros(sites.n_sites, dtype=bool)
-        for start in range(0, n_subjects, size):
-            genotypes, carried, missing = selections(start, min(start + size, n_subjects))
-            indel, miss = _call_counts(sites, carried, missing)
-            n_indel, n_missing = n_indel + indel, n_missing + miss
+        sweep = max(1, chunk_bytes // (3 * sites.n_sites + 1))  # counts need no codes
+        for start in range(0, n_subjects, sweep):
+            stop = min(start + sweep, n_subjects)
+            genotypes = _subject_rows(callset.genotypes, start, stop, sites.variant)
+            n_missing += int(np.count_nonzero((genotypes < 0).any(axis=2)))
+            n_indel += int(np.count_nonzero(genotypes[:, sites.is_indel] == 1))
             if self.phased:
                 unphased = self._unphased(
-                    callset.phased[start:start + size][:, sites.variant], genotypes)
-                release_pages(callset.phased)
+                    _subject_rows(callset.phased, start, stop, sites.variant), genotypes)
                 n_unphased += int(unphased.sum())
                 first_unphased |= unphased.any(axis=0)
         if self.phased:
@@ -254,7 +255,7 @@ class PersonalWindowBuilder:
         reference = self.reference_codes
 
         def chunk(start: int, stop: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-            _, carried, missing = selections(start, stop)
+            carried, missing = selections(start, stop)
             columns, tracks = self._edited_tracks(sites, carried, missing)
             return self._chunk(reference, tracks, columns), _carriers(carried, start)
 
@@ -381,6 +382,21 @@ def _carriers(carried: np.ndarray, first_subject: int) -> dict[str, np.ndarray]:
         "allele_count": ((mask & 1) + (mask >> 1)).astype(np.int8),
         "hap_mask": mask,
     }
+
+
+def _subject_rows(array: np.ndarray, start: int, stop: int, columns: np.ndarray
+                  ) -> np.ndarray:
+    """``array[start:stop][:, columns]`` as a contiguous ``(s, K, ...)`` array.
+
+    ``array`` is ``(S, V, ...)``; when it is the transposed view of a site-major map
+    (:class:`~pgxdl.genome.variants.vcf_genotypes.DiskRows`) it is read in that layout,
+    ``s`` contiguous entries per site, and the map's pages are released afterwards.
+    """
+    if array.flags.c_contiguous:
+        return np.take(array[start:stop], columns, axis=1)
+    rows = np.take(np.swapaxes(array, 0, 1)[:, start:stop], columns, axis=0)  # (K, s, ...)
+    release_pages(array)
+    return np.ascontiguousarray(np.swapaxes(rows, 0, 1))
 
 
 def _call_counts(sites: SiteTable, carried: np.ndarray, missing: np.ndarray

@@ -52,21 +52,25 @@ def convert_batch(arrays: list[np.ndarray], n_alts: np.ndarray, row_record: np.n
                                 f"and diploid calls work")
     stacked = np.stack([a if a.shape[1] == 3 else np.concatenate(
         [a[:, :1], a[:, :1], a[:, 1:]], axis=1) for a in arrays])  # (R, S, 3)
-    stacked = stacked[:, order]
-    alleles = np.ascontiguousarray(stacked[..., :2])  # (R, S, 2)
+    if not np.array_equal(order, np.arange(len(order))):
+        stacked = stacked[:, order]
+    alleles = stacked[..., :2]  # (R, S, 2)
     phased = stacked[..., 2] != 0  # (R, S)
     haploid = alleles[..., 1] == _VECTOR_END
-    alleles[..., 1][haploid] = alleles[..., 0][haploid]
-    bad = np.argwhere(np.maximum(alleles[..., 0], alleles[..., 1]) > n_alts[:, None])
+    if haploid.any():
+        alleles = alleles.copy()
+        alleles[..., 1][haploid] = alleles[..., 0][haploid]
+    bad = np.argwhere(alleles.max(axis=2) > n_alts[:, None])
     if bad.size:
         kept, sample = bad[0]
         raise MalformedVCFError(
             f"{where(int(kept))}: field GT of sample column {10 + int(order[sample])} names "
             f"allele {alleles[kept, sample].max()} but ALT has {n_alts[kept]}")
-    rows = alleles[row_record]  # (V, S, 2)
-    genotypes = (rows == row_allele.astype(rows.dtype)[:, None, None]).astype(np.int8)
-    genotypes[rows < 0] = -1
-    return genotypes, (phased | haploid)[row_record]
+    if not np.array_equal(row_record, np.arange(len(arrays))):  # multi-allelic records
+        alleles, phased, haploid = alleles[row_record], phased[row_record], haploid[row_record]
+    genotypes = (alleles == row_allele.astype(alleles.dtype)[:, None, None]).view(np.int8)
+    genotypes[alleles < 0] = -1
+    return genotypes, phased | haploid
 
 
 class MemoryRows:
