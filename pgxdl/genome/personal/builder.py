@@ -243,7 +243,7 @@ class PersonalWindowBuilder:
         for start in range(0, n_subjects, sweep):
             stop = min(start + sweep, n_subjects)
             genotypes = _subject_rows(callset.genotypes, start, stop, sites.variant)
-            n_missing += int(np.count_nonzero((genotypes < 0).any(axis=2)))
+            n_missing += int(np.count_nonzero((genotypes[..., 0] < 0) | (genotypes[..., 1] < 0)))
             n_indel += int(np.count_nonzero(genotypes[:, sites.is_indel] == 1))
             if self.phased:
                 unphased = self._unphased(

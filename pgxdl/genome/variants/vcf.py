@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import warnings
 from collections.abc import Sequence
@@ -250,8 +251,11 @@ def _query_windows(vcf: VCF, windows: Sequence[WindowSpec]):
         for name in names.get(normalise_chrom(window.chrom), ()):
             with warnings.catch_warnings():  # a header contig without indexed records
                 warnings.filterwarnings("ignore", message="no intervals found")
-                records = list(vcf(f"{name}:{window.start}-{window.end}"))
-            for record in records:
+                records = iter(vcf(f"{name}:{window.start}-{window.end}"))
+                first = next(records, None)
+            # one record at a time: a window's records decoded at once would hold
+            # every genotype of the window
+            for record in itertools.chain([first] if first is not None else [], records):
                 key = (record.CHROM, record.POS, record.REF, tuple(record.ALT))
                 if window.start <= record.POS <= window.end and key not in seen:
                     seen.add(key)

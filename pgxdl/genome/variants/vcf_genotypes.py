@@ -60,7 +60,7 @@ def convert_batch(arrays: list[np.ndarray], n_alts: np.ndarray, row_record: np.n
     if haploid.any():
         alleles = alleles.copy()
         alleles[..., 1][haploid] = alleles[..., 0][haploid]
-    bad = np.argwhere(alleles.max(axis=2) > n_alts[:, None])
+    bad = np.argwhere(np.maximum(alleles[..., 0], alleles[..., 1]) > n_alts[:, None])
     if bad.size:
         kept, sample = bad[0]
         raise MalformedVCFError(
