@@ -149,3 +149,20 @@ def test_indexed_read_skips_the_text_scan(tmp_path, monkeypatch):
     assert read_vcf(path, windows=WINDOWS).n_variants == 11
     with pytest.raises(AssertionError, match="scanned"):
         read_vcf(path)  # without windows the file is streamed, after the scan
+
+
+@pytest.mark.slow
+def test_scale_benchmark_quick_run_writes_rows(tmp_path, capsys):
+    import json
+
+    from benchmarks.build_vcf_scale import main
+
+    out = tmp_path / "scale.json"
+    main(["--quick", "--memory-path-max", "0", "--out", str(out)])
+    result = json.loads(out.read_text())
+    builds = [r for r in result["rows"] if r["stage"] == "build (streaming)"]
+    assert [r["people"] for r in builds] == [300, 600]
+    assert all(r["peak_rss_MB"] >= r["imports_rss_MB"] > 0 for r in builds)
+    anchors = [r for r in result["rows"] if r["stage"] == "bcftools query"]
+    assert len(anchors) == 2 or result["notes"]  # bcftools present, or said absent
+    assert "VCF builds" in capsys.readouterr().out

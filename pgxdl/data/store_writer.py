@@ -345,7 +345,8 @@ def _write_tabular(h5: h5py.File, cohort: Cohort) -> None:
     grp.create_dataset("categorical", data=block.categorical.astype(np.int32))
     grp.attrs["schema"] = json.dumps(block.schema.to_config())
     for name, train in _training_subjects(cohort).items():
-        mean, std = fit_normalisation(block.numeric, train)
+        mean, std = (cohort.normalisation[name] if name in cohort.normalisation
+                     else fit_normalisation(block.numeric, train))
         write_arrays(grp.require_group("normalisation"), name, {"mean": mean, "std": std})
 
 

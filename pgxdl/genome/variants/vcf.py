@@ -10,9 +10,14 @@
   (:func:`~pgxdl.genome.reference.builds.normalise_chrom`); when no window's contig is among
   the VCF's, the error lists both;
 - text VCFs are validated line by line first, so errors name the line
-  (:mod:`pgxdl.genome.variants.vcf_text`); with a ``reference`` the genome build is checked
+  (:mod:`pgxdl.genome.variants.vcf_text`), except a bgzipped VCF read through its index:
+  its records are checked as they are read, and the file is scanned only when one fails, so
+  a biobank file is decompressed once; with a ``reference`` the genome build is checked
   (:mod:`pgxdl.genome.reference.build_check`) over every record read, and the REF of every
   record inside a window (reference-only rows included) against the reference;
+- genotypes are recoded a batch of records at a time
+  (:mod:`pgxdl.genome.variants.vcf_genotypes`); with ``spill=True`` they go to an unlinked
+  memory-mapped file instead of memory, so reading holds one batch whatever the cohort;
 - :func:`read_vcf_with_report` also returns a :class:`VcfReadReport`: records per window
   (a window with none is one the VCF cannot speak for), multi-allelic rows split, ALTs
   without sequence dropped, reference-only rows.
