@@ -15,6 +15,8 @@ EHR table and a ``vcf_ehr`` data config. Then, in the same run:
   build (streaming)   ``pgxdl build`` of the config (``build_store``) in a fresh process:
                       region queries, genotypes spilled to a memory map, personal windows
                       and carriers written in chunks of subjects
+  build (N shards)    ``build_shards`` with ``--shards N`` processes (the peak RSS is the
+                      parent's; each worker is a streaming build of S / N people)
   build (in memory)   the previous path (genotypes read into memory, then
                       ``PersonalWindowBuilder.stream``), only up to ``--memory-path-max``
 
@@ -68,7 +70,15 @@ if sys.argv[3] == "memory":  # the previous path: whole call set in memory
     vcf_ehr.read_vcf_with_report = lambda *a, **k: read(*a, **{**k, "spill": False})
     PersonalWindowBuilder.build_in_chunks = PersonalWindowBuilder.stream
 start = time.perf_counter()
-build_store(config, sys.argv[2], echo=None, progress=False)
+if sys.argv[3].startswith("shards:"):  # n shards, n processes; the index at sys.argv[2]
+    from pathlib import Path
+    from pgxdl.builders.vcf_ehr_shards import build_shards
+    n = int(sys.argv[3].split(":")[1])
+    out = Path(sys.argv[2])
+    build_shards(config, out.parent / "shards", n, processes=n, name=out.stem)
+    out.symlink_to(out.parent / "shards" / out.name)
+else:
+    build_store(config, sys.argv[2], echo=None, progress=False)
 print(json.dumps({"seconds": time.perf_counter() - start, "base_rss_kb": base_rss,
                   "peak_rss_kb": high_water_kb()}))
 """
@@ -106,7 +116,7 @@ def write_cohort(folder: Path, n_people: int, n_windows: int, length: int, sites
         out.write(("\n".join(header) + "\n").encode())
         for start in range(0, len(sim.offset), SITE_BLOCK):
             block = slice(start, start + SITE_BLOCK)
-            p = sim.frequencies[population][:, block]  # (S, b)
+            p = sim.frequencies[:, block][population]  # (S, b)
             alleles = rng.random((2, *p.shape)) < p  # (2, S, b)
             codes = (alleles[0] * 2 + alleles[1]).T  # (b, S)
             for k, site in enumerate(range(*block.indices(len(sim.offset)))):
@@ -159,6 +169,8 @@ def main(argv=None) -> None:
     parser.add_argument("--sites", type=int, default=500, help="variant sites per window")
     parser.add_argument("--memory-path-max", type=int, default=10000,
                         help="also time the in-memory path up to this many people")
+    parser.add_argument("--shards", type=int, default=0,
+                        help="also build as this many shards in as many processes")
     parser.add_argument("--quick", action="store_true", help="300 and 600 people, 40 sites")
     parser.add_argument("--out", default="benchmarks/results/build_vcf_scale.json")
     args = parser.parse_args(argv)
@@ -175,10 +187,12 @@ def main(argv=None) -> None:
             anchor = bcftools_seconds(Path(config["vcf"]), regions)
             if anchor is not None:
                 rows.append(_row("bcftools query", n_people, n_sites, anchor, vcf_mb))
-            paths = ["streaming"] + (["memory"] if n_people <= args.memory_path_max else [])
+            paths = (["streaming"] + ([f"shards:{args.shards}"] if args.shards else [])
+                     + (["memory"] if n_people <= args.memory_path_max else []))
             for path in paths:
                 result = run_build(config, tmp / "store.h5", path)
-                row = _row(f"build ({path})", n_people, n_sites, result["seconds"], vcf_mb)
+                label = path.replace("shards:", "") + " shards" if ":" in path else path
+                row = _row(f"build ({label})", n_people, n_sites, result["seconds"], vcf_mb)
                 row["peak_rss_MB"] = result["peak_rss_kb"] / 1024
                 row["imports_rss_MB"] = result["base_rss_kb"] / 1024
                 if anchor is not None:
