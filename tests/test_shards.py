@@ -101,3 +101,26 @@ def test_shard_ranges_cover_the_cohort():
     assert shard_ranges(10, 3) == [(0, 3), (3, 7), (7, 10)]
     with pytest.raises(ValueError, match="n_shards"):
         shard_ranges(2, 3)
+
+
+def test_build_command_writes_shards_and_index(built_once, tmp_path):
+    import argparse
+
+    import yaml
+
+    from pgxdl.commands import build
+
+    config, whole, _ = built_once
+    path = tmp_path / "cohort.yaml"
+    path.write_text(yaml.safe_dump(config))
+    parser = argparse.ArgumentParser()
+    build.add_arguments(parser)
+    out = tmp_path / "out" / "mine.h5"
+    assert build.run(parser.parse_args([str(path), "--out", str(out), "--shards", "2"])) == 0
+    assert sorted(p.name for p in out.parent.iterdir()) == [
+        "mine.h5", "mine.shard-0-of-2.h5", "mine.shard-1-of-2.h5"]
+    with CohortStore(out) as sharded, CohortStore(whole) as one:
+        assert sharded.n_subjects == one.n_subjects
+    path.write_text(yaml.safe_dump({**config, "builder": "simulated"}))
+    with pytest.raises(ValueError, match="--shards needs builder vcf_ehr"):
+        build.run(parser.parse_args([str(path), "--out", str(out), "--shards", "2"]))
