@@ -44,7 +44,7 @@ from pgxdl.genome.personal.sites import SiteTable, build_site_table
 from pgxdl.genome.reference.fasta import ReferenceGenome
 from pgxdl.genome.reference.windows import WindowSpec, check_equal_length
 from pgxdl.genome.variants.callset import CallSet
-from pgxdl.genome.variants.vcf_genotypes import release_pages
+from pgxdl.genome.variants.vcf_genotypes import site_rows
 
 INDEL_POLICIES = ("skip", "mask")
 MISSING_POLICIES = ("reference", "N")
@@ -388,15 +388,13 @@ def _subject_rows(array: np.ndarray, start: int, stop: int, columns: np.ndarray
                   ) -> np.ndarray:
     """``array[start:stop][:, columns]`` as a contiguous ``(s, K, ...)`` array.
 
-    ``array`` is ``(S, V, ...)``; when it is the transposed view of a site-major map
-    (:class:`~pgxdl.genome.variants.vcf_genotypes.DiskRows`) it is read in that layout,
-    ``s`` contiguous entries per site, and the map's pages are released afterwards.
+    ``array`` is ``(S, V, ...)``; the transposed view of a site-major spilled call set
+    (:class:`~pgxdl.genome.variants.vcf_genotypes.DiskRows`) is read from its file in its
+    own layout, ``s`` contiguous entries per site (:func:`site_rows`).
     """
     if array.flags.c_contiguous:
         return np.take(array[start:stop], columns, axis=1)
-    rows = np.take(np.swapaxes(array, 0, 1)[:, start:stop], columns, axis=0)  # (K, s, ...)
-    release_pages(array)
-    return np.ascontiguousarray(np.swapaxes(rows, 0, 1))
+    return site_rows(array, start, stop, columns)
 
 
 def _call_counts(sites: SiteTable, carried: np.ndarray, missing: np.ndarray

@@ -9,7 +9,8 @@ step and handed to a sink, so the reader never holds more than one batch of int3
   :class:`~pgxdl.genome.variants.callset.CallSet` (small cohorts, tests);
 - :class:`DiskRows` appends them, site-major, to an unlinked temporary file and returns
   ``(S, V, 2)`` and ``(S, V)`` views of a read-only memory map of it, so memory no longer
-  grows with the cohort (:func:`release_pages` drops the pages already read).
+  grows with the cohort; :func:`site_rows` reads a block of subjects of such a view from
+  the file itself, so the pages read never count in the process's RSS.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import mmap
 import os
 import tempfile
+import weakref
 from collections.abc import Callable
 
 import numpy as np
@@ -26,6 +28,7 @@ from pgxdl.genome.errors import MalformedVCFError
 #: int32 bytes of cyvcf2 genotype arrays held before a batch is converted.
 BATCH_BYTES = 32 << 20
 _VECTOR_END = -2  # cyvcf2's padding for a missing second allele (haploid call)
+_SPILLED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # map -> its open file
 
 
 def convert_batch(arrays: list[np.ndarray], n_alts: np.ndarray, row_record: np.ndarray,
@@ -124,19 +127,36 @@ class DiskRows:
                 continue
             mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
             views.append(np.frombuffer(mapped, dtype=dtype).reshape(shape))
-            handle.close()  # the map keeps the (unlinked) file alive
+            _SPILLED[mapped] = handle  # read by site_rows; closed when the map goes
         return views[0].transpose(1, 0, 2), views[1].T
 
 
-def release_pages(array: np.ndarray) -> None:
-    """Drop the resident pages of a memory-mapped array (no-op for ordinary arrays).
+def site_rows(array: np.ndarray, start: int, stop: int, columns: np.ndarray) -> np.ndarray:
+    """``array[start:stop][:, columns]``, contiguous ``(s, K, ...)``, of a ``(S, V, ...)``
+    array; a :class:`DiskRows` view is read from its file (one ``pread`` per site).
 
-    Pages read from a map count in the process's RSS until the kernel reclaims them; a
-    builder that sweeps over a large map calls this after each chunk so that RSS stays
-    bounded by the chunk.
+    Reading a memory map would count every page it touches (and the neighbours the kernel
+    maps with it) in the process's RSS; a read into a buffer leaves them in the page cache.
     """
+    site_major = np.swapaxes(array, 0, 1)  # (V, S, ...)
+    mapped = _mapping(array)
+    handle = _SPILLED.get(mapped) if mapped is not None else None
+    if handle is None or site_major.nbytes != len(mapped) or not site_major.flags.c_contiguous:
+        rows = np.take(site_major[:, start:stop], columns, axis=0)
+        return np.ascontiguousarray(np.swapaxes(rows, 0, 1))
+    per_subject = site_major[0, 0].nbytes
+    rows = np.empty((len(columns), stop - start, *site_major.shape[2:]), dtype=array.dtype)
+    flat = rows.reshape(len(columns), -1).view(np.uint8)
+    for k, site in enumerate(np.asarray(columns, dtype=np.int64)):
+        offset = (int(site) * site_major.shape[1] + start) * per_subject
+        if os.preadv(handle.fileno(), [flat[k]], offset) != flat[k].nbytes:
+            raise OSError(f"short read from the spilled genotype file at byte {offset}")
+    return np.ascontiguousarray(np.swapaxes(rows, 0, 1))
+
+
+def _mapping(array: np.ndarray) -> mmap.mmap | None:
+    """The memory map under ``array``'s chain of views, if any."""
     base = array
     while base is not None and not isinstance(base, mmap.mmap):
         base = getattr(base, "base", None) if not isinstance(base, memoryview) else base.obj
-    if isinstance(base, mmap.mmap) and hasattr(base, "madvise"):
-        base.madvise(mmap.MADV_DONTNEED)
+    return base
