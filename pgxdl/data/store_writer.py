@@ -26,6 +26,10 @@ variants, ``O`` observations, ``T`` tasks, ``D`` drugs, ``F`` features)::
                            /drugs/<column> (D, ...) further per-drug columns
     /observations/{subject_index,drug_index} (O,) int64; /observations/values (O, T) float32
     /truth/<field>         simulated ground truth (causal variants), attrs model (JSON)
+
+A chunked build (``CarrierChunks`` codes) appends the carrier rows chunk by chunk, so they
+are stored chunked and resizable instead of contiguous; their values are the same. A shard
+index (:mod:`pgxdl.data.shards`) has this layout too, over virtual datasets.
 """
 
 from __future__ import annotations
