@@ -28,6 +28,12 @@ Config (YAML; see ``configs/data/my_cohort.example.yaml``; unknown keys are erro
 
 The build report (:func:`pgxdl.builders.vcf_ehr_report.build_report`) is stored in the
 store's provenance and printed by ``pgxdl build``.
+
+Memory is bounded by chunks, not by the cohort: the VCF's genotypes are spilled to an
+unlinked temporary file (in ``$TMPDIR``; about ``S x V x 3`` bytes of disk) and personal
+windows and carrier rows are built and written a chunk of subjects at a time
+(:meth:`~pgxdl.genome.personal.builder.PersonalWindowBuilder.build_in_chunks`). The store
+is the same as an in-memory build's (``tests/test_streaming_build.py``).
 """
 
 from __future__ import annotations
@@ -41,7 +47,12 @@ from pgxdl.data.cohort import Cohort, Observations, SequenceBlock
 from pgxdl.data.ehr_table import group_keys, read_ehr_table, subject_ids
 from pgxdl.data.spec import TaskSpec
 from pgxdl.data.splits import standard_splits
-from pgxdl.data.tabular import TabularSchema, TabularValueError
+from pgxdl.data.tabular import (
+    TabularBlock,
+    TabularSchema,
+    TabularValueError,
+    fit_normalisation,
+)
 from pgxdl.genome.errors import GenomeInputError
 from pgxdl.genome.personal.builder import PersonalWindowBuilder
 from pgxdl.genome.reference.fasta import ReferenceGenome
@@ -87,8 +98,13 @@ def _label_text(value) -> str:
     return str(value).strip()
 
 
-def build(config: dict) -> Cohort:
-    """Build a :class:`Cohort` from a reference, a VCF and an EHR table (see module doc)."""
+def build(config: dict, shard: tuple[int, int] | None = None) -> Cohort:
+    """Build a :class:`Cohort` from a reference, a VCF and an EHR table (see module doc).
+
+    ``shard=(start, stop)`` builds only the EHR table's subjects ``start:stop``, with the
+    splits and normalisation statistics of the whole cohort
+    (:mod:`pgxdl.builders.vcf_ehr_shards`).
+    """
     validate_config("vcf_ehr", config)
     source = str(config["ehr"])
     table = read_ehr_table(config["ehr"], id_columns=[config["subject_column"]])
@@ -101,6 +117,16 @@ def build(config: dict) -> Cohort:
     notes: list[str] = []
     splits = standard_splits(values[:, 0], groups, config.get("split", {}),
                              config.get("seed", 0), notes=notes)
+    n_cohort = len(subjects)
+    normalisation = {}
+    if shard is not None:  # cohort-wide statistics, then this shard's rows
+        normalisation = {name: fit_normalisation(tabular.numeric, np.asarray(parts) == 0)
+                         for name, parts in splits.items()}
+        rows = slice(*shard)
+        subjects, values = subjects[rows], values[rows]
+        tabular = TabularBlock(tabular.numeric[rows], tabular.categorical[rows], tabular.schema)
+        groups = {key: np.asarray(keys)[rows] for key, keys in groups.items()}
+        splits = {name: np.asarray(parts)[rows] for name, parts in splits.items()}
     reference = ReferenceGenome(config["reference"], build=config.get("reference_build"))
     windows = load_windows(config["windows"], reference_build=reference.build)
     check_equal_length(windows)
@@ -109,8 +135,8 @@ def build(config: dict) -> Cohort:
     callset, vcf_report = read_vcf_with_report(
         config["vcf"], samples=subjects, windows=windows, reference=reference,
         min_ref_match=float(config.get("min_ref_match", 0.9)),
-        ref_mismatch_tolerance=tolerance)
-    n_extra = vcf_report.n_file_samples - len(subjects)
+        ref_mismatch_tolerance=tolerance, spill=True)
+    n_extra = vcf_report.n_file_samples - n_cohort
     if n_extra and config.get("extra_vcf_samples", "report") == "error":
         raise GenomeInputError(f"{config['vcf']}: {n_extra} of its {vcf_report.n_file_samples} "
                                f"samples have no row in {source}; add them to the EHR table or "
@@ -123,7 +149,7 @@ def build(config: dict) -> Cohort:
         missing_policy=config.get("missing_policy", "reference"),
         ref_mismatch_tolerance=tolerance, oriented=bool(config.get("oriented", False)),
         uncalled_windows=[i for i, w in enumerate(windows) if policies.get(w.name) == "N"],
-    ).stream(callset)
+    ).build_in_chunks(callset)
     report = build_report(len(subjects), vcf_report, personal.report, policies, notes)
     return Cohort(
         subject_ids=subjects,
@@ -136,4 +162,5 @@ def build(config: dict) -> Cohort:
                     "inputs": [config["reference"], config["vcf"], config["ehr"]],
                     "reference_name": str(config["reference"]),
                     "reference_build": reference.build or ""},
+        normalisation=normalisation,
     )

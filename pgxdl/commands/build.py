@@ -4,7 +4,9 @@ The config's ``builder`` names a builder of :data:`pgxdl.builders.BUILDERS`; the
 keys are that builder's settings. ``--set key=value`` overrides a setting (the value is
 read as YAML; dotted keys reach nested settings). The store is written atomically to
 ``--out`` (default: the config's ``out``), with provenance: the command, the config, the
-package version and a SHA-256 of every input file the builder names.
+package version and a SHA-256 of every input file the builder names. ``--shards N
+--processes P`` (``vcf_ehr``) builds N shard stores beside ``--out`` in P processes and
+writes ``--out`` as their index (:mod:`pgxdl.builders.vcf_ehr_shards`).
 """
 
 from __future__ import annotations
@@ -104,6 +106,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="KEY=VALUE", help="override a config setting")
     parser.add_argument("--compression", choices=["lzf", "gzip"], default=None,
                         help="compress sequence codes (smaller file, slower loading)")
+    parser.add_argument("--shards", type=int, default=0, metavar="N",
+                        help="vcf_ehr only: build N shard stores beside --out, which becomes "
+                        "their index (read as one cohort)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="with --shards: shards built at a time, one process each")
 
 
 def data_config_path(name: str) -> Path:
@@ -118,7 +125,16 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or config.get("out")
     if not out:
         raise ValueError(f"{args.config}: no output path; give --out or an 'out' key")
-    path = build_store(config, out, args.compression,
-                       command="pgxdl build " + " ".join(sys.argv[2:]))
+    if args.shards:
+        if config.get("builder") != "vcf_ehr":
+            raise ValueError(f"{args.config}: --shards needs builder vcf_ehr, the config's is "
+                             f"{config.get('builder')!r}; build it without --shards")
+        from pgxdl.builders.vcf_ehr_shards import build_shards
+
+        path = build_shards(config, Path(out).parent, args.shards, args.processes,
+                            name=Path(out).stem)
+    else:
+        path = build_store(config, out, args.compression,
+                           command="pgxdl build " + " ".join(sys.argv[2:]))
     print(f"wrote {path}")
     return 0

@@ -98,6 +98,9 @@ class Cohort:
     truth: dict[str, np.ndarray] = field(default_factory=dict)  # table of simulated truth
     truth_attrs: dict = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
+    # split -> (mean, std) of the numeric features, fitted on a whole cohort of which this
+    # is a shard; empty: the writer fits them on these subjects' training part
+    normalisation: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
     def n_subjects(self) -> int:

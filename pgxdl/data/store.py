@@ -16,6 +16,7 @@ import h5py
 import numpy as np
 
 from pgxdl.data.serving import SERVING_KEY, serving_metadata
+from pgxdl.data.shards import ShardError, check_shards
 from pgxdl.data.spec import DataSpec, TaskSpec
 from pgxdl.data.store_writer import SCHEMA_VERSION
 from pgxdl.data.tabular import TabularSchema
@@ -53,6 +54,12 @@ class CohortStore:
                 f"{self.path}: store schema_version {int(version)} is {age} than this pgxdl's "
                 f"{SCHEMA_VERSION}; rebuild the store with `pgxdl build` "
                 f"{'or upgrade pgxdl' if age == 'newer' else ''}".rstrip())
+        if "shards" in self.h5.attrs:  # a shard index: every shard there, of its build
+            try:
+                check_shards(self.path, self.h5)
+            except ShardError:
+                self.close()
+                raise
 
     def __enter__(self) -> CohortStore:
         return self

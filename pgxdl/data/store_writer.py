@@ -26,6 +26,10 @@ variants, ``O`` observations, ``T`` tasks, ``D`` drugs, ``F`` features)::
                            /drugs/<column> (D, ...) further per-drug columns
     /observations/{subject_index,drug_index} (O,) int64; /observations/values (O, T) float32
     /truth/<field>         simulated ground truth (causal variants), attrs model (JSON)
+
+A chunked build (``CarrierChunks`` codes) appends the carrier rows chunk by chunk, so they
+are stored chunked and resizable instead of contiguous; their values are the same. A shard
+index (:mod:`pgxdl.data.shards`) has this layout too, over virtual datasets.
 """
 
 from __future__ import annotations
@@ -231,23 +235,68 @@ def _write_sequence(h5: h5py.File, cohort: Cohort, compression: str | None, prog
                                   chunks=(1, *shape[1:]), compression=compression)
     else:
         codes = create_contiguous(h5, "sequence/codes", shape, np.uint8)
-    chunks = [(0, seq.codes)] if isinstance(seq.codes, np.ndarray) else seq.codes
+    carriers = _CarrierRows(h5) if hasattr(seq.codes, "with_carriers") else None
+    if isinstance(seq.codes, np.ndarray):
+        chunks = [(0, seq.codes, None)]
+    elif carriers is not None:  # chunks that bring their own carrier rows
+        chunks = seq.codes.with_carriers()
+    else:
+        chunks = ((start, chunk, None) for start, chunk in seq.codes)
     written = 0  # chunks must cover the subjects in order: unwritten rows would read as "A"
     with tqdm(total=cohort.n_subjects, desc="write sequences", unit="subject",
               disable=not progress) as bar:
-        for start, chunk in chunks:
+        for start, chunk, chunk_carriers in chunks:
             if chunk.shape[1:] != shape[1:]:
                 raise ValueError(f"sequence chunk shape {chunk.shape[1:]} != {shape[1:]}")
             if start != written:
                 raise ValueError(f"sequence chunk starts at subject {start}, expected {written}"
                                  " (chunks must cover every subject, in order)")
             write_rows(codes, start, chunk)
+            if carriers is not None:
+                carriers.append(chunk_carriers, start, len(chunk))
             written += len(chunk)
             bar.update(len(chunk))
     if written != cohort.n_subjects:
         raise ValueError(f"sequence chunks cover {written} subjects, the cohort has "
                          f"{cohort.n_subjects}")
-    _write_variants(h5, seq, cohort.n_subjects)
+    if carriers is not None:
+        carriers.finish(seq.sites, cohort.n_subjects)
+    else:
+        _write_variants(h5, seq, cohort.n_subjects)
+
+
+class _CarrierRows:
+    """``/variants`` written chunk by chunk: carrier rows (already sorted by subject) are
+    appended to resizable datasets; the site table and ``subject_offsets`` come last."""
+
+    FIELDS = {"site_index": np.int32, "subject_index": np.int32, "allele_count": np.int8,
+              "hap_mask": np.uint8}
+
+    def __init__(self, h5: h5py.File) -> None:
+        self.group = h5.create_group("variants")
+        self.counts: list[np.ndarray] = []
+        self.n_rows = 0
+        for key, dtype in self.FIELDS.items():
+            self.group.create_dataset(key, shape=(0,), maxshape=(None,), dtype=dtype,
+                                      chunks=(1 << 16,))
+
+    def append(self, rows: dict[str, np.ndarray], start: int, n_subjects: int) -> None:
+        """Append the carrier rows of subjects ``start:start + n_subjects``."""
+        n = len(rows["subject_index"])
+        for key in self.FIELDS:
+            dataset = self.group[key]
+            dataset.resize((self.n_rows + n,))
+            dataset[self.n_rows:] = rows[key]
+        self.n_rows += n
+        self.counts.append(np.bincount(np.asarray(rows["subject_index"], np.int64) - start,
+                                       minlength=n_subjects))
+
+    def finish(self, sites: dict[str, np.ndarray], n_subjects: int) -> None:
+        write_arrays(self.group, "sites", {key: text_or_numbers(values)
+                                           for key, values in sites.items()})
+        counts = np.concatenate(self.counts) if self.counts else np.zeros(n_subjects, np.int64)
+        self.group.create_dataset("subject_offsets",
+                                  data=np.concatenate([[0], np.cumsum(counts)]))
 
 
 def _write_variants(h5: h5py.File, seq, n_subjects: int) -> None:
@@ -300,7 +349,8 @@ def _write_tabular(h5: h5py.File, cohort: Cohort) -> None:
     grp.create_dataset("categorical", data=block.categorical.astype(np.int32))
     grp.attrs["schema"] = json.dumps(block.schema.to_config())
     for name, train in _training_subjects(cohort).items():
-        mean, std = fit_normalisation(block.numeric, train)
+        mean, std = (cohort.normalisation[name] if name in cohort.normalisation
+                     else fit_normalisation(block.numeric, train))
         write_arrays(grp.require_group("normalisation"), name, {"mean": mean, "std": std})
 
 

@@ -44,6 +44,7 @@ from pgxdl.genome.personal.sites import SiteTable, build_site_table
 from pgxdl.genome.reference.fasta import ReferenceGenome
 from pgxdl.genome.reference.windows import WindowSpec, check_equal_length
 from pgxdl.genome.variants.callset import CallSet
+from pgxdl.genome.variants.vcf_genotypes import site_rows
 
 INDEL_POLICIES = ("skip", "mask")
 MISSING_POLICIES = ("reference", "N")
@@ -87,6 +88,26 @@ class CodeChunks:
         return np.concatenate(chunks, dtype=dtype)
 
 
+@dataclass(frozen=True)
+class CarrierChunks(CodeChunks):
+    """:class:`CodeChunks` whose chunks also bring their carrier rows.
+
+    ``make(start, stop)`` returns the ``(s, W, H, L)`` codes of subjects
+    ``start:stop`` and their carrier rows (``subject_index`` counted from 0 for the whole
+    cohort); :meth:`with_carriers` iterates ``(start, codes, carriers)``.
+    """
+
+    make: Callable[[int, int], tuple[np.ndarray, dict[str, np.ndarray]]]
+
+    def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
+        for start, codes, _ in self.with_carriers():
+            yield start, codes
+
+    def with_carriers(self) -> Iterator[tuple[int, np.ndarray, dict[str, np.ndarray]]]:
+        for start in range(0, self.shape[0], self.chunk_size):
+            yield start, *self.make(start, min(start + self.chunk_size, self.shape[0]))
+
+
 @dataclass
 class PersonalWindows:
     """Personal windows of ``S`` subjects and the variants each one carries.
@@ -100,7 +121,8 @@ class PersonalWindows:
         ``window_index``, ``offset`` (int32, + strand), ``seq_offset`` (int32, along the
         stored ``L`` axis), ``chrom``, ``pos`` (int64), ``ids``, ``ref``, ``alt``,
         ``applied`` (bool: False for indels and tolerated REF mismatches).
-    carriers : dict of ``(K,)`` arrays, one entry per (subject, site) where the subject
+    carriers : dict of ``(K,)`` arrays (``None`` when ``codes`` is a :class:`CarrierChunks`
+        that brings them chunk by chunk), one entry per (subject, site) where the subject
         carries the ALT: ``subject_index`` (int32, into ``samples``), ``site_index`` (int32,
         into ``sites``), ``allele_count`` (int8, 1 het or 2 hom), ``hap_mask`` (uint8,
         bit 0 slot 1, bit 1 slot 2).
@@ -111,7 +133,7 @@ class PersonalWindows:
     codes: np.ndarray
     samples: list[str]
     sites: dict[str, np.ndarray]
-    carriers: dict[str, np.ndarray]
+    carriers: dict[str, np.ndarray] | None
     report: BuildReport
 
     @property
@@ -176,7 +198,8 @@ class PersonalWindowBuilder:
         sites = build_site_table(callset, self.windows, self.plus_codes, self.tolerance)
         genotypes = np.take(callset.genotypes, sites.variant, axis=1)  # (S, K, 2)
         if self.phased:
-            self._check_phase(callset, sites, genotypes)
+            unphased = self._unphased(callset.phased[:, sites.variant], genotypes)
+            self._check_phase(callset, sites, unphased.sum(), unphased.any(axis=0))
         carried = site_selection(genotypes == 1)  # (S, 2, K + 1)
         missing = site_selection(genotypes < 0)
         columns, tracks = self._edited_tracks(sites, carried, missing)
@@ -189,8 +212,57 @@ class PersonalWindowBuilder:
         codes = (chunk_codes(0, callset.n_samples) if chunk_size is None
                  else CodeChunks(shape, chunk_codes, chunk_size))
         return PersonalWindows(reference, codes, list(callset.samples),
-                               *self._variant_list(callset, sites, carried),
-                               self._report(sites, carried, missing))
+                               self._site_table(callset, sites), _carriers(carried, 0),
+                               self._report(sites, *_call_counts(sites, carried, missing)))
+
+    def build_in_chunks(self, callset: CallSet, chunk_bytes: int = 16 << 20
+                        ) -> PersonalWindows:
+        """:meth:`build` that never holds more than one chunk of subjects.
+
+        For a call set too large for memory (a memory map:
+        ``read_vcf_with_report(..., spill=True)``). A first sweep over chunks of subjects
+        counts indel alleles and missing calls (and checks phase); ``codes`` is then a lazy
+        :class:`CarrierChunks` whose chunks bring their own carrier rows, and ``carriers``
+        is ``None``: the store writer appends both chunk by chunk. Each chunk holds about
+        ``chunk_bytes`` of codes and per-site selections. The result is the same as
+        :meth:`build`'s, chunk for chunk. A call set held site-major (the spilled
+        one) is read a block of subjects at a time in its own layout (contiguous runs).
+        """
+        sites = build_site_table(callset, self.windows, self.plus_codes, self.tolerance)
+        per_subject = len(self.windows) * self.haplotypes * self.length + 8 * sites.n_sites
+        size = max(1, chunk_bytes // per_subject)
+        n_subjects = callset.n_samples
+
+        def selections(start: int, stop: int):
+            genotypes = _subject_rows(callset.genotypes, start, stop, sites.variant)
+            return site_selection(genotypes == 1), site_selection(genotypes < 0)
+
+        n_indel = n_missing = n_unphased = 0
+        first_unphased = np.zeros(sites.n_sites, dtype=bool)
+        sweep = max(1, chunk_bytes // (3 * sites.n_sites + 1))  # counts need no codes
+        for start in range(0, n_subjects, sweep):
+            stop = min(start + sweep, n_subjects)
+            genotypes = _subject_rows(callset.genotypes, start, stop, sites.variant)
+            n_missing += int(np.count_nonzero((genotypes[..., 0] < 0) | (genotypes[..., 1] < 0)))
+            n_indel += int(np.count_nonzero(genotypes[:, sites.is_indel] == 1))
+            if self.phased:
+                unphased = self._unphased(
+                    _subject_rows(callset.phased, start, stop, sites.variant), genotypes)
+                n_unphased += int(unphased.sum())
+                first_unphased |= unphased.any(axis=0)
+        if self.phased:
+            self._check_phase(callset, sites, n_unphased, first_unphased)
+        reference = self.reference_codes
+
+        def chunk(start: int, stop: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+            carried, missing = selections(start, stop)
+            columns, tracks = self._edited_tracks(sites, carried, missing)
+            return self._chunk(reference, tracks, columns), _carriers(carried, start)
+
+        shape = (n_subjects, len(self.windows), self.haplotypes, self.length)
+        return PersonalWindows(reference, CarrierChunks(shape, chunk, size),
+                               list(callset.samples), self._site_table(callset, sites), None,
+                               self._report(sites, n_indel, n_missing))
 
     def stream(self, callset: CallSet) -> PersonalWindows:
         """:meth:`build` with lazy codes in chunks of about :data:`STREAM_CHUNK_BYTES`."""
@@ -240,17 +312,16 @@ class PersonalWindowBuilder:
         codes[:, self.uncalled] = N_CODE
         return codes
 
-    def _report(self, sites: SiteTable, carried: np.ndarray, missing: np.ndarray
+    def _report(self, sites: SiteTable, n_indel_alleles: int, n_missing_calls: int
                 ) -> BuildReport:
-        """Counts over the whole call set; ``carried``, ``missing``: ``(S, 2, K + 1)`` bool."""
+        """The report, given the counts over the whole call set (:func:`_call_counts`)."""
         return BuildReport(
             n_sites=sites.n_sites,
             n_substitution_sites=int((~sites.is_indel & sites.ref_ok).sum()),
             n_indel_sites=int(sites.is_indel.sum()), indel_policy=self.indel_policy,
             n_ref_mismatch_sites=sites.n_ref_mismatch,
             ref_mismatch_examples=sites.mismatch_examples,
-            n_indel_alleles=int(np.count_nonzero(carried[..., :-1][..., sites.is_indel])),
-            n_missing_calls=int(np.count_nonzero(missing[:, 0] | missing[:, 1])),
+            n_indel_alleles=n_indel_alleles, n_missing_calls=n_missing_calls,
             missing_policy=self.missing_policy)
 
     def _touched_positions(self, sites: SiteTable):
@@ -263,24 +334,28 @@ class PersonalWindowBuilder:
         column[flat] = np.arange(len(flat))
         return flat // self.length, flat % self.length, column.reshape(len(self.windows), -1)
 
-    def _check_phase(self, callset: CallSet, sites: SiteTable, genotypes: np.ndarray) -> None:
-        phased = callset.phased[:, sites.variant]
+    @staticmethod
+    def _unphased(phased: np.ndarray, genotypes: np.ndarray) -> np.ndarray:
+        """``(S, K)`` bool: heterozygous calls without phase (``phased (S, K)``,
+        ``genotypes (S, K, 2)``)."""
         het = (genotypes == 1).any(axis=2) & (genotypes[..., 0] != genotypes[..., 1])
-        unphased = het & ~phased
-        if unphased.any():
-            k = int(np.flatnonzero(unphased.any(axis=0))[0])
+        return het & ~phased
+
+    def _check_phase(self, callset: CallSet, sites: SiteTable, n_unphased: int,
+                     site_unphased: np.ndarray) -> None:
+        """Raise if any call is unphased; ``site_unphased (K,)``: sites with one."""
+        if n_unphased:
+            k = int(np.flatnonzero(site_unphased)[0])
             v = sites.variant[k]
             raise GenomeInputError(
-                f"phased=True but {int(unphased.sum())} heterozygous calls in "
+                f"phased=True but {int(n_unphased)} heterozygous calls in "
                 f"{callset.source} are unphased (first at {callset.chrom[v]}:{callset.pos[v]}); "
                 f"build with phased=False for a dosage encoding")
 
-    def _variant_list(self, callset: CallSet, sites: SiteTable, carried: np.ndarray
-                      ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """The site table ``(K sites,)`` and one carrier row per (subject, carried site);
-        ``carried`` is ``(S, 2, K + 1)`` bool."""
+    def _site_table(self, callset: CallSet, sites: SiteTable) -> dict[str, np.ndarray]:
+        """The site table: one ``(K,)`` array per field."""
         variant, window, offset = sites.variant, sites.window, sites.offset
-        site_table = {
+        return {
             "window_index": window.astype(np.int32),
             "offset": offset.astype(np.int32),
             "seq_offset": np.where(self.minus[window], self.length - 1 - offset,
@@ -290,15 +365,40 @@ class PersonalWindowBuilder:
             "alt": callset.alt[variant],
             "applied": ~sites.is_indel & sites.ref_ok,
         }
-        bits = carried[..., :-1].view(np.uint8)  # (S, 2, K) 0/1
-        hap_mask = bits[:, 0] | bits[:, 1] << 1  # (S, K): bit 0 slot 1, bit 1 slot 2
-        flat = np.flatnonzero(hap_mask != 0)  # row-major: sorted by subject (bool: 7x faster)
-        mask = hap_mask.ravel()[flat]
-        subject, site = np.divmod(flat, sites.n_sites)
-        carriers = {
-            "subject_index": subject.astype(np.int32),
-            "site_index": site.astype(np.int32),
-            "allele_count": ((mask & 1) + (mask >> 1)).astype(np.int8),
-            "hap_mask": mask,
-        }
-        return site_table, carriers
+
+
+def _carriers(carried: np.ndarray, first_subject: int) -> dict[str, np.ndarray]:
+    """One carrier row per (subject, carried site), sorted by subject; ``carried`` is
+    ``(s, 2, K + 1)`` bool for subjects ``first_subject ...``."""
+    n_sites = carried.shape[2] - 1
+    bits = carried[..., :-1].view(np.uint8)  # (s, 2, K) 0/1
+    hap_mask = bits[:, 0] | bits[:, 1] << 1  # (s, K): bit 0 slot 1, bit 1 slot 2
+    flat = np.flatnonzero(hap_mask != 0)  # row-major: sorted by subject (bool: 7x faster)
+    mask = hap_mask.ravel()[flat]
+    subject, site = np.divmod(flat, n_sites) if n_sites else (flat, flat)
+    return {
+        "subject_index": (subject + first_subject).astype(np.int32),
+        "site_index": site.astype(np.int32),
+        "allele_count": ((mask & 1) + (mask >> 1)).astype(np.int8),
+        "hap_mask": mask,
+    }
+
+
+def _subject_rows(array: np.ndarray, start: int, stop: int, columns: np.ndarray
+                  ) -> np.ndarray:
+    """``array[start:stop][:, columns]`` as a contiguous ``(s, K, ...)`` array.
+
+    ``array`` is ``(S, V, ...)``; the transposed view of a site-major spilled call set
+    (:class:`~pgxdl.genome.variants.vcf_genotypes.DiskRows`) is read from its file in its
+    own layout, ``s`` contiguous entries per site (:func:`site_rows`).
+    """
+    if array.flags.c_contiguous:
+        return np.take(array[start:stop], columns, axis=1)
+    return site_rows(array, start, stop, columns)
+
+
+def _call_counts(sites: SiteTable, carried: np.ndarray, missing: np.ndarray
+                 ) -> tuple[int, int]:
+    """Indel alleles carried and missing calls; ``carried``, ``missing``: ``(s, 2, K + 1)``."""
+    return (int(np.count_nonzero(carried[..., :-1][..., sites.is_indel])),
+            int(np.count_nonzero(missing[:, 0] | missing[:, 1])))

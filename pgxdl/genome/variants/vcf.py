@@ -10,9 +10,14 @@
   (:func:`~pgxdl.genome.reference.builds.normalise_chrom`); when no window's contig is among
   the VCF's, the error lists both;
 - text VCFs are validated line by line first, so errors name the line
-  (:mod:`pgxdl.genome.variants.vcf_text`); with a ``reference`` the genome build is checked
+  (:mod:`pgxdl.genome.variants.vcf_text`), except a bgzipped VCF read through its index:
+  its records are checked as they are read, and the file is scanned only when one fails, so
+  a biobank file is decompressed once; with a ``reference`` the genome build is checked
   (:mod:`pgxdl.genome.reference.build_check`) over every record read, and the REF of every
   record inside a window (reference-only rows included) against the reference;
+- genotypes are recoded a batch of records at a time
+  (:mod:`pgxdl.genome.variants.vcf_genotypes`); with ``spill=True`` they go to an unlinked
+  memory-mapped file instead of memory, so reading holds one batch whatever the cohort;
 - :func:`read_vcf_with_report` also returns a :class:`VcfReadReport`: records per window
   (a window with none is one the VCF cannot speak for), multi-allelic rows split, ALTs
   without sequence dropped, reference-only rows.
@@ -20,6 +25,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import warnings
 from collections.abc import Sequence
@@ -28,40 +34,48 @@ from pathlib import Path
 import numpy as np
 from cyvcf2 import VCF
 
-from pgxdl.genome.errors import MalformedVCFError
+from pgxdl.genome.errors import GenomeInputError, MalformedVCFError
 from pgxdl.genome.reference.build_check import check_build, count_reference_matches
 from pgxdl.genome.reference.builds import normalise_chrom
 from pgxdl.genome.reference.fasta import ReferenceGenome
 from pgxdl.genome.reference.windows import WindowSpec
 from pgxdl.genome.variants.callset import CallSet, check_samples_present, string_array
+from pgxdl.genome.variants.vcf_genotypes import BATCH_BYTES, DiskRows, MemoryRows, convert_batch
 from pgxdl.genome.variants.vcf_report import (
     VcfReadReport,
     check_reference_alleles,
     check_window_contigs,
 )
-from pgxdl.genome.variants.vcf_text import is_bcf, record_excerpt, scan_vcf_text
+from pgxdl.genome.variants.vcf_text import (
+    ALT_PATTERN,
+    REF_PATTERN,
+    is_bcf,
+    record_excerpt,
+    scan_vcf_text,
+)
 
 logger = logging.getLogger(__name__)
 
 _SEQUENCE = frozenset("ACGTN")
-_VECTOR_END = -2  # cyvcf2's padding for a missing second allele (haploid call)
 
 
 def read_vcf(path: str | Path, samples: Sequence[str] | None = None,
              windows: Sequence[WindowSpec] | None = None,
              reference: ReferenceGenome | None = None, *, min_ref_match: float = 0.9,
-             use_index: bool = True) -> CallSet:
+             use_index: bool = True, spill: bool = False,
+             spill_folder: str | Path | None = None) -> CallSet:
     """Read biallelic calls of ``samples`` at the records inside ``windows``
     (:func:`read_vcf_with_report` without the report)."""
     return read_vcf_with_report(path, samples, windows, reference, min_ref_match=min_ref_match,
-                                use_index=use_index)[0]
+                                use_index=use_index, spill=spill, spill_folder=spill_folder)[0]
 
 
 def read_vcf_with_report(path: str | Path, samples: Sequence[str] | None = None,
                          windows: Sequence[WindowSpec] | None = None,
                          reference: ReferenceGenome | None = None, *,
                          min_ref_match: float = 0.9, use_index: bool = True,
-                         ref_mismatch_tolerance: float | None = None
+                         ref_mismatch_tolerance: float | None = None,
+                         spill: bool = False, spill_folder: str | Path | None = None
                          ) -> tuple[CallSet, VcfReadReport]:
     """Read biallelic calls of ``samples`` at the records inside ``windows``, with a report.
 
@@ -77,6 +91,16 @@ def read_vcf_with_report(path: str | Path, samples: Sequence[str] | None = None,
     ref_mismatch_tolerance : with ``reference`` and ``windows``, the largest fraction of the
         records inside windows (reference-only rows included) whose REF may differ from the
         reference; ``None`` skips this check.
+    spill : keep the genotypes in an unlinked temporary file in ``spill_folder`` (default:
+        the system's temporary folder; :class:`~pgxdl.genome.variants.vcf_genotypes.DiskRows`)
+        instead of memory: the
+        returned arrays are then strided views of a read-only memory map, and memory stays
+        bounded by one batch of records whatever the cohort's size.
+
+    A bgzipped text VCF read through its index (``windows`` and ``use_index``) is not
+    pre-scanned: its records are read eagerly and checked as they come, and only when one
+    fails is the file scanned (:func:`~pgxdl.genome.variants.vcf_text.scan_vcf_text`) to
+    name the line; other text VCFs are scanned first.
 
     Returns
     -------
@@ -92,17 +116,38 @@ def read_vcf_with_report(path: str | Path, samples: Sequence[str] | None = None,
         raise FileNotFoundError(f"VCF {path} not found")
     if path.is_dir():
         raise MalformedVCFError(f"VCF {path} is a folder, not a file")
-    layout = None if is_bcf(path) else scan_vcf_text(path)
+    indexed = windows is not None and use_index and _has_index(path)
+    binary = is_bcf(path)
+    if indexed and not binary:
+        try:
+            return _read(path, samples, windows, reference, None, indexed, min_ref_match,
+                         ref_mismatch_tolerance, spill, spill_folder, check_alleles=True)
+        except MalformedVCFError:
+            pass  # the scanned read below fails again, naming the line
+        except GenomeInputError:
+            raise
+        except Exception:  # noqa: BLE001 - htslib reports parse failures as bare Exceptions
+            pass
+    layout = None if binary else scan_vcf_text(path)
+    return _read(path, samples, windows, reference, layout, indexed, min_ref_match,
+                 ref_mismatch_tolerance, spill, spill_folder)
+
+
+def _read(path: Path, samples, windows, reference, layout, indexed: bool,
+          min_ref_match: float, ref_mismatch_tolerance: float | None, spill: bool, spill_folder,
+          check_alleles: bool = False) -> tuple[CallSet, VcfReadReport]:
+    """One pass over the records (region queries when ``indexed``); ``layout`` is the text
+    scan's, or ``None`` (BCF, or a text VCF read before any scan: ``check_alleles``)."""
     vcf = _open(path, lazy=layout is not None)
     n_file_samples = len(vcf.samples)
     try:
         order, names = _select_samples(vcf, path, samples)
-        reader = _RecordReader(path, layout, len(names), windows)
-        if windows is not None and use_index and _has_index(path):
-            records = _query_windows(vcf, windows)
-        else:
-            records = _stream(vcf, windows)
-        callset = reader.read(records, order, names)
+        sink = DiskRows(len(names), spill_folder) if spill else MemoryRows(len(names))
+        reader = _RecordReader(path, layout, len(names), windows, order, sink)
+        records = _query_windows(vcf, windows) if indexed else _stream(vcf, windows)
+        if check_alleles:
+            records = _checked_alleles(path, records)
+        callset = reader.read(records, names)
         report = reader.report(_header_contigs(vcf))
         report.n_file_samples = n_file_samples
         if reference is not None:
@@ -120,6 +165,25 @@ def read_vcf_with_report(path: str | Path, samples: Sequence[str] | None = None,
                 "dropped", path.name, report.n_records, callset.n_variants,
                 report.n_alts_without_sequence)
     return callset, report
+
+
+def _checked_alleles(path: Path, records):
+    """Pass ``records`` on, raising at the first whose REF or ALT the text scan would refuse,
+    or whose FORMAT lacks GT (the caller then scans the text to name the line)."""
+    for number, record, keep in records:
+        if not isinstance(record, Exception) and keep and (
+                not _allele_ok(record.REF, ref=True)
+                or not all(_allele_ok(alt) for alt in record.ALT)
+                or (record.ALT and "GT" not in record.FORMAT)):
+            raise MalformedVCFError(f"{path}: record {record.CHROM}:{record.POS}: field REF, "
+                                  f"ALT or FORMAT is malformed")
+        yield number, record, keep
+
+
+def _allele_ok(allele: str, ref: bool = False) -> bool:
+    """Whether the text scan's REF (``ref``) or ALT rule accepts ``allele``."""
+    pattern = REF_PATTERN if ref else ALT_PATTERN
+    return pattern.match(allele.encode()) is not None
 
 
 def _open(path: Path, lazy: bool) -> VCF:
@@ -192,8 +256,11 @@ def _query_windows(vcf: VCF, windows: Sequence[WindowSpec]):
         for name in names.get(normalise_chrom(window.chrom), ()):
             with warnings.catch_warnings():  # a header contig without indexed records
                 warnings.filterwarnings("ignore", message="no intervals found")
-                records = list(vcf(f"{name}:{window.start}-{window.end}"))
-            for record in records:
+                records = iter(vcf(f"{name}:{window.start}-{window.end}"))
+                first = next(records, None)
+            # one record at a time: a window's records decoded at once would hold
+            # every genotype of the window
+            for record in itertools.chain([first] if first is not None else [], records):
                 key = (record.CHROM, record.POS, record.REF, tuple(record.ALT))
                 if window.start <= record.POS <= window.end and key not in seen:
                     seen.add(key)
@@ -219,8 +286,10 @@ class _RecordReader:
     """
 
     def __init__(self, path: Path, layout, n_samples: int,
-                 windows: Sequence[WindowSpec] | None) -> None:
+                 windows: Sequence[WindowSpec] | None, order: np.ndarray,
+                 sink: MemoryRows | DiskRows) -> None:
         self.path, self.layout, self.n_samples = path, layout, n_samples
+        self._order, self._sink = order, sink
         self.counts = VcfReadReport(str(path))
         self._windows = list(windows or ())
         self._spans: dict[str, list[tuple[int, int, int]]] = {}
@@ -232,13 +301,17 @@ class _RecordReader:
         self._seen: tuple[list, list, list] = ([], [], [])
         self._inside: tuple[list, list, list] = ([], [], [])
         self._rows: dict[str, list] = {k: [] for k in ("chrom", "pos", "ids", "ref", "alt")}
-        self._row_record: list[int] = []  # index into self._arrays of each biallelic row
-        self._row_allele: list[int] = []  # ALT index (1-based) of each row
-        self._arrays: list[np.ndarray] = []  # cyvcf2 genotype arrays (S, ploidy + 1)
+        self._n_rows = 0  # biallelic rows so far
+        # the pending batch (converted by _flush): cyvcf2 arrays (S, ploidy + 1), where
+        # each came from, and the record (into the batch) and ALT index of each row
+        self._arrays: list[np.ndarray] = []
         self._where_kept: list[tuple] = []
+        self._pending_record: list[int] = []
+        self._pending_allele: list[int] = []
+        self._pending_bytes = 0
         self._row_where: dict[tuple, str] = {}  # (chrom, pos, ref, alt) -> where first seen
 
-    def read(self, records, order: np.ndarray, names: list[str]) -> CallSet:
+    def read(self, records, names: list[str]) -> CallSet:
         for number, record, keep in records:
             if isinstance(record, Exception):
                 raise MalformedVCFError(f"{self._where(number)}: htslib cannot parse this "
@@ -257,8 +330,9 @@ class _RecordReader:
             if keep:
                 _append(self._inside, chrom, pos, ref)
                 self._add(number, record)
-        genotypes, phased = self._genotype_rows()
-        return CallSet(**self._rows, genotypes=genotypes[order], phased=phased[order],
+        self._flush()
+        genotypes, phased = self._sink.finish()
+        return CallSet(**self._rows, genotypes=genotypes, phased=phased,
                        samples=names, source=str(self.path))
 
     def seen_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -274,7 +348,7 @@ class _RecordReader:
         self.counts.window_records = {w.name: int(n) for w, n in
                                       zip(self._windows, self._covered, strict=True)}
         self.counts.contigs = list(dict.fromkeys([*header_contigs, *self._contigs]))
-        self.counts.n_rows = len(self._row_record)
+        self.counts.n_rows = self._n_rows
         return self.counts
 
     def _add(self, number: int | None, record) -> None:
@@ -296,8 +370,13 @@ class _RecordReader:
                     f"{self.path}: {where} ({record.CHROM}:{record.POS}): field FORMAT has "
                     f"no GT, so this record's genotypes cannot be read; give every record in "
                     f"the windows a GT (bcftools +setGT, or drop the record)")
-            self._arrays.append(record.genotype.array())
+            array = record.genotype.array()
+            self._arrays.append(array)
             self._where_kept.append((number, record.CHROM, record.POS, len(record.ALT)))
+            self._pending_bytes += array.nbytes
+        else:
+            self._sink.add(np.zeros((len(kept_alts), 0, 2), np.int8),
+                           np.zeros((len(kept_alts), 0), bool))
         for index, alt in kept_alts:
             key = (self._contigs[record.CHROM], record.POS, record.REF.upper(), alt)
             if key in self._row_where:
@@ -307,45 +386,35 @@ class _RecordReader:
                     f"{self._row_where[key]}; which genotypes hold is unknown: remove the "
                     f"duplicate (bcftools norm -d exact)")
             self._row_where[key] = self._short_where(number, record)
-            self._row_record.append(len(self._arrays) - 1)
-            self._row_allele.append(index)
+            self._n_rows += 1
+            if self.n_samples:
+                self._pending_record.append(len(self._arrays) - 1)
+                self._pending_allele.append(index)
             for key, value in (("chrom", record.CHROM), ("pos", record.POS),
                                ("ids", record.ID or "."), ("ref", record.REF.upper()),
                                ("alt", alt)):
                 self._rows[key].append(value)
+        if self._pending_bytes >= BATCH_BYTES:
+            self._flush()
 
-    def _genotype_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """Biallelic genotypes ``(S, V, 2)`` int8 (0, 1, -1) and phase flags ``(S, V)``."""
-        n_rows = len(self._row_record)
-        if not self.n_samples or not n_rows:
-            return (np.zeros((self.n_samples, n_rows, 2), dtype=np.int8),
-                    np.zeros((self.n_samples, n_rows), dtype=bool))
-        ploidies = {a.shape[1] - 1 for a in self._arrays}
-        if max(ploidies) > 2:
-            first = next(i for i, a in enumerate(self._arrays) if a.shape[1] > 3)
-            raise MalformedVCFError(f"{self._where(*self._where_kept[first][:1])}: field GT "
-                                    f"has ploidy > 2; only haploid and diploid calls work")
-        stacked = np.stack([a if a.shape[1] == 3 else np.concatenate(
-            [a[:, :1], a[:, :1], a[:, 1:]], axis=1) for a in self._arrays])  # (R, S, 3)
-        alleles = np.ascontiguousarray(stacked[..., :2])  # (R, S, 2)
-        phased = stacked[..., 2] != 0  # (R, S)
-        haploid = alleles[..., 1] == _VECTOR_END
-        alleles[..., 1][haploid] = alleles[..., 0][haploid]
-        n_alts = np.array([w[3] for w in self._where_kept])
-        bad = np.argwhere(np.maximum(alleles[..., 0], alleles[..., 1]) > n_alts[:, None])
-        if bad.size:
-            kept, sample = bad[0]
-            number, chrom, pos, n_alt = self._where_kept[kept]
-            raise MalformedVCFError(
-                f"{self._where(number)} [{chrom}:{pos}]: field GT of sample column "
-                f"{10 + sample} names allele {alleles[kept, sample].max()} but ALT has {n_alt}")
-        record = np.asarray(self._row_record, dtype=np.intp)
-        rows = alleles[record]  # (V, S, 2)
-        allele = np.asarray(self._row_allele, dtype=rows.dtype)[:, None, None]
-        genotypes = (rows == allele).astype(np.int8)
-        genotypes[rows < 0] = -1
-        return (np.ascontiguousarray(genotypes.transpose(1, 0, 2)),
-                np.ascontiguousarray((phased | haploid)[record].T))
+    def _flush(self) -> None:
+        """Convert the pending cyvcf2 arrays into biallelic rows and hand them to the sink."""
+        if not self._arrays:
+            return
+        kept = self._where_kept
+
+        def where(index: int) -> str:
+            number, chrom, pos, _ = kept[index]
+            return f"{self._where(number)} [{chrom}:{pos}]"
+
+        genotypes, phased = convert_batch(
+            self._arrays, np.array([w[3] for w in kept]),
+            np.asarray(self._pending_record, dtype=np.intp),
+            np.asarray(self._pending_allele, dtype=np.int32), self._order, where)
+        self._sink.add(genotypes, phased)
+        self._arrays, self._where_kept = [], []
+        self._pending_record, self._pending_allele = [], []
+        self._pending_bytes = 0
 
     def _short_where(self, number: int | None, record) -> str:
         """``line N`` of a text VCF, else ``record CHROM:POS``."""

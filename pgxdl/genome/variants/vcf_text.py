@@ -19,8 +19,9 @@ import numpy as np
 from pgxdl.genome.errors import MalformedVCFError
 
 _FIXED = ("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
-_REF = re.compile(rb"^[ACGTNacgtn]+$")
-_ALT = re.compile(rb"^([ACGTNacgtn]+|\*|\.|<[^<>]+>|.*[\[\]].*|\.[ACGTNacgtn]+|[ACGTNacgtn]+\.)$")
+REF_PATTERN = re.compile(rb"^[ACGTNacgtn]+$")
+ALT_PATTERN = re.compile(
+    rb"^([ACGTNacgtn]+|\*|\.|<[^<>]+>|.*[\[\]].*|\.[ACGTNacgtn]+|[ACGTNacgtn]+\.)$")
 
 
 @dataclass(frozen=True)
@@ -152,11 +153,11 @@ def _check_record_line(path: Path, number: int, line: bytes, n_columns: int) -> 
 
     if not pos.isdigit() or int(pos) < 1:
         raise MalformedVCFError(f"{where()}: field POS is not a positive integer")
-    if not _REF.match(ref):
+    if not REF_PATTERN.match(ref):
         raise MalformedVCFError(f"{where()}: field REF {ref.decode(errors='replace')!r} is "
                                 f"not a sequence of A, C, G, T, N")
     for allele in alt.split(b","):
-        if not _ALT.match(allele):
+        if not ALT_PATTERN.match(allele):
             raise MalformedVCFError(f"{where()}: field ALT has an invalid allele "
                                     f"{allele.decode(errors='replace')!r}")
     return fields

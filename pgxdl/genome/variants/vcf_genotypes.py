@@ -1,0 +1,162 @@
+"""cyvcf2 genotype arrays -> biallelic int8 rows, a batch of records at a time.
+
+:class:`~pgxdl.genome.variants.vcf._RecordReader` keeps cyvcf2's ``(S, ploidy + 1)`` int32
+array of each record only until a batch of about :data:`BATCH_BYTES` is pending; the batch
+is then split into biallelic rows and recoded (0 ref, 1 alt, -1 missing) in one vectorised
+step and handed to a sink, so the reader never holds more than one batch of int32 arrays:
+
+- :class:`MemoryRows` joins the rows into the ``(S, V, 2)`` array of a
+  :class:`~pgxdl.genome.variants.callset.CallSet` (small cohorts, tests);
+- :class:`DiskRows` appends them, site-major, to an unlinked temporary file and returns
+  ``(S, V, 2)`` and ``(S, V)`` views of a read-only memory map of it, so memory no longer
+  grows with the cohort; :func:`site_rows` reads a block of subjects of such a view from
+  the file itself, so the pages read never count in the process's RSS.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import tempfile
+import weakref
+from collections.abc import Callable
+
+import numpy as np
+
+from pgxdl.genome.errors import MalformedVCFError
+
+#: int32 bytes of cyvcf2 genotype arrays held before a batch is converted.
+BATCH_BYTES = 32 << 20
+_VECTOR_END = -2  # cyvcf2's padding for a missing second allele (haploid call)
+_SPILLED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # map -> its open file
+
+
+def convert_batch(arrays: list[np.ndarray], n_alts: np.ndarray, row_record: np.ndarray,
+                  row_allele: np.ndarray, order: np.ndarray,
+                  where: Callable[[int], str]) -> tuple[np.ndarray, np.ndarray]:
+    """Biallelic rows of a batch of records.
+
+    Parameters
+    ----------
+    arrays : ``R`` cyvcf2 genotype arrays, each ``(S_file, ploidy + 1)`` int32.
+    n_alts : ``(R,)`` ALT count of each record.
+    row_record : ``(V,)`` record (into ``arrays``) of each biallelic row.
+    row_allele : ``(V,)`` ALT index (1-based) of each row.
+    order : ``(S,)`` sample reordering applied to the file's sample axis.
+    where : record index -> ``"file: line N (...)"`` for error messages.
+
+    Returns
+    -------
+    genotypes ``(V, S, 2)`` int8 (0, 1, -1) and phased ``(V, S)`` bool, site-major.
+    """
+    too_many = [i for i, a in enumerate(arrays) if a.shape[1] > 3]
+    if too_many:
+        raise MalformedVCFError(f"{where(too_many[0])}: field GT has ploidy > 2; only haploid "
+                                f"and diploid calls work")
+    stacked = np.stack([a if a.shape[1] == 3 else np.concatenate(
+        [a[:, :1], a[:, :1], a[:, 1:]], axis=1) for a in arrays])  # (R, S, 3)
+    if not np.array_equal(order, np.arange(len(order))):
+        stacked = stacked[:, order]
+    alleles = stacked[..., :2]  # (R, S, 2)
+    phased = stacked[..., 2] != 0  # (R, S)
+    haploid = alleles[..., 1] == _VECTOR_END
+    if haploid.any():
+        alleles = alleles.copy()
+        alleles[..., 1][haploid] = alleles[..., 0][haploid]
+    bad = np.argwhere(np.maximum(alleles[..., 0], alleles[..., 1]) > n_alts[:, None])
+    if bad.size:
+        kept, sample = bad[0]
+        raise MalformedVCFError(
+            f"{where(int(kept))}: field GT of sample column {10 + int(order[sample])} names "
+            f"allele {alleles[kept, sample].max()} but ALT has {n_alts[kept]}")
+    if not np.array_equal(row_record, np.arange(len(arrays))):  # multi-allelic records
+        alleles, phased, haploid = alleles[row_record], phased[row_record], haploid[row_record]
+    genotypes = (alleles == row_allele.astype(alleles.dtype)[:, None, None]).view(np.int8)
+    genotypes[alleles < 0] = -1
+    return genotypes, phased | haploid
+
+
+class MemoryRows:
+    """Collects site-major batches; :meth:`finish` gives contiguous ``(S, V, 2)``, ``(S, V)``."""
+
+    def __init__(self, n_samples: int) -> None:
+        self.n_samples = n_samples
+        self._genotypes: list[np.ndarray] = []
+        self._phased: list[np.ndarray] = []
+
+    def add(self, genotypes: np.ndarray, phased: np.ndarray) -> None:
+        self._genotypes.append(genotypes)
+        self._phased.append(phased)
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self._genotypes:
+            return (np.zeros((self.n_samples, 0, 2), np.int8),
+                    np.zeros((self.n_samples, 0), bool))
+        genotypes = np.concatenate(self._genotypes)
+        phased = np.concatenate(self._phased)
+        self._genotypes, self._phased = [], []
+        return (np.ascontiguousarray(genotypes.transpose(1, 0, 2)),
+                np.ascontiguousarray(phased.T))
+
+
+class DiskRows:
+    """Appends site-major batches to unlinked temporary files in ``folder``.
+
+    :meth:`finish` maps them read-only and returns ``(S, V, 2)`` int8 and ``(S, V)`` bool
+    views (not contiguous: a subject's row is strided over sites). The files have no name
+    once created, so nothing is left behind however the process ends.
+    """
+
+    def __init__(self, n_samples: int, folder: str | os.PathLike | None = None) -> None:
+        self.n_samples, self.n_rows = n_samples, 0
+        self._files = [tempfile.TemporaryFile(dir=folder, prefix="pgxdl-genotypes-")
+                       for _ in range(2)]
+
+    def add(self, genotypes: np.ndarray, phased: np.ndarray) -> None:
+        self._files[0].write(np.ascontiguousarray(genotypes).tobytes())
+        self._files[1].write(np.ascontiguousarray(phased).tobytes())
+        self.n_rows += len(genotypes)
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+        shapes = ((self.n_rows, self.n_samples, 2), (self.n_rows, self.n_samples))
+        views = []
+        for handle, shape, dtype in zip(self._files, shapes, (np.int8, np.bool_), strict=True):
+            handle.flush()
+            if not self.n_rows or not self.n_samples:
+                views.append(np.zeros(shape, dtype))
+                continue
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            views.append(np.frombuffer(mapped, dtype=dtype).reshape(shape))
+            _SPILLED[mapped] = handle  # read by site_rows; closed when the map goes
+        return views[0].transpose(1, 0, 2), views[1].T
+
+
+def site_rows(array: np.ndarray, start: int, stop: int, columns: np.ndarray) -> np.ndarray:
+    """``array[start:stop][:, columns]``, contiguous ``(s, K, ...)``, of a ``(S, V, ...)``
+    array; a :class:`DiskRows` view is read from its file (one ``pread`` per site).
+
+    Reading a memory map would count every page it touches (and the neighbours the kernel
+    maps with it) in the process's RSS; a read into a buffer leaves them in the page cache.
+    """
+    site_major = np.swapaxes(array, 0, 1)  # (V, S, ...)
+    mapped = _mapping(array)
+    handle = _SPILLED.get(mapped) if mapped is not None else None
+    if handle is None or site_major.nbytes != len(mapped) or not site_major.flags.c_contiguous:
+        rows = np.take(site_major[:, start:stop], columns, axis=0)
+        return np.ascontiguousarray(np.swapaxes(rows, 0, 1))
+    per_subject = site_major[0, 0].nbytes
+    rows = np.empty((len(columns), stop - start, *site_major.shape[2:]), dtype=array.dtype)
+    flat = rows.reshape(len(columns), -1).view(np.uint8)
+    for k, site in enumerate(np.asarray(columns, dtype=np.int64)):
+        offset = (int(site) * site_major.shape[1] + start) * per_subject
+        if os.preadv(handle.fileno(), [flat[k]], offset) != flat[k].nbytes:
+            raise OSError(f"short read from the spilled genotype file at byte {offset}")
+    return np.ascontiguousarray(np.swapaxes(rows, 0, 1))
+
+
+def _mapping(array: np.ndarray) -> mmap.mmap | None:
+    """The memory map under ``array``'s chain of views, if any."""
+    base = array
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = getattr(base, "base", None) if not isinstance(base, memoryview) else base.obj
+    return base
