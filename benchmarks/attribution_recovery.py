@@ -38,7 +38,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import report  # noqa: E402
-from pgxdl.commands.build import build_store  # noqa: E402
+from pgxdl.builders.store_build import build_store  # noqa: E402
 from pgxdl.data.datamodule import CohortDataModule  # noqa: E402
 from pgxdl.data.store import CohortStore  # noqa: E402
 from pgxdl.interpret.aggregate import VARIANT_KEY, variant_label  # noqa: E402

@@ -11,7 +11,7 @@ import torch
 
 from benchmarks.bad_input_case import error_case, handled_case
 from benchmarks.bad_input_world import check_sites
-from pgxdl.commands.build import build_store
+from pgxdl.builders.store_build import build_store
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.data.store import CohortStore, StoreError
 from pgxdl.data.store_writer import StoreOutputError

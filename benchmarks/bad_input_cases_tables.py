@@ -10,7 +10,7 @@ import numpy as np
 from benchmarks.bad_input_case import error_case, handled_case
 from benchmarks.bad_input_world import check_sites, id_hashes, stored_ids
 from pgxdl.builders.config_schema import validate_config
-from pgxdl.commands.build import build_store, load_config
+from pgxdl.builders.store_build import build_store, load_config
 from pgxdl.data.tabular import TabularValueError
 from pgxdl.genome.errors import SampleNotFoundError
 

@@ -3,7 +3,7 @@ independent re-parse of what a store should hold.
 
 :class:`World` writes the good inputs into a folder; each case of
 :mod:`benchmarks.bad_input_cases` spoils one of them and builds through
-:func:`pgxdl.commands.build.build_store`. :func:`expected_letters` re-reads the VCF text with
+:func:`pgxdl.builders.store_build.build_store`. :func:`expected_letters` re-reads the VCF text with
 plain string splitting (no cyvcf2, no pgxdl genome code) to say which base each subject
 should carry at each site, so a handled case is checked against data, not against itself.
 """
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from pgxdl.commands.build import build_store
+from pgxdl.builders.store_build import build_store
 
 LENGTH = 40
 CHROMS = {name: "".join(np.random.default_rng(seed).choice(list("ACGT"), 120))

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import best_time, report  # noqa: E402
 from pgxdl.builders import simulated  # noqa: E402
-from pgxdl.commands.build import build_store  # noqa: E402
+from pgxdl.builders.store_build import build_store  # noqa: E402
 from pgxdl.data.store_writer import write_store  # noqa: E402
 from pgxdl.genome.personal.builder import PersonalWindowBuilder  # noqa: E402
 

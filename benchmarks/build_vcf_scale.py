@@ -57,7 +57,7 @@ SITE_BLOCK = 32  # sites drawn and written at a time while generating
 # Runs in a fresh interpreter: build the store, print wall seconds and peak RSS (JSON).
 _BUILD = """
 import json, sys, time
-from pgxdl.commands.build import build_store
+from pgxdl.builders.store_build import build_store
 from pgxdl.builders import vcf_ehr
 def high_water_kb():  # VmHWM: this process's peak RSS (ru_maxrss survives exec from a parent)
     with open("/proc/self/status") as status:

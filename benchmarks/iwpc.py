@@ -38,7 +38,7 @@ import pgxdl
 from pgxdl.baselines.comparison import compare_models, format_table
 from pgxdl.baselines.deep_models import DeepFoldPredictor, interval_coverage, load_model_config
 from pgxdl.baselines.models import MODEL_NAMES, make_model
-from pgxdl.commands.build import build_store
+from pgxdl.builders.store_build import build_store
 from pgxdl.io import atomic_path, write_json
 from pgxdl.iwpc.dose_metrics import DOSE_BAND_NAMES, dose_band, paired_difference
 from pgxdl.iwpc.features import FEATURE_SETS, derive_features

@@ -26,7 +26,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import report, train_run  # noqa: E402
-from pgxdl.commands.build import build_store, load_config  # noqa: E402
+from pgxdl.builders.store_build import build_store, load_config  # noqa: E402
 from pgxdl.paths import REPO_ROOT  # noqa: E402
 
 #: The variants warfarin pharmacology says should lead, by rsID.

@@ -47,7 +47,7 @@ def train_iwpc(folder: Path, epochs: int) -> Path:
     import pytorch_lightning as pl
     import yaml
 
-    from pgxdl.commands.build import build_store, load_config
+    from pgxdl.builders.store_build import build_store, load_config
     from pgxdl.data.datamodule import CohortDataModule
     from pgxdl.training import build_module
 

@@ -28,7 +28,7 @@ from sklearn.metrics import r2_score
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import report, train_run  # noqa: E402
-from pgxdl.commands.build import build_store  # noqa: E402
+from pgxdl.builders.store_build import build_store  # noqa: E402
 from pgxdl.data.store import CohortStore  # noqa: E402
 from pgxdl.explore.genotypes import dosage_matrix  # noqa: E402
 from pgxdl.paths import REPO_ROOT  # noqa: E402

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import report  # noqa: E402
-from pgxdl.commands.build import build_store, load_config  # noqa: E402
+from pgxdl.builders.store_build import build_store, load_config  # noqa: E402
 from pgxdl.data.store import CohortStore  # noqa: E402
 from pgxdl.explore import agreement, cluster, dosage_matrix, reduce, stability  # noqa: E402
 from pgxdl.explore.analysis import UNLABELLED  # noqa: E402

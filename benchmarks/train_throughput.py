@@ -33,7 +33,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import report  # noqa: E402
-from pgxdl.commands.build import build_store, load_config  # noqa: E402
+from pgxdl.builders.store_build import build_store, load_config  # noqa: E402
 from pgxdl.data.batch import model_inputs  # noqa: E402
 from pgxdl.data.datamodule import CohortDataModule  # noqa: E402
 from pgxdl.paths import REPO_ROOT  # noqa: E402

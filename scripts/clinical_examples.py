@@ -44,9 +44,9 @@ def render(paths: dict[str, Path], out: Path) -> list[Path]:
     import torch
     import yaml
 
+    from pgxdl.builders.store_build import build_store
     from pgxdl.clinical.predict import predict_people
     from pgxdl.clinical.report.writer import write_reports
-    from pgxdl.commands.build import build_store
     from pgxdl.data.datamodule import CohortDataModule
     from pgxdl.training import build_module
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import pytorch_lightning as pl
 
-from pgxdl.commands.build import build_store
+from pgxdl.builders.store_build import build_store
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.training import build_module
 

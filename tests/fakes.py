@@ -167,7 +167,7 @@ class KillAtStep(pl.Callback):
 def build_tiny_store(path, n_subjects: int = 120, window_length: int = 128,
                      n_windows: int = 4) -> str:
     """Build a small simulated cohort store at ``path`` with ``pgxdl build``'s code."""
-    from pgxdl.commands.build import build_store, load_config
+    from pgxdl.builders.store_build import build_store, load_config
     from pgxdl.paths import REPO_ROOT
 
     config = load_config(REPO_ROOT / "configs" / "data" / "simulated.yaml",

@@ -10,7 +10,7 @@ import yaml
 from iwpc_fixtures import synthetic_rows, write_fake_reference, write_iwpc_csv
 
 from pgxdl.baselines.deep_models import DeepFoldPredictor, load_model_config
-from pgxdl.commands.build import build_store
+from pgxdl.builders.store_build import build_store
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.iwpc.folds import protocol_folds, split_name
 from pgxdl.iwpc.policy import SCOREABLE, select_patients

@@ -16,7 +16,7 @@ import yaml
 from checkpoint_fixtures import tiny_network
 from iwpc_fixtures import synthetic_rows, write_fake_reference, write_iwpc_csv
 
-from pgxdl.commands.build import build_store
+from pgxdl.builders.store_build import build_store
 from pgxdl.commands.evaluate import evaluate_checkpoint
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.data.store import CohortStore

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from test_vcf_ehr import make_inputs
 
+from pgxdl.builders.store_build import build_store
 from pgxdl.builders.vcf_ehr_shards import build_shards, shard_ranges
-from pgxdl.commands.build import build_store
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.data.shards import ShardError, write_shard_index
 from pgxdl.data.store import CohortStore

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pgxdl.commands.build import build_store, load_config
+from pgxdl.builders.store_build import build_store, load_config
 from pgxdl.data.store import CohortStore
 from pgxdl.genome.encoding import CODE_LETTERS, iupac_code
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pgxdl.commands.build import build_store
+from pgxdl.builders.store_build import build_store
 from pgxdl.data.store import CohortStore
 from pgxdl.genome.encoding import decode
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from genome_fixtures import WINDOWS, base, other_base, write_fasta, write_vcf
 
-from pgxdl.commands.build import build_store
+from pgxdl.builders.store_build import build_store
 from pgxdl.data.store import CohortStore
 from pgxdl.data.tabular import TabularValueError
 from pgxdl.genome.encoding import CODE_LETTERS, decode, iupac_code

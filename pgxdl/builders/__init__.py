@@ -1,7 +1,8 @@
 """Cohort builders: each turns a config into a :class:`~pgxdl.data.cohort.Cohort`.
 
 :data:`BUILDERS` maps a config's ``builder`` name to the import path of its function
-``build(config: dict) -> Cohort``; :mod:`pgxdl.commands.build` looks it up and writes the store.
+``build(config: dict) -> Cohort``; :mod:`pgxdl.builders.store_build` looks it up
+and writes the store.
 """
 
 BUILDERS = {

@@ -12,7 +12,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from pgxdl.commands.build import build_store, load_config
+from pgxdl.builders.store_build import build_store, load_config
 from pgxdl.data.store import CohortStore
 from pgxdl.evaluation.outputs import format_summary, noise_floor, write_predictions
 from pgxdl.evaluation.plots import write_plots
