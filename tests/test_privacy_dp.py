@@ -86,8 +86,8 @@ def test_each_patients_gradient_is_clipped(store):
         pl.seed_everything(0)
         start = build_module(CohortDataModule(str(store), with_sequence=False).spec,
                              TABULAR).state_dict()
-        module = fit(store, dp, batches=1, optimizer={"class_path": "torch.optim.SGD",
-                                                      "init_args": {"lr": 1.0, "weight_decay": 0.0}})
+        sgd = {"class_path": "torch.optim.SGD", "init_args": {"lr": 1.0, "weight_decay": 0.0}}
+        module = fit(store, dp, batches=1, optimizer=sgd)
         after = module.state_dict()
         return float(torch.sqrt(sum(((after[k] - start[k]) ** 2).sum() for k in start
                                     if start[k].is_floating_point())))

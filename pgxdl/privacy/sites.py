@@ -36,10 +36,12 @@ class SiteDataModule(CohortDataModule):
     store, split, ... : as :class:`CohortDataModule` (keyword arguments pass through).
     sites : the group values kept (e.g. IWPC project sites ``["1", "7"]``).
     group : the store's group key naming each patient's site.
+    require_train : refuse sites without a patient in the train part (``False`` for a
+        module that only evaluates held-out sites).
     """
 
     def __init__(self, store: str, sites: Sequence[str], split: str = "default",
-                 group: str = "site", **kwargs):
+                 group: str = "site", require_train: bool = True, **kwargs):
         kwargs.setdefault("allow_empty", ["val", "test"])
         super().__init__(store, split, **kwargs)
         with CohortStore(self.store) as cohort:
@@ -53,7 +55,7 @@ class SiteDataModule(CohortDataModule):
         keep = np.isin(site_of_row.astype(str), [str(site) for site in sites])
         self.sites = [str(site) for site in sites]
         self.rows = {part: rows[keep[rows]] for part, rows in self.rows.items()}
-        if not len(self.rows["train"]):
+        if require_train and not len(self.rows["train"]):
             raise ValueError(f"{self.store}: sites {self.sites} have no patient in the "
                              f"train part of split {split!r}")
 
