@@ -126,6 +126,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--hidden", type=int, nargs="+", default=[32])
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--dp-lr", type=float, default=1e-2)
+    parser.add_argument("--strategies", nargs="*", default=["fedavg", "fedprox"],
+                        choices=["fedavg", "fedprox"], help="federated strategies to run")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(REPO_ROOT / "benchmarks/results/privacy"))
     args = parser.parse_args(argv)
@@ -143,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     store, source = make_store(args, out)
     store = str(store)
     parts = store_sites(store)
-    train_sites, test_sites = parts["train"] + parts["val"], parts["test"]
+    train_sites, test_sites = parts["train"], parts["test"]
     rows, timing = [], {}
 
     def add(model: str, module, epsilon: float, seconds: float, **extra) -> None:
@@ -168,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         add(f"dp_eps{epsilon:g}", module, dp.epsilon, seconds,
             noise_multiplier=round(dp.noise_multiplier, 3), **attack)
     if flower_available():
-        for strategy in ("fedavg", "fedprox"):
+        for strategy in args.strategies:
             (weights, received), seconds = timed(lambda s=strategy: run_federation(
                 store, train_sites, model_config(args.hidden, args.lr), out / s, args.rounds,
                 max(1, args.epochs // args.rounds), s, batch_size=args.batch_size,
