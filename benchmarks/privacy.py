@@ -11,7 +11,7 @@ Data: the IWPC table (``$PGXDL_DATA/iwpc/iwpc.csv``) when present, otherwise an
 IWPC-shaped synthetic cohort (doses from the IWPC pharmacogenetic formula x lognormal
 noise, ``tests/iwpc_fixtures.py``), said so in the output. Utility is measured on held-out
 *sites* (the store's ``default`` split groups by site); the membership audit trains on a
-patient-level split (``cv_s0_0``) so members and non-members come from the same sites.
+patient-level splits (``cv_s0_*``) so members and non-members come from the same sites.
 Model: pgxdl's tabular network (clinical features + VKORC1/CYP2C9 genotypes as categories).
 """
 
@@ -91,22 +91,29 @@ def utility(module, store: str, test_sites: list[str]) -> dict:
 
 
 def audit(store: str, sites: list[str], args, dp_factory, lira: bool) -> dict:
-    """Membership attacks on a model trained on the ``cv_s0_0`` train part of ``sites``."""
-    module, data = train(store, sites, args, "cv_s0_0", dp_factory())
-    members, others = data.rows["train"], data.rows["test"]
-    n = min(len(members), len(others))
-    members, others = members[:n], others[:n]
+    """Membership attacks on models trained like the benchmarked one on the patient-level
+    folds ``cv_s0_<f>`` of ``sites``: the loss attack pools every fold's members and
+    non-members (each patient is a non-member once), so it measures memorisation rather
+    than which fold happened to hold harder patients; LiRA attacks fold 0's model."""
+    member_loss, other_loss = [], []
+    for fold in range(args.audit_folds):
+        module, data = train(store, sites, args, f"cv_s0_{fold}", dp_factory())
+        members, others = data.rows["train"], data.rows["test"]
+        n = min(len(members), len(others))
+        members = np.random.default_rng(fold).choice(members, n, replace=False)
+        member_loss.append(per_patient_loss(module, data, members))
+        other_loss.append(per_patient_loss(module, data, others[:n]))
+        if fold == 0:
+            target, target_data, audited = module, data, np.r_[members, others[:n]]
+            is_member = np.r_[np.ones(n, bool), np.zeros(n, bool)]
     result = {f"loss_{k}": v for k, v in loss_threshold_attack(
-        per_patient_loss(module, data, members), per_patient_loss(module, data, others)).items()}
+        np.concatenate(member_loss), np.concatenate(other_loss)).items()}
     if lira:
-        audited = np.r_[members, others]
-        is_member = np.r_[np.ones(n, bool), np.zeros(n, bool)]
-
         def shadow(mask: np.ndarray) -> np.ndarray:
-            shadow_model, _ = train(store, sites, args, "cv_s0_0", dp_factory(), audited[mask])
-            return per_patient_loss(shadow_model, data, audited)
+            model, _ = train(store, sites, args, "cv_s0_0", dp_factory(), audited[mask])
+            return per_patient_loss(model, target_data, audited)
 
-        target_loss = per_patient_loss(module, data, audited)
+        target_loss = per_patient_loss(target, target_data, audited)
         result.update({f"lira_{k}": v for k, v in lira_attack(
             target_loss, is_member, shadow, args.shadows, args.seed).items()})
     return result
@@ -122,6 +129,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--shadows", type=int, default=4)
+    parser.add_argument("--audit-folds", type=int, default=5, help="cv folds the loss "
+                        "attack pools (the store holds 5)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--hidden", type=int, nargs="+", default=[32])
     parser.add_argument("--lr", type=float, default=3e-3)
@@ -133,7 +142,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.patients, args.sites, args.epochs, args.rounds = 240, 4, 2, 2
-        args.shadows, args.hidden = 2, [8]
+        args.shadows, args.hidden, args.audit_folds = 2, [8], 1
     return args
 
 
