@@ -148,3 +148,13 @@ def test_lightning_cli_config_reports_epsilon_in_metrics_and_checkpoint(store, t
     assert DrugResponseModule.load_from_checkpoint(saved).network is not None  # hooks gone
     assert checkpoint["privacy"]["epsilon"] == pytest.approx(metrics["privacy/epsilon"])
     assert checkpoint["privacy"]["steps"] == metrics["privacy/steps"]
+
+
+def test_resumed_accounting_continues_from_the_stored_history(store):
+    first = DifferentialPrivacy(noise_multiplier=1.1)
+    fit(store, first, epochs=1)
+    resumed = DifferentialPrivacy(noise_multiplier=1.1)
+    resumed.load_state_dict(first.state_dict())
+    assert resumed.epsilon == first.epsilon and resumed.steps == first.steps
+    fit(store, resumed, epochs=1)
+    assert resumed.steps == 2 * first.steps and resumed.epsilon > first.epsilon
