@@ -28,7 +28,7 @@ import torch
 import yaml
 
 from benchmarks.common import report
-from pgxdl.commands.build import build_store
+from pgxdl.builders.store_build import build_store
 from pgxdl.paths import REPO_ROOT, shared_data_dir
 from pgxdl.privacy import DifferentialPrivacy
 from pgxdl.privacy.federation import flower_available, run_federation

@@ -12,7 +12,7 @@ import yaml
 from opacus.accountants import RDPAccountant
 from opacus.layers import DPLSTM
 
-from pgxdl.commands.build import build_store
+from pgxdl.builders.store_build import build_store
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.privacy import DifferentialPrivacy
 from pgxdl.training import build_module

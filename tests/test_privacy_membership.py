@@ -8,7 +8,7 @@ import pytorch_lightning as pl
 import yaml
 from iwpc_fixtures import synthetic_rows, write_fake_reference, write_iwpc_csv
 
-from pgxdl.commands.build import build_store
+from pgxdl.builders.store_build import build_store
 from pgxdl.paths import REPO_ROOT
 from pgxdl.privacy.membership import (
     attack_scores,
