@@ -127,6 +127,9 @@ class DrugResponseModule(pl.LightningModule):
         return loss
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        if batch["target"].shape[0] == 0:  # Poisson sampling (DP-SGD) can draw no one:
+            outputs = self(*model_inputs(batch))  # a zero loss; the step still adds noise
+            return sum(output.sum() for output in outputs.values()) * 0.0
         return self._step(batch, batch_idx, "train")
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:

@@ -1,0 +1,203 @@
+"""Privacy benchmark: DP-SGD utility per epsilon, federated vs centralised vs site-alone,
+membership-inference AUC per model, wall time per federated round.
+
+Usage::
+
+    python benchmarks/privacy.py --quick            # tiny: completes? (used by a test)
+    python benchmarks/privacy.py                    # IWPC table if present, else synthetic
+    python benchmarks/privacy.py --data iwpc.csv --epochs 30 --out benchmarks/results/privacy
+
+Data: the IWPC table (``$PGXDL_DATA/iwpc/iwpc.csv``) when present, otherwise an
+IWPC-shaped synthetic cohort (doses from the IWPC pharmacogenetic formula x lognormal
+noise, ``tests/iwpc_fixtures.py``), said so in the output. Utility is measured on held-out
+*sites* (the store's ``default`` split groups by site); the membership audit trains on a
+patient-level splits (``cv_s0_*``) so members and non-members come from the same sites.
+Model: pgxdl's tabular network (clinical features + VKORC1/CYP2C9 genotypes as categories).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+import yaml
+
+from benchmarks.common import report
+from pgxdl.builders.store_build import build_store
+from pgxdl.paths import REPO_ROOT, shared_data_dir
+from pgxdl.privacy import DifferentialPrivacy
+from pgxdl.privacy.federation import flower_available, run_federation
+from pgxdl.privacy.membership import lira_attack, loss_threshold_attack, per_patient_loss
+from pgxdl.privacy.sites import SiteDataModule, evaluate, set_weights, store_sites, train_local
+from pgxdl.training import build_module
+
+EPSILONS = (1.0, 3.0, 8.0)
+DELTA = 1e-5
+
+
+def model_config(hidden: list[int], lr: float) -> dict:
+    return {"network": {"class_path": "pgxdl.models.MultimodalModel", "init_args": {
+        "sequence_encoder": None,
+        "tabular_encoder": {"class_path": "pgxdl.models.TabularEncoder",
+                            "init_args": {"hidden": hidden, "dropout": 0.0}}}},
+        "optimizer": {"class_path": "torch.optim.AdamW",
+                      "init_args": {"lr": lr, "weight_decay": 0.0}}}
+
+
+def make_store(args: argparse.Namespace, out: Path) -> tuple[Path, str]:
+    """The IWPC store to benchmark on, and where its patients came from."""
+    table = Path(args.data) if args.data else shared_data_dir() / "iwpc" / "iwpc.csv"
+    source = f"IWPC table {table}"
+    config = yaml.safe_load((REPO_ROOT / "configs/data/iwpc.yaml").read_text())
+    sys.path.insert(0, str(REPO_ROOT / "tests"))
+    from iwpc_fixtures import synthetic_rows, write_fake_reference, write_iwpc_csv
+
+    if not table.exists():
+        table = write_iwpc_csv(out / "synthetic_iwpc.csv",
+                               synthetic_rows(args.patients, seed=args.seed, n_sites=args.sites))
+        config["reference"] = str(write_fake_reference(out / "fake_reference.fa"))
+        source = (f"synthetic IWPC-shaped cohort ({args.patients} rows, {args.sites} sites; "
+                  f"real table absent)")
+    config.update(table=str(table), genotypes_in_tabular=True, protocol_seeds=[0])
+    return build_store(config, out / "iwpc_privacy.h5"), source
+
+
+def train(store: str, sites: list[str], args, split: str = "default",
+          dp: DifferentialPrivacy | None = None, rows: np.ndarray | None = None):
+    """One model of the benchmark's configuration on ``sites`` (optionally only ``rows``)."""
+    pl.seed_everything(args.seed)
+    data = SiteDataModule(store, sites, split, with_sequence=False, batch_size=args.batch_size,
+                          seed=args.seed)
+    if rows is not None:
+        data.rows["train"] = rows
+    lr = args.dp_lr if dp else args.lr
+    module = build_module(data.spec, model_config(args.hidden, lr))
+    train_local(module, data, args.epochs, callbacks=[dp] if dp else [])
+    return module, data
+
+
+def utility(module, store: str, test_sites: list[str]) -> dict:
+    """MAE (mg/week) and PW20 on the held-out sites' patients."""
+    held_out = SiteDataModule(store, test_sites, "default", with_sequence=False,
+                              batch_size=256, require_train=False)
+    metrics = evaluate(module, held_out)
+    task = module.spec.tasks[0].name
+    return {"mae_mg_week": metrics[f"{task}/mae"], "pw20": metrics[f"{task}/pw20"]}
+
+
+def audit(store: str, sites: list[str], args, dp_factory, lira: bool) -> dict:
+    """Membership attacks on models trained like the benchmarked one on the patient-level
+    folds ``cv_s0_<f>`` of ``sites``: the loss attack pools every fold's members and
+    non-members (each patient is a non-member once), so it measures memorisation rather
+    than which fold happened to hold harder patients; LiRA attacks fold 0's model."""
+    member_loss, other_loss = [], []
+    for fold in range(args.audit_folds):
+        module, data = train(store, sites, args, f"cv_s0_{fold}", dp_factory())
+        members, others = data.rows["train"], data.rows["test"]
+        n = min(len(members), len(others))
+        members = np.random.default_rng(fold).choice(members, n, replace=False)
+        member_loss.append(per_patient_loss(module, data, members))
+        other_loss.append(per_patient_loss(module, data, others[:n]))
+        if fold == 0:
+            target, target_data, audited = module, data, np.r_[members, others[:n]]
+            is_member = np.r_[np.ones(n, bool), np.zeros(n, bool)]
+    result = {f"loss_{k}": v for k, v in loss_threshold_attack(
+        np.concatenate(member_loss), np.concatenate(other_loss)).items()}
+    if lira:
+        def shadow(mask: np.ndarray) -> np.ndarray:
+            model, _ = train(store, sites, args, "cv_s0_0", dp_factory(), audited[mask])
+            return per_patient_loss(model, target_data, audited)
+
+        target_loss = per_patient_loss(target, target_data, audited)
+        result.update({f"lira_{k}": v for k, v in lira_attack(
+            target_loss, is_member, shadow, args.shadows, args.seed).items()})
+    return result
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny cohort, 2 rounds, 1 shadow "
+                        "pair: checks that everything runs")
+    parser.add_argument("--data", default=None, help="IWPC table (default: shared data)")
+    parser.add_argument("--patients", type=int, default=2000)
+    parser.add_argument("--sites", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--shadows", type=int, default=4)
+    parser.add_argument("--audit-folds", type=int, default=5, help="cv folds the loss "
+                        "attack pools (the store holds 5)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--hidden", type=int, nargs="+", default=[32])
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--dp-lr", type=float, default=1e-2)
+    parser.add_argument("--strategies", nargs="*", default=["fedavg", "fedprox"],
+                        choices=["fedavg", "fedprox"], help="federated strategies to run")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=str(REPO_ROOT / "benchmarks/results/privacy"))
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.patients, args.sites, args.epochs, args.rounds = 240, 4, 2, 2
+        args.shadows, args.hidden, args.audit_folds = 2, [8], 1
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(1)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    store, source = make_store(args, out)
+    store = str(store)
+    parts = store_sites(store)
+    train_sites, test_sites = parts["train"], parts["test"]
+    rows, timing = [], {}
+
+    def add(model: str, module, epsilon: float, seconds: float, **extra) -> None:
+        rows.append({"model": model, "epsilon": epsilon, **utility(module, store, test_sites),
+                     "train_s": round(seconds, 1), **extra})
+
+    def timed(function):
+        start = time.perf_counter()
+        value = function()
+        return value, time.perf_counter() - start
+
+    (central, _), seconds = timed(lambda: train(store, train_sites, args))
+    attack = audit(store, train_sites, args, lambda: None, lira=True)
+    add("centralised", central, float("inf"), seconds, **attack)
+    for epsilon in EPSILONS:
+        def private(epsilon=epsilon):
+            return DifferentialPrivacy(target_epsilon=epsilon, delta=DELTA, max_grad_norm=1.0,
+                                       seed=args.seed)
+        dp = private()
+        (module, _), seconds = timed(lambda dp=dp: train(store, train_sites, args, dp=dp))
+        attack = audit(store, train_sites, args, private, lira=not args.quick)
+        add(f"dp_eps{epsilon:g}", module, dp.epsilon, seconds,
+            noise_multiplier=round(dp.noise_multiplier, 3), **attack)
+    if flower_available():
+        for strategy in args.strategies:
+            (weights, received), seconds = timed(lambda s=strategy: run_federation(
+                store, train_sites, model_config(args.hidden, args.lr), out / s, args.rounds,
+                max(1, args.epochs // args.rounds), s, batch_size=args.batch_size,
+                seed=args.seed))
+            set_weights(central, weights)
+            add(strategy, central, float("inf"), seconds, rounds=args.rounds)
+            timing[strategy] = received["round_seconds"]
+    else:
+        timing["federated"] = "skipped: no Flower environment (docs/privacy.md)"
+    for site in train_sites:
+        (module, data), seconds = timed(lambda site=site: train(store, [site], args))
+        add(f"site_alone_{site}", module, float("inf"), seconds,
+            site_patients=len(data.rows["train"]))
+    report(f"Privacy benchmark ({source}); held-out sites {test_sites}", rows,
+           out / "privacy.json", {"args": vars(args), "round_seconds": timing,
+                                  "train_sites": train_sites, "test_sites": test_sites})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
