@@ -198,17 +198,21 @@ class Objective:
         metric, reported = self.run.sweep.metric, -1
         with open(log_path, "w", encoding="utf-8") as log:
             process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-            while process.poll() is None:
-                time.sleep(POLL_S)
+            while True:
+                running = process.poll() is None
+                if running:
+                    time.sleep(POLL_S)
+                # epochs that end between two polls are skipped; the last one always counts
                 progress = read_progress(run_dir / PROGRESS_FILE, metric)
-                if progress is None or progress[0] <= reported:
-                    continue
-                reported, value = progress
-                trial.report(value, reported)
-                if trial.should_prune():
-                    process.terminate()
-                    process.wait()
-                    raise optuna.TrialPruned(f"epoch {reported}: {metric} = {value:.4g}")
+                if progress is not None and progress[0] > reported:
+                    reported, value = progress
+                    trial.report(value, reported)
+                    if running and trial.should_prune():
+                        process.terminate()
+                        process.wait()
+                        raise optuna.TrialPruned(f"epoch {reported}: {metric} = {value:.4g}")
+                if not running:
+                    break
         if process.returncode != 0:
             raise TrialFailed(f"exit status {process.returncode}; see {log_path}")
         summary = run_dir / "metrics_fit.json"
