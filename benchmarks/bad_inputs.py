@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import tempfile
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
-from benchmarks.bad_input_cases import CASES, OUTCOMES, REALDATA_CASES, run_case
-from benchmarks.common import report
-from pgxdl.paths import shared_data_dir
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.bad_input_cases import CASES, OUTCOMES, REALDATA_CASES, run_case  # noqa: E402
+from benchmarks.common import report  # noqa: E402
+from pgxdl.paths import shared_data_dir  # noqa: E402
 
 
 def main(argv=None) -> dict:

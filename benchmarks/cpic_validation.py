@@ -20,6 +20,7 @@ prints the tables and writes JSON.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -27,12 +28,14 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from benchmarks.common import report
-from pgxdl.clinical.cpic.matcher import match_cohort
-from pgxdl.clinical.cpic.phenotypes import gene_calls
-from pgxdl.genome.variants.genotype_table import callset_from_genotype_table
-from pgxdl.genome.variants.vcf import read_vcf
-from pgxdl.paths import shared_data_dir
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import report  # noqa: E402
+from pgxdl.clinical.cpic.matcher import match_cohort  # noqa: E402
+from pgxdl.clinical.cpic.phenotypes import gene_calls  # noqa: E402
+from pgxdl.genome.variants.genotype_table import callset_from_genotype_table  # noqa: E402
+from pgxdl.genome.variants.vcf import read_vcf  # noqa: E402
+from pgxdl.paths import shared_data_dir  # noqa: E402
 
 GENES = ("CYP2C9", "CYP2C19", "CYP2D6")
 REFERENCE = Path(__file__).with_name("cpic_reference_frequencies.yaml")

@@ -27,14 +27,16 @@ import pytorch_lightning as pl
 import torch
 import yaml
 
-from benchmarks.common import report
-from pgxdl.builders.store_build import build_store
-from pgxdl.paths import REPO_ROOT, shared_data_dir
-from pgxdl.privacy import DifferentialPrivacy
-from pgxdl.privacy.federation import flower_available, run_federation
-from pgxdl.privacy.membership import lira_attack, loss_threshold_attack, per_patient_loss
-from pgxdl.privacy.sites import SiteDataModule, evaluate, set_weights, store_sites, train_local
-from pgxdl.training import build_module
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import report  # noqa: E402
+from pgxdl.builders.store_build import build_store  # noqa: E402
+from pgxdl.paths import REPO_ROOT, shared_data_dir  # noqa: E402
+from pgxdl.privacy import DifferentialPrivacy  # noqa: E402
+from pgxdl.privacy.federation import flower_available, run_federation  # noqa: E402
+from pgxdl.privacy.membership import lira_attack, loss_threshold_attack, per_patient_loss  # noqa: E402
+from pgxdl.privacy.sites import SiteDataModule, evaluate, set_weights, store_sites, train_local  # noqa: E402
+from pgxdl.training import build_module  # noqa: E402
 
 EPSILONS = (1.0, 3.0, 8.0)
 DELTA = 1e-5

@@ -28,15 +28,17 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from benchmarks.common import report
-from pgxdl.clinical.synthetic import AS_OF, hook_request, write_synthetic_cohort
-from pgxdl.paths import REPO_ROOT
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import report  # noqa: E402
+from pgxdl.clinical.synthetic import AS_OF, hook_request, write_synthetic_cohort  # noqa: E402
+from pgxdl.paths import REPO_ROOT  # noqa: E402
 
 SERVICE = "pgxdl-warfarin-order-select"
 SERVER = """
 import argparse, torch
 torch.set_num_threads(1)
-from pgxdl.commands import serve
+from pgxdl.commands import serve  # noqa: E402
 serve.run(argparse.Namespace(ckpt={ckpt!r}, reference=None, host="127.0.0.1", port={port},
                              as_of={as_of!r}, log_level="warning"))
 """
