@@ -33,18 +33,18 @@ def formula_dose(values: dict, calls: dict) -> dict:
     """
     inputs, assumed = {}, []
     for term, names in _NAMES.items():
-        name = next((n for n in names if _number(values.get(n)) is not None), None)
+        name = next((n for n in names if as_number(values.get(n)) is not None), None)
         if name is None:
             return {"dose": None, "reason": f"no {names[-1]} in the record (the IWPC formula "
                                             f"needs age, height and weight)"}
-        value = _number(values[name])
+        value = as_number(values[name])
         inputs[term] = math.floor(value / 10) if name == "age" else value
     race = str(values.get("race") or "Unknown")
     inputs["race"] = race if race in RACES else "Unknown"
     if inputs["race"] == "Unknown":
         assumed.append("race not recorded: the formula's 'Unknown' term")
     for drug in ("amiodarone", "enzyme_inducer"):
-        value = _number(values.get(drug))
+        value = as_number(values.get(drug))
         if value is None:
             assumed.append(f"{drug} not recorded: counted as not taken")
         inputs[drug] = value or 0.0
@@ -61,7 +61,8 @@ def formula_dose(values: dict, calls: dict) -> dict:
             "inputs": inputs, "assumed": assumed}
 
 
-def _number(value) -> float | None:
+def as_number(value) -> float | None:
+    """``value`` as a float, or ``None`` when it is missing, not a number or NaN."""
     try:
         number = float(value)
     except (TypeError, ValueError):

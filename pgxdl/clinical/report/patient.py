@@ -11,7 +11,7 @@ from pgxdl.clinical.cpic.guidelines import DRUG_GENES, guideline
 from pgxdl.clinical.ensemble import LEVEL
 from pgxdl.clinical.input_warnings import warning
 from pgxdl.clinical.pharmacogenes import NOT_COVERED, as_gene_calls
-from pgxdl.clinical.report.iwpc_dose import formula_dose
+from pgxdl.clinical.report.iwpc_dose import as_number, formula_dose
 from pgxdl.clinical.task_units import output_scale
 from pgxdl.data.spec import DataSpec
 
@@ -35,10 +35,10 @@ def patient_report(row: pd.Series, details: dict, calls: dict, drug: str, spec: 
         if task.kind != "regression" or f"{name}.pred" not in row:
             continue
         predictions[name] = {
-            "pred": _number(row[f"{name}.pred"]), "low": _number(row.get(f"{name}.low")),
-            "high": _number(row.get(f"{name}.high")), "level": LEVEL,
+            "pred": as_number(row[f"{name}.pred"]), "low": as_number(row.get(f"{name}.low")),
+            "high": as_number(row.get(f"{name}.high")), "level": LEVEL,
             "units": output_scale(task).units,
-            "ensemble_sd": _number(row.get(f"{name}.ensemble_sd")),
+            "ensemble_sd": as_number(row.get(f"{name}.ensemble_sd")),
             "members": details.get("members", {}).get(task.name, [])}
     record_values = {**details.get("record", {}), **details.get("features", {})}
     warnings = list(details.get("warnings", []))
@@ -67,14 +67,6 @@ def patient_report(row: pd.Series, details: dict, calls: dict, drug: str, spec: 
 def guideline_genes(drug: str) -> tuple[str, ...]:
     """Genes whose absence is worth a warning for ``drug`` (antidepressants: CYP2C19/2D6)."""
     return DRUG_GENES.get(drug.lower(), ("CYP2C19", "CYP2D6"))
-
-
-def _number(value) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
 
 
 def _plain(value):
