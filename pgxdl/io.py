@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import yaml
+
 
 @contextmanager
 def atomic_path(path: str | Path, keep_suffix: bool = False) -> Iterator[Path]:
@@ -86,3 +88,8 @@ def _close_pyplot_figure(figure) -> None:
     pyplot = sys.modules.get("matplotlib.pyplot")  # no pyplot loaded: no pyplot figure
     if pyplot is not None and isinstance(figure, sys.modules["matplotlib.figure"].Figure):
         pyplot.close(figure)
+
+
+def write_yaml(path: str | Path, data) -> Path:
+    """Atomically write ``data`` as YAML (keys in their given order); returns ``path``."""
+    return atomic_write_text(path, yaml.safe_dump(data, sort_keys=False))

@@ -24,12 +24,11 @@ import numpy as np
 import torch
 import yaml
 
-from pgxdl.io import write_json
+from pgxdl.io import write_json, write_yaml
 from pgxdl.resources import config_path
 from pgxdl.rl.environment.actions import ActionMap
 from pgxdl.rl.environment.config import EnvConfig
 from pgxdl.rl.environment.dosing_env import config_population, draw_patients
-from pgxdl.rl.files import write_yaml
 from pgxdl.rl.policies.agents import Checkpointer, build_agent, learn_with_checkpoints, save_agent
 from pgxdl.rl.rollout import ModelDecider, rollout
 from pgxdl.rl.training_log import TrainingLog

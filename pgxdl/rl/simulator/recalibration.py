@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import least_squares
 
+from pgxdl.io import write_yaml
 from pgxdl.paths import shared_data_dir
-from pgxdl.rl.files import write_yaml
 from pgxdl.rl.simulator.hamberg import HambergSimulator, stable_daily_dose
 from pgxdl.rl.simulator.iwpc_population import StableDoses, iwpc_stable_doses
 from pgxdl.rl.simulator.parameters import (
