@@ -21,7 +21,7 @@ from torch import nn
 from pgxdl.data.spec import TaskSpec
 from pgxdl.models.heads import TaskHeads
 from pgxdl.tasks import KINDS, TRANSFORMS, TaskKind, register_kind, target_transform, task_kind
-from pgxdl.tasks.metrics import CALIBRATION_BINS
+from pgxdl.tasks.metrics import CALIBRATION_BINS, INTERVAL_LEVEL
 
 KIND_NAMES = sorted(KINDS)
 #: Column suffixes the vocabulary allows (``prob.<k>``: one per class).
@@ -233,3 +233,15 @@ def test_old_task_records_read_as_identity_and_hash_as_before():
     assert spec.transform == "identity" and spec.to_record() == old
     new = TaskSpec("sqrt_dose", "regression", "mg/week", transform="sqrt")
     assert new.to_record()["transform"] == "sqrt"
+
+
+@pytest.mark.parametrize("transform", ["identity", "sqrt"])
+def test_regression_interval_is_the_gaussian_interval_mapped_through_the_inverse(transform):
+    kind = task_kind(TaskSpec("dose", "regression", "mg/week", transform=transform))
+    output = torch.tensor([[5.0, 2 * np.log(0.5)]])  # mean 5, sd 0.5 on the stored scale
+    z = stats.norm.ppf(0.5 + INTERVAL_LEVEL / 2)
+    inverse = (lambda v: v) if transform == "identity" else np.square
+    columns = kind.predict(output)
+    np.testing.assert_allclose(columns["low"].numpy(), inverse(5.0 - z * 0.5), rtol=1e-6)
+    np.testing.assert_allclose(columns["high"].numpy(), inverse(5.0 + z * 0.5), rtol=1e-6)
+    np.testing.assert_allclose(columns["pred"].numpy(), inverse(5.0), rtol=1e-6)

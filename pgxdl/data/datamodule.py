@@ -117,10 +117,12 @@ class CohortDataModule(pl.LightningDataModule):
         if part not in self.rows:
             raise ValueError(f"unknown part {part!r}; use one of {sorted(self.rows)}")
         if not len(self.rows[part]) and part not in self.allow_empty:
+            optional = (f", or set data.allow_empty: [{part}] to run without it"
+                        if part in ("val", "test") else "")
             raise ValueError(
                 f"{self.store}: split {self.split!r} has no labelled observation in its {part} "
-                f"part; choose another split (data.split), rebuild the store with a split that "
-                f"fills it, or set data.allow_empty: [{part}] to run without it")
+                f"part; choose another split (data.split) or rebuild the store with a split "
+                f"that fills it{optional}")
         if part not in self.datasets:
             self.datasets[part] = CohortDataset(self.store, self.rows[part],
                                                 self._normalisation(), self.with_sequence)

@@ -26,6 +26,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from pgxdl.io import atomic_path
+
 #: Datasets with one row per subject, joined across shards as virtual datasets.
 SUBJECT_PREFIXES = ("subjects/", "splits/", "sequence/codes", "tabular/numeric",
                     "tabular/categorical")
@@ -49,13 +51,18 @@ def write_shard_index(index: str | Path, shards: list[str | Path]) -> Path:
     ShardError naming the shard at fault: a missing one, one of another build, a gap.
     """
     index = Path(index)
-    files = [h5py.File(path, "r") for path in shards]
+    files = []
     try:
+        for number, path in enumerate(shards):
+            if not Path(path).is_file():
+                raise ShardError(f"{path}: shard {number + 1} of {len(shards)} not found; "
+                                 f"build it (pgxdl build --shards) before writing the index")
+            files.append(h5py.File(path, "r"))
         infos = [_checked_info(path, h5) for path, h5 in zip(shards, files, strict=True)]
         _check_set(shards, infos, files)
         counts = [len(h5["subjects/id_hash"]) for h5 in files]
         starts = np.concatenate([[0], np.cumsum(counts)])
-        with h5py.File(index, "w") as out:
+        with atomic_path(index) as tmp, h5py.File(tmp, "w") as out:
             for key, value in files[0].attrs.items():
                 out.attrs[key] = value
             out.attrs["shards"] = json.dumps([

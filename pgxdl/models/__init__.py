@@ -12,7 +12,7 @@ from pgxdl.models.fusion import (
     GatedFusion,
     ModalityDims,
 )
-from pgxdl.models.heads import TaskHeads, prediction_interval
+from pgxdl.models.heads import TaskHeads
 from pgxdl.models.network import DrugResponseNetwork, LateFusionModel, MultimodalModel
 from pgxdl.models.sequence import SequenceEncoder, SequenceFeatures
 from pgxdl.models.sequence_cnn import CNNSequenceEncoder
@@ -25,5 +25,5 @@ __all__ = [
     "CNNSequenceEncoder", "ConcatFusion", "CrossAttentionFusion", "DrugResponseNetwork",
     "FiLMFusion", "Fusion", "GatedFusion", "LateFusionModel", "ModalityDims",
     "MultimodalModel", "RNNSequenceEncoder", "SequenceEncoder", "SequenceFeatures",
-    "TabularEncoder", "TaskHeads", "TaskOutput", "prediction_interval",
+    "TabularEncoder", "TaskHeads", "TaskOutput",
 ]

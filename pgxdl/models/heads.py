@@ -48,24 +48,3 @@ class TaskHeads(nn.Module):
     def forward(self, embedding: torch.Tensor) -> dict[str, torch.Tensor]:
         return {name: head(embedding) for name, head in self.heads.items()}
 
-
-def regression_mean(output: torch.Tensor) -> torch.Tensor:
-    """``(N,)`` predicted mean of a regression head output ``(N, 1)`` or ``(N, 2)``."""
-    return output[:, 0]
-
-
-def regression_std(output: torch.Tensor) -> torch.Tensor:
-    """``(N,)`` predicted standard deviation of a heteroscedastic output ``(N, 2)``."""
-    if output.shape[1] != 2:
-        raise ValueError("only a heteroscedastic regression head predicts a variance")
-    return torch.exp(0.5 * output[:, 1])
-
-
-def prediction_interval(output: torch.Tensor, level: float = 0.9
-                        ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Central Gaussian interval ``(low (N,), high (N,))`` holding ``level`` of the mass."""
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be in (0, 1), got {level}")
-    z = torch.distributions.Normal(0.0, 1.0).icdf(torch.tensor(0.5 + level / 2))
-    mean, std = regression_mean(output), regression_std(output)
-    return mean - z * std, mean + z * std

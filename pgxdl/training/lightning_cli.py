@@ -136,7 +136,9 @@ def root_input_error(error: BaseException) -> BaseException:
         seen.add(id(current))
         if isinstance(current, INPUT_ERRORS):
             found = current
-        current = current.__cause__ or current.__context__
+        # a context hidden with `raise ... from None` is not part of the story
+        current = current.__cause__ or (None if current.__suppress_context__
+                                        else current.__context__)
     return found
 
 
@@ -160,5 +162,9 @@ def run_lightning_cli(args: list[str]) -> int:
         root = root_input_error(error)
         if root is error:
             raise
-        raise type(root)(str(root)) from error
+        try:
+            surfaced = type(root)(str(root))
+        except TypeError:  # an exception type that takes other arguments
+            surfaced = ValueError(str(root))
+        raise surfaced from error
     return 0

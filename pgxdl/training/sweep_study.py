@@ -198,21 +198,24 @@ class Objective:
         metric, reported = self.run.sweep.metric, -1
         with open(log_path, "w", encoding="utf-8") as log:
             process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-            while True:
-                running = process.poll() is None
-                if running:
-                    time.sleep(POLL_S)
-                # epochs that end between two polls are skipped; the last one always counts
-                progress = read_progress(run_dir / PROGRESS_FILE, metric)
-                if progress is not None and progress[0] > reported:
-                    reported, value = progress
-                    trial.report(value, reported)
-                    if running and trial.should_prune():
-                        process.terminate()
-                        process.wait()
-                        raise optuna.TrialPruned(f"epoch {reported}: {metric} = {value:.4g}")
-                if not running:
-                    break
+            try:
+                while True:
+                    running = process.poll() is None
+                    if running:
+                        time.sleep(POLL_S)
+                    # epochs that end between two polls are skipped; the last one always counts
+                    progress = read_progress(run_dir / PROGRESS_FILE, metric)
+                    if progress is not None and progress[0] > reported:
+                        reported, value = progress
+                        trial.report(value, reported)
+                        if running and trial.should_prune():
+                            raise optuna.TrialPruned(f"epoch {reported}: {metric} = {value:.4g}")
+                    if not running:
+                        break
+            finally:  # pruned or failed here: the trial's process never outlives it
+                if process.poll() is None:
+                    process.terminate()
+                    process.wait()
         if process.returncode != 0:
             raise TrialFailed(f"exit status {process.returncode}; see {log_path}")
         summary = run_dir / "metrics_fit.json"
