@@ -3,7 +3,6 @@ small synthetic IWPC-format table: every patient predicted, files written, error
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import numpy as np
@@ -15,7 +14,6 @@ from pgxdl.baselines.external_validation import load_sites
 from pgxdl.baselines.site_protocol import run_site_protocol
 from pgxdl.baselines.site_recipes import RecommendedDoseModel
 from pgxdl.commands import external
-from pgxdl.paths import REPO_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +73,9 @@ def test_external_command_refuses_overlapping_tables_and_unknown_sites(table, tm
 
 
 def test_benchmark_wrapper_is_the_command():
-    spec = importlib.util.spec_from_file_location(
-        "iwpc_external", REPO_ROOT / "benchmarks" / "iwpc_external.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.main is external.main
+    from benchmarks import iwpc_external
+
+    assert iwpc_external.main is external.main
 
 
 @pytest.mark.slow
@@ -103,11 +99,9 @@ def test_site_protocol_predicts_every_patient_and_scores_with_site_intervals(tab
 
 @pytest.mark.slow
 def test_site_benchmark_quick_mode_writes_json_predictions_and_figure(table, tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location(
-        "iwpc_sites", REPO_ROOT / "benchmarks" / "iwpc_sites.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    report = module.main(["--data", str(table), "--per-fold", "2", "--quick",
+    from benchmarks import iwpc_sites
+
+    report = iwpc_sites.main(["--data", str(table), "--per-fold", "2", "--quick",
                           "--out", str(tmp_path)])
     stem = tmp_path / "iwpc_sites_leave_2_sites_out_quick"
     saved = json.loads(stem.with_suffix(".json").read_text())

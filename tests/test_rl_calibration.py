@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import numpy as np
 from iwpc_fixtures import synthetic_rows, write_iwpc_csv
 from scipy import stats
 
-from pgxdl.paths import REPO_ROOT
-
-
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location(
-        "rl_calibration", REPO_ROOT / "benchmarks" / "rl_calibration.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from benchmarks import rl_calibration
 
 
 def test_compare_quantiles_and_distances_by_hand():
-    bench = load_benchmark()
+    bench = rl_calibration
     sim, obs = np.array([10.0, 20.0, 40.0, 80.0]), np.array([15.0, 30.0, 30.0])
     out = bench.compare(sim, obs)
     np.testing.assert_allclose(out["quantiles_iwpc"][2], 30.0)
@@ -32,7 +23,7 @@ def test_compare_quantiles_and_distances_by_hand():
 
 
 def test_quick_calibration_reports_groups_and_figure(tmp_path, capsys):
-    bench = load_benchmark()
+    bench = rl_calibration
     rows = synthetic_rows(300, seed=2)
     path = write_iwpc_csv(tmp_path / "iwpc.csv", rows)
     result = bench.main(["--quick", "--iwpc", str(path), "--out", str(tmp_path / "out"),

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
 from iwpc_fixtures import synthetic_rows, write_iwpc_csv
 
 from pgxdl.iwpc.formulas import IWPCFormula
-from pgxdl.paths import REPO_ROOT
 from pgxdl.rl.environment.config import EnvConfig
 from pgxdl.rl.environment.dosing_env import config_population, draw_patients
 from pgxdl.rl.evaluate import protocol_config
@@ -90,10 +87,7 @@ def test_handover_uses_the_model_then_the_agent():
 
 
 def test_quick_benchmark_runs_on_a_synthetic_table(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location(
-        "rl_initiation", REPO_ROOT / "benchmarks" / "rl_initiation.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    from benchmarks import rl_initiation as bench
     path = write_iwpc_csv(tmp_path / "iwpc.csv", synthetic_rows(200, seed=1))
     result = bench.main(["--quick", "--iwpc", str(path), "--population", "european",
                          "--out", str(tmp_path)])

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import numpy as np
 import pytest
 
-from pgxdl.paths import REPO_ROOT
-
-
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location(
-        "rl_misspecification", REPO_ROOT / "benchmarks" / "rl_misspecification.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from benchmarks import rl_misspecification
 
 
 def test_paired_difference_by_hand():
-    bench = load_benchmark()
+    bench = rl_misspecification
     per_seed = {"a": [{"all": {"pttr": 0.8}}, {"all": {"pttr": 0.7}}],
                 "b": [{"all": {"pttr": 0.6}}, {"all": {"pttr": 0.6}}]}
     out = bench.paired(per_seed, "a", "b", "pttr")
@@ -30,7 +21,7 @@ def test_paired_difference_by_hand():
 
 @pytest.mark.slow
 def test_quick_matrix_has_every_policy_under_every_simulator(tmp_path, capsys):
-    bench = load_benchmark()
+    bench = rl_misspecification
     result = bench.main(["--quick", "--agents", "ppo", "--out", str(tmp_path)])
     written = json.loads((tmp_path / "results.json").read_text())
     assert set(written["results"]) == set(bench.SIMULATORS)
