@@ -30,6 +30,7 @@ from pgxdl.baselines.external_validation import SiteTable, load_sites  # noqa: E
 from pgxdl.baselines.site_protocol import run_site_protocol  # noqa: E402
 from pgxdl.baselines.site_recipes import RECIPES, RecommendedDoseModel  # noqa: E402
 from pgxdl.io import atomic_path, write_json  # noqa: E402
+from pgxdl.iwpc.conformal import chance_in_range  # noqa: E402
 from pgxdl.iwpc.policy import SCOREABLE, select_patients  # noqa: E402
 from pgxdl.paths import shared_data_file  # noqa: E402
 
@@ -41,11 +42,14 @@ def coverage_line(report: dict, min_n: int = 100) -> str:
     by_site = {site: entry for site, entry in report["interval"]["by_site"].items()
                if entry["n"] >= min_n}
     inside = sum(0.75 <= entry["coverage"] <= 0.85 for entry in by_site.values())
+    chance = chance_in_range([entry["n"] for entry in by_site.values()], 0.8, 0.75, 0.85)
     cells = ", ".join(f"{site} {100 * entry['coverage']:.0f}%" for site, entry in
                       sorted(by_site.items(), key=lambda item: item[1]["coverage"]))
     return (f"80% intervals: {100 * report['interval']['coverage']:.1f}% overall; "
             f"{inside} of {len(by_site)} sites with >= {min_n} patients within 75-85% "
-            f"({cells})")
+            f"({cells}); an interval exact at every site would be within range at "
+            f"{chance.sum():.1f} of them on average (all of them with probability "
+            f"{np.prod(chance):.2f})")
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -8,9 +8,10 @@ Usage::
     python benchmarks/rl_misspecification.py --reuse-runs --seeds 0 1   # evaluate finished runs
 
 For every seed and every training simulator (``hamberg2007``, ``iwpc_recalibrated``,
-``perturbed``; :mod:`pgxdl.rl.simulator.variants`) each agent (DQN, PPO) is trained with
-the shipped config and ``--budget`` (``quick``: a few hundred steps; ``small``: the
-timesteps of :data:`BUDGETS`; ``full``: the configs' own). Every agent and the three
+``perturbed``; :mod:`pgxdl.rl.simulator.variants`) each agent (DQN, PPO, PPO with a
+continuous dose) is trained with the shipped config and ``--budget`` (``quick``: a few
+hundred steps; ``small``: the timesteps of :data:`BUDGETS`; ``full``: the configs' own).
+Every agent and the three
 protocols then dose a held-out cohort (seed 10000 + seed) under every simulator; the
 cohort has the same covariates and random effects under each simulator, only the typical
 values differ. Each policy also runs behind :class:`pgxdl.rl.policies.safety.SafeDecider`
@@ -49,7 +50,7 @@ from pgxdl.rl.train import load_config, merge_config, train
 SIMULATORS = {"hamberg2007": {"kind": "hamberg2007"},
               "iwpc_recalibrated": {"kind": "iwpc_recalibrated"},
               "perturbed": {"kind": "perturbed"}}
-AGENTS = ("dqn", "ppo")
+AGENTS = ("dqn", "ppo", "ppo_continuous")
 TEST_SEED_OFFSET = 10_000
 REFERENCE_PROTOCOL = "iwpc_pg_titration"
 GOAL_PTTR_POINTS = 0.05
@@ -63,9 +64,11 @@ def _budget(steps: int, eval_every: int, n_validation: int, **agent_args) -> dic
 
 BUDGETS = {
     "quick": {"dqn": _budget(128, 128, 4, learning_starts=32, buffer_size=1000, batch_size=32),
-              "ppo": _budget(128, 128, 4, n_steps=4, batch_size=32, n_epochs=1)},
+              "ppo": _budget(128, 128, 4, n_steps=4, batch_size=32, n_epochs=1),
+              "ppo_continuous": _budget(128, 128, 4, n_steps=4, batch_size=32, n_epochs=1)},
     "small": {"dqn": _budget(80_000, 20_000, 100, learning_starts=3000),
-              "ppo": _budget(160_000, 40_000, 100)},
+              "ppo": _budget(160_000, 40_000, 100),
+              "ppo_continuous": _budget(300_000, 50_000, 100)},
     "full": {},
 }
 

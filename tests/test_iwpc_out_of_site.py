@@ -20,7 +20,12 @@ from pgxdl.baselines.site_models import (
 )
 from pgxdl.baselines.site_recipes import ForwardSelectedAnchor
 from pgxdl.evaluation.bootstrap import resample_counts
-from pgxdl.iwpc.conformal import SqrtConformal, conformal_quantile, coverage_by_group
+from pgxdl.iwpc.conformal import (
+    SqrtConformal,
+    chance_in_range,
+    conformal_quantile,
+    coverage_by_group,
+)
 from pgxdl.iwpc.dose_metrics import evaluate_doses, paired_difference
 from pgxdl.iwpc.formulas import PHARMACOGENETIC_COEFFICIENTS, iwpc_sqrt_dose
 from pgxdl.iwpc.imputation import InputImputer
@@ -103,6 +108,15 @@ def test_split_conformal_covers_exchangeable_patients_at_the_promised_rate():
         hits.append(low <= root[-1] ** 2 <= high)
     # Vovk: level <= coverage <= level + 1 / (n + 1); Monte Carlo error ~0.007
     assert level - 0.02 <= np.mean(hits) <= level + 1 / (n_cal + 1) + 0.02
+
+
+def test_chance_in_range_matches_simulated_sites_with_exact_coverage():
+    rng = np.random.default_rng(2)
+    n = np.array([100, 104, 300, 828])
+    shares = rng.binomial(n, 0.8, size=(20000, len(n))) / n  # sites covered exactly at 80%
+    simulated = ((shares >= 0.75) & (shares <= 0.85)).mean(axis=0)
+    np.testing.assert_allclose(chance_in_range(n, 0.8, 0.75, 0.85), simulated, atol=0.01)
+    assert chance_in_range(np.array([10_000]), 0.8, 0.75, 0.85)[0] > 0.999
 
 
 def test_mondrian_groups_get_their_own_width_and_small_groups_the_pooled_one():

@@ -22,11 +22,11 @@ def test_paired_difference_by_hand():
 @pytest.mark.slow
 def test_quick_matrix_has_every_policy_under_every_simulator(tmp_path, capsys):
     bench = rl_misspecification
-    result = bench.main(["--quick", "--agents", "ppo", "--out", str(tmp_path)])
+    result = bench.main(["--quick", "--agents", "ppo", "ppo_continuous", "--out", str(tmp_path)])
     written = json.loads((tmp_path / "results.json").read_text())
     assert set(written["results"]) == set(bench.SIMULATORS)
     expected = {"fixed_5mg", "iwpc_pg_titration", "eupact_clinical_titration",
-                *(f"ppo@{s}" for s in bench.SIMULATORS)}
+                *(f"{agent}@{s}" for s in bench.SIMULATORS for agent in ("ppo", "ppo_continuous"))}
     expected |= {f"{p}+safe" for p in expected}
     for simulator, policies in written["results"].items():
         assert set(policies) == expected
@@ -40,6 +40,7 @@ def test_quick_matrix_has_every_policy_under_every_simulator(tmp_path, capsys):
     assert "evaluated on" in capsys.readouterr().out
     summaries = sorted((tmp_path / "runs").glob("*/seed_0/summary.json"))
     stamps = [p.stat().st_mtime_ns for p in summaries]
-    again = bench.main(["--quick", "--agents", "ppo", "--reuse-runs", "--out", str(tmp_path)])
-    assert [p.stat().st_mtime_ns for p in summaries] == stamps and len(stamps) == 3
+    again = bench.main(["--quick", "--agents", "ppo", "ppo_continuous", "--reuse-runs",
+                        "--out", str(tmp_path)])
+    assert [p.stat().st_mtime_ns for p in summaries] == stamps and len(stamps) == 6
     assert json.dumps(again["results"]) == json.dumps(result["results"])  # NaN-safe equality

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.stats import binom
 
 POOLED = "__pooled__"
 
@@ -93,3 +94,16 @@ def coverage_by_group(dose: np.ndarray, intervals: np.ndarray, groups: np.ndarra
                          "coverage": float(inside[groups == label].mean()),
                          "median_width": float(np.median(width[groups == label]))}
             for label in np.unique(groups) if np.sum(groups == label) >= min_n}
+
+
+def chance_in_range(n: np.ndarray, level: float, low: float, high: float) -> np.ndarray:
+    """Probability that an interval with exact coverage ``level`` covers a share in
+    ``[low, high]`` of ``n (S,)`` patients: ``P(low <= Binomial(n, level) / n <= high)``.
+
+    The floor of any per-site coverage target: even an interval calibrated perfectly at each
+    site misses the range at a site by sampling noise alone with ``1 -`` this probability.
+    """
+    n = np.asarray(n, dtype=int)
+    most = np.floor(high * n + 1e-9)
+    least = np.ceil(low * n - 1e-9)
+    return binom.cdf(most, n, level) - binom.cdf(least - 1, n, level)
