@@ -2,6 +2,9 @@
 
     python benchmarks/attribution_recovery.py [--seeds 0 1 2] [--backgrounds random 1kgp]
         [--tiny] [--out benchmarks/results/attribution_recovery]
+    python benchmarks/attribution_recovery.py --backgrounds random --window-length 50000 \
+        --windows 2 --methods ig saliency --internal-batch-size 32 --accelerator gpu
+        # whole-gene windows: two 50-kb windows per person, 8 sites spread over each
 
 For each background and seed: build a simulated cohort whose dose depends on planted
 causal variants (6 additive + 1 gene x amiodarone), train a small multimodal model (CNN
@@ -91,11 +94,12 @@ def train(store: Path, settings: dict, seed: int):
     pl.seed_everything(seed, workers=True)
     data = CohortDataModule(str(store), batch_size=settings["batch_size"], seed=seed)
     module = build_module(data.spec, NETWORK)
-    trainer = pl.Trainer(max_epochs=settings["epochs"], accelerator="cpu", logger=False,
+    trainer = pl.Trainer(max_epochs=settings["epochs"], accelerator=settings["accelerator"],
+                         devices=1, logger=False,
                          enable_checkpointing=False, enable_progress_bar=False,
                          enable_model_summary=False, deterministic=True)
-    trainer.fit(module, datamodule=data)
-    return module.eval(), data
+    trainer.fit(module, datamodule=data)  # Lightning hands the module back on the CPU
+    return module.to("cuda" if settings["accelerator"] == "gpu" else "cpu").eval(), data
 
 
 def rank_scores(summary: pd.DataFrame, causal: set[str]) -> dict:
@@ -120,11 +124,13 @@ def one_run(background: str, seed: int, settings: dict, folder: Path) -> dict:
                                truth["alt"]))
     out = {"background": background, "seed": seed, "train_seconds": time.perf_counter() - start,
            "methods": {}}
-    for method in METHODS:
+    for method in settings["methods"]:
         start = time.perf_counter()
         found = explain_part(module, data, "dose", method, part="test", ism=method == "ig",
+                             device=module.device,
                              n_steps=settings["n_steps"], n_samples=settings["n_samples"],
-                             n_background=settings["n_background"], keep_maps=0, seed=seed)
+                             n_background=settings["n_background"], keep_maps=0, seed=seed,
+                             internal_batch_size=settings.get("internal_batch_size"))
         summary = found.summary("variants")
         out["methods"][method] = {**rank_scores(summary, causal),
                                   "seconds": time.perf_counter() - start}
@@ -151,7 +157,7 @@ def table_rows(runs: list[dict]) -> list[dict]:
     rows = []
     for background in dict.fromkeys(r["background"] for r in runs):
         mine = [r for r in runs if r["background"] == background]
-        for method in [*METHODS, "ism"]:
+        for method in mine[0]["methods"]:
             auroc = np.array([r["methods"][method]["auroc"] for r in mine])
             auprc = np.array([r["methods"][method]["auprc"] for r in mine])
             rows.append({"background": background, "method": method,
@@ -196,6 +202,18 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--subjects", type=int, help="people per cohort (default: setting's)")
     parser.add_argument("--epochs", type=int, help="training epochs (default: setting's)")
+    parser.add_argument("--window-length", type=int,
+                        help="bp per window of the random background (default: setting's; "
+                             "50000 for whole-gene windows)")
+    parser.add_argument("--windows", type=int, help="windows per person (random background)")
+    parser.add_argument("--sites-per-window", type=int,
+                        help="variant sites per window (random background)")
+    parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS),
+                        help="attribution methods (IG and, with it, ISM always run)")
+    parser.add_argument("--accelerator", default="cpu", choices=["cpu", "gpu"],
+                        help="train and explain on the CPU or one GPU")
+    parser.add_argument("--internal-batch-size", type=int,
+                        help="IG evaluations per forward pass (bounds memory at long windows)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     settings = copy.deepcopy(SETTINGS["tiny" if args.tiny else "full"])
@@ -204,6 +222,13 @@ def main(argv: list[str] | None = None) -> dict:
     for background in ("random", "1kgp"):
         if args.subjects:
             settings[background]["n_subjects"] = args.subjects
+    for key, value in (("window_length", args.window_length), ("n_windows", args.windows),
+                       ("sites_per_window", args.sites_per_window)):
+        if value:
+            settings["random"][key] = value
+    settings["methods"] = list(dict.fromkeys(["ig", *args.methods]))
+    settings["internal_batch_size"] = args.internal_batch_size
+    settings["accelerator"] = args.accelerator
     backgrounds = list(args.backgrounds)
     if "1kgp" in backgrounds and not (shared_data_dir() / "1kgp").exists():
         print(f"1kgp background skipped: no 1000 Genomes data at {shared_data_dir()}")

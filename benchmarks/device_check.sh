@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The GPU checks as one prepared run: the machine, the GPU tests (pytest -m gpu: device
 # parity, bf16, Lightning on the GPU, DDP over NCCL, determinism), the training-throughput
-# benchmark (CNN and RNN, fp32 and bf16, batch 64, 256 and 1024) and the quickstart on the GPU,
-# then the CPU suite (not slow) on the same software stack.
+# benchmark (CNN and RNN, fp32 and bf16, batch 64, 256 and 1024), the quickstart on the GPU,
+# attribution recovery with 50-kb windows (issue 20's AUROC target), then the CPU suite (not slow) on the same software stack.
 #
 #   bash benchmarks/device_check.sh [OUT_DIR]      (default <repo>/benchmarks/results/device)
 #   STEPS="gpu_tests throughput" bash benchmarks/device_check.sh   (only those steps;
@@ -20,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 export PYTHONUNBUFFERED=1 WANDB_MODE=${WANDB_MODE:-offline}
 python=${PYTHON:-python3}
 failed=0
-all_steps="machine gpu_tests store throughput quickstart cpu_suite"
+all_steps="machine gpu_tests store throughput quickstart attribution_50kb cpu_suite"
 steps=" ${STEPS:-$all_steps} "
 for name in $steps; do
   [[ " $all_steps " == *" $name "* ]] || { echo "unknown step '$name'; steps: $all_steps" >&2; exit 2; }
@@ -53,6 +53,10 @@ step throughput 240 "$python" benchmarks/train_throughput.py --device cuda \
   --store "$work/simulated.h5" --precision fp32 bf16 --batch-size 64 256 1024 --num-workers 4 \
   --steps 40 --out "$out/train_throughput.json"
 step quickstart 240 "$python" -m pgxdl quickstart --out "$work/quickstart"
+step attribution_50kb 420 "$python" benchmarks/attribution_recovery.py --seeds 0 \
+  --backgrounds random --window-length 50000 --windows 2 --sites-per-window 8 \
+  --methods ig saliency --internal-batch-size 32 --accelerator gpu --threads 8 \
+  --out "$out/attribution_50kb"
 step cpu_suite 150 "$python" -m pytest -q -n 8 -m "not slow and not gpu" -p no:cacheprovider
 echo "device check: $failed step(s) failed; logs and JSON in $out"
 exit "$failed"

@@ -35,3 +35,17 @@ def test_tiny_benchmark_completes(tmp_path):
     assert written["runs"][0]["n_causal_carried"] == 7
     assert -1.0 <= written["spearman_ig_ism_sites"]["random"] <= 1.0
     assert (out / "auroc_random.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_window_options_reach_the_cohort_and_methods_can_be_chosen(tmp_path):
+    out = tmp_path / "long"
+    result = main(["--tiny", "--backgrounds", "random", "--seeds", "0", "--window-length", "96",
+                   "--windows", "2", "--sites-per-window", "6", "--methods", "saliency",
+                   "--internal-batch-size", "2", "--out", str(out)])
+    assert {row["method"] for row in result["rows"]} == {"ig", "saliency", "ism"}
+    settings = json.loads((out / "results_random.json").read_text())["settings"]
+    assert settings["random"] == {"n_subjects": 160, "n_windows": 2, "window_length": 96,
+                                  "sites_per_window": 6}
+    assert settings["internal_batch_size"] == 2 and settings["accelerator"] == "cpu"
+    assert result["runs"][0]["n_sites"] <= 12
