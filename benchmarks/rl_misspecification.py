@@ -8,17 +8,18 @@ Usage::
     python benchmarks/rl_misspecification.py --reuse-runs --seeds 0 1   # evaluate finished runs
 
 For every seed and every training simulator (``hamberg2007``, ``iwpc_recalibrated``,
-``perturbed``; :mod:`pgxdl.rl.simulator.variants`) each agent (DQN, PPO) is trained with
-the shipped config and ``--budget`` (``quick``: a few hundred steps; ``small``: the
-timesteps of :data:`BUDGETS`; ``full``: the configs' own). Every agent and the three
-protocols then dose a held-out cohort (seed 10000 + seed) under every simulator; the
-cohort has the same covariates and random effects under each simulator, only the typical
-values differ. Each policy also runs behind :class:`pgxdl.rl.policies.safety.SafeDecider`
-(``+safe``). Metrics per genotype group are means over seeds with 95 % t-intervals
-across seeds. ``goal`` per simulator compares every agent with the best protocol (paired
-by seed): the target is +5 PTTR points with no more days above INR 4. ``flags`` lists
-every policy with more days above INR 4 than the IWPC protocol under some simulator.
-Writes ``results.json`` and ``matrix.png``.
+``perturbed``, ``hamberg2010``; :mod:`pgxdl.rl.simulator.variants`) each agent (DQN, PPO) is
+trained with the shipped config and ``--budget`` (``quick``: a few hundred steps;
+``small``: the timesteps of :data:`BUDGETS`; ``full``: the configs' own). Every agent and
+the three protocols then dose a held-out cohort (seed 10000 + seed) under every
+simulator; the cohort has the same covariates and random-effect draws under each
+simulator; the typical values differ, and under ``hamberg2010`` the model structure too.
+Each policy also runs behind :class:`pgxdl.rl.policies.safety.SafeDecider` (``+safe``).
+Metrics per genotype group are means over seeds with 95 % t-intervals across seeds.
+``goal`` per simulator compares every agent with the best protocol (paired by seed): the
+target is +5 PTTR points with no more days above INR 4. ``flags`` lists every policy with
+more days above INR 4 than the IWPC protocol under some simulator. Writes ``results.json``
+and ``matrix.png``.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ from pgxdl.rl.train import load_config, merge_config, train
 
 SIMULATORS = {"hamberg2007": {"kind": "hamberg2007"},
               "iwpc_recalibrated": {"kind": "iwpc_recalibrated"},
-              "perturbed": {"kind": "perturbed"}}
+              "perturbed": {"kind": "perturbed"},
+              "hamberg2010": {"kind": "hamberg2010"}}
 AGENTS = ("dqn", "ppo")
 TEST_SEED_OFFSET = 10_000
 REFERENCE_PROTOCOL = "iwpc_pg_titration"

@@ -41,5 +41,6 @@ def test_quick_matrix_has_every_policy_under_every_simulator(tmp_path, capsys):
     summaries = sorted((tmp_path / "runs").glob("*/seed_0/summary.json"))
     stamps = [p.stat().st_mtime_ns for p in summaries]
     again = bench.main(["--quick", "--agents", "ppo", "--reuse-runs", "--out", str(tmp_path)])
-    assert [p.stat().st_mtime_ns for p in summaries] == stamps and len(stamps) == 3
+    assert [p.stat().st_mtime_ns for p in summaries] == stamps
+    assert len(stamps) == len(bench.SIMULATORS)
     assert json.dumps(again["results"]) == json.dumps(result["results"])  # NaN-safe equality
