@@ -36,13 +36,11 @@ from pgxdl.rl.environment.dosing_env import config_population, draw_patients
 from pgxdl.rl.simulator.hamberg import HambergSimulator, stable_daily_dose
 from pgxdl.rl.simulator.iwpc_population import iwpc_stable_doses
 from pgxdl.rl.simulator.parameters import CYP2C9_GENOTYPES, VKORC1_GENOTYPES
+from pgxdl.rl.simulator.variants import SIMULATOR_KINDS
 
 QUANTILES = (0.10, 0.25, 0.50, 0.75, 0.90)
 MIN_GROUP = 5
-SIMULATORS = {"hamberg2007": {"kind": "hamberg2007"},
-              "iwpc_recalibrated": {"kind": "iwpc_recalibrated"},
-              "perturbed": {"kind": "perturbed"},
-              "hamberg2010": {"kind": "hamberg2010"}}
+SIMULATORS = {kind: {"kind": kind} for kind in SIMULATOR_KINDS}
 
 
 def simulated_weekly_doses(spec: dict, population: str, n: int, seed: int,

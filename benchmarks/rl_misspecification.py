@@ -45,12 +45,10 @@ from pgxdl.rl.policies.agents import load_agent
 from pgxdl.rl.policies.clinical_protocols import default_protocols
 from pgxdl.rl.policies.safety import SafeDecider
 from pgxdl.rl.rollout import ModelDecider, ProtocolDecider, rollout
+from pgxdl.rl.simulator.variants import SIMULATOR_KINDS
 from pgxdl.rl.train import load_config, merge_config, train
 
-SIMULATORS = {"hamberg2007": {"kind": "hamberg2007"},
-              "iwpc_recalibrated": {"kind": "iwpc_recalibrated"},
-              "perturbed": {"kind": "perturbed"},
-              "hamberg2010": {"kind": "hamberg2010"}}
+SIMULATORS = {kind: {"kind": kind} for kind in SIMULATOR_KINDS}
 AGENTS = ("dqn", "ppo")
 TEST_SEED_OFFSET = 10_000
 REFERENCE_PROTOCOL = "iwpc_pg_titration"
