@@ -45,10 +45,8 @@ variability is taken as a coefficient of variation (``omega = sqrt(log(1 + CV**2
 ``reil`` takes the same numbers as variances, then truncates to the inter-quartile range),
 the residual INR error 0.0325 as a variance (``reil`` uses it as the SD), and the age effect
 is linear on both sides of 71 years (``reil`` applies it above 71 only). ``reil`` also sets
-F = 0.9; here CL is the apparent oral clearance and F = 1. For
-comparison, Hamberg et al. 2010 (Clin Pharmacol Ther 87:727) re-estimated a one-compartment
-model with per-allele clearances 0.174 (*1), 0.0879 (*2), 0.0422 (*3) L/h, age -0.571 %/year,
-EC50 4.1 mg/L (G/G) and gamma 1.15; those values are not used here.
+F = 0.9; here CL is the apparent oral clearance and F = 1. The Hamberg et al. 2010 model
+(another structure and other estimates) is :mod:`pgxdl.rl.simulator.hamberg2010`.
 """
 
 from __future__ import annotations
