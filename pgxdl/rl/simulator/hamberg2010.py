@@ -37,11 +37,13 @@ CL per CYP2C9 allele           *1 0.174, *2 0.0879, reil (per allele, summed); m
                                                     *3/*3 49.5 and 75.7 % lower, heterozygotes
                                                     halfway: the same numbers
 age on CL                      -0.571 %/year from   both (mipd as 1 - tanh(0.00571 (age-71)),
-                               71 years             within 3 % of linear at 18-100 years; reil's
+                               71 years             within 1 % of linear at 18-100 years; reil's
                                                     code applies the sign reversed, CL rising
                                                     with age: we follow the stated effect)
 V                              14.3 L               both (mipd exp(2.660))
 ka                             2 /h                 both
+S-fraction of a tablet, F      0.5, 1               reil (halves each racemic dose, F = 1);
+                                                    not found in the mipd files read
 EC50 per VKORC1 allele         G 2.05, A 0.96 mg/L  reil; mipd: G/G 4.1 (exp(1.411)), A/A 53.2 %
                                (G/G 4.1, G/A 3.01,  lower, G/A halfway: the same to 0.01 mg/L
                                A/A 1.92)
