@@ -50,8 +50,9 @@ EC50 per VKORC1 allele         G 2.05, A 0.96 mg/L  reil; mipd: G/G 4.1 (exp(1.4
 Emax, gamma                    1, 1.15              both
 MTT chain 1, chain 2           28.6 h, 118.3 h      reil; mipd rates 0.1049 and 0.02536 /h
                                                     = 3 / MTT; three compartments each in both
-INRmax, BASE                   20, 1                both (BASE is fixed at 1 in both; the
-                                                    paper's baseline INR was individual)
+INRmax, BASE                   20, 1                both (BASE fixed at 1 in both; reil notes
+                                                    that Hamberg 2007 used each patient's
+                                                    measured baseline)
 INR link                       linear in the mean   both (the SBML and reil's code)
                                of the two chains
 =============================  ===================  ==========================================
