@@ -3,12 +3,12 @@
 Usage::
 
     python benchmarks/rl_calibration.py [--n-patients 5000] [--population iwpc_all]
-        [--simulators hamberg2007 iwpc_recalibrated perturbed] [--out DIR]
+        [--simulators hamberg2007 iwpc_recalibrated perturbed hamberg2010] [--out DIR]
     python benchmarks/rl_calibration.py --quick --out /tmp/rl_cal     # seconds; a test runs it
 
 For each simulator, ``--n-patients`` virtual patients are drawn from the IWPC population
-estimate (covariates, genotypes and Hamberg's inter-individual variability; the same
-patients' covariates and random effects under every simulator) and each is titrated to
+estimate (covariates, genotypes and each model's inter-individual variability; the same
+patients' covariates and random-effect draws under every simulator) and each is titrated to
 its stable dose, the constant daily dose with steady-state INR 2.5 (solved exactly and
 vectorised over patients, :func:`pgxdl.rl.simulator.hamberg.stable_daily_dose`). The
 simulated weekly doses are compared with the therapeutic doses of the same population in
@@ -36,12 +36,11 @@ from pgxdl.rl.environment.dosing_env import config_population, draw_patients
 from pgxdl.rl.simulator.hamberg import HambergSimulator, stable_daily_dose
 from pgxdl.rl.simulator.iwpc_population import iwpc_stable_doses
 from pgxdl.rl.simulator.parameters import CYP2C9_GENOTYPES, VKORC1_GENOTYPES
+from pgxdl.rl.simulator.variants import SIMULATOR_KINDS
 
 QUANTILES = (0.10, 0.25, 0.50, 0.75, 0.90)
 MIN_GROUP = 5
-SIMULATORS = {"hamberg2007": {"kind": "hamberg2007"},
-              "iwpc_recalibrated": {"kind": "iwpc_recalibrated"},
-              "perturbed": {"kind": "perturbed"}}
+SIMULATORS = {kind: {"kind": kind} for kind in SIMULATOR_KINDS}
 
 
 def simulated_weekly_doses(spec: dict, population: str, n: int, seed: int,

@@ -8,18 +8,19 @@ Usage::
     python benchmarks/rl_misspecification.py --reuse-runs --seeds 0 1   # evaluate finished runs
 
 For every seed and every training simulator (``hamberg2007``, ``iwpc_recalibrated``,
-``perturbed``; :mod:`pgxdl.rl.simulator.variants`) each agent (DQN, PPO, PPO with a
-continuous dose) is trained with the shipped config and ``--budget`` (``quick``: a few
-hundred steps; ``small``: the timesteps of :data:`BUDGETS`; ``full``: the configs' own).
-Every agent and the three
-protocols then dose a held-out cohort (seed 10000 + seed) under every simulator; the
-cohort has the same covariates and random effects under each simulator, only the typical
-values differ. Each policy also runs behind :class:`pgxdl.rl.policies.safety.SafeDecider`
-(``+safe``). Metrics per genotype group are means over seeds with 95 % t-intervals
-across seeds. ``goal`` per simulator compares every agent with the best protocol (paired
-by seed): the target is +5 PTTR points with no more days above INR 4. ``flags`` lists
-every policy with more days above INR 4 than the IWPC protocol under some simulator.
-Writes ``results.json`` and ``matrix.png``.
+``perturbed``, ``hamberg2010``; :mod:`pgxdl.rl.simulator.variants`) each agent (DQN, PPO, PPO
+with a continuous dose) is trained with the shipped config and ``--budget`` (``quick``: a
+few hundred steps; ``small``: the timesteps of :data:`BUDGETS`; ``full``: the configs'
+own). Every agent and the three protocols then dose a held-out cohort (seed 10000 + seed)
+under every
+simulator; the cohort has the same covariates and random-effect draws under each
+simulator; the typical values differ, and under ``hamberg2010`` the model structure too.
+Each policy also runs behind :class:`pgxdl.rl.policies.safety.SafeDecider` (``+safe``).
+Metrics per genotype group are means over seeds with 95 % t-intervals across seeds.
+``goal`` per simulator compares every agent with the best protocol (paired by seed): the
+target is +5 PTTR points with no more days above INR 4. ``flags`` lists every policy with
+more days above INR 4 than the IWPC protocol under some simulator. Writes ``results.json``
+and ``matrix.png``.
 """
 
 from __future__ import annotations
@@ -45,11 +46,10 @@ from pgxdl.rl.policies.agents import load_agent
 from pgxdl.rl.policies.clinical_protocols import default_protocols
 from pgxdl.rl.policies.safety import SafeDecider
 from pgxdl.rl.rollout import ModelDecider, ProtocolDecider, rollout
+from pgxdl.rl.simulator.variants import SIMULATOR_KINDS
 from pgxdl.rl.train import load_config, merge_config, train
 
-SIMULATORS = {"hamberg2007": {"kind": "hamberg2007"},
-              "iwpc_recalibrated": {"kind": "iwpc_recalibrated"},
-              "perturbed": {"kind": "perturbed"}}
+SIMULATORS = {kind: {"kind": kind} for kind in SIMULATOR_KINDS}
 AGENTS = ("dqn", "ppo", "ppo_continuous")
 TEST_SEED_OFFSET = 10_000
 REFERENCE_PROTOCOL = "iwpc_pg_titration"

@@ -86,6 +86,33 @@ def test_handover_uses_the_model_then_the_agent():
     assert [decider.doses(None, d, None)[0] for d in (0, 1, 3, 5)] == [3.0, 3.0, 9.0, 9.0]
 
 
+def test_recommended_recipe_behind_the_interface(tmp_path, patients):
+    from benchmarks import rl_initiation as bench
+    from pgxdl.baselines.site_recipes import RecommendedDoseModel
+    from pgxdl.iwpc.features import derive_features
+    from pgxdl.iwpc.table import read_iwpc_table
+
+    table = read_iwpc_table(write_iwpc_csv(tmp_path / "iwpc.csv", synthetic_rows(120, seed=3)))
+    features = derive_features(table.frame)
+    model = RecommendedDoseModel(("published_formula",), n_folds=2).fit(
+        features, table.frame["dose_mg_week"].to_numpy(float),
+        table.frame["site"].astype(str).to_numpy())
+    adapter = bench.RecommendedStart(model, features)
+    _config, cohort = patients
+    records = [cohort.covariates.record(i) for i in range(len(cohort))]
+    frame = adapter.features(records)
+    assert list(frame.columns) == list(features.columns)
+    assert frame["target_inr"].isna().all() and set(frame["gender"]) == {"unknown"}
+    assert set(frame["vkorc1_source"]) == {"genotyped"}
+    prediction = adapter(records)
+    # the published formula, through the recipe and the adapter, is the protocol's dose
+    np.testing.assert_allclose(prediction.mg_week / 7.0,
+                               [iwpc_pharmacogenetic_daily_dose(r) for r in records], rtol=1e-9)
+    assert np.all((prediction.low < prediction.mg_week) & (prediction.mg_week < prediction.high))
+    unmeasured = adapter([{**records[0], "height_cm": np.nan}])  # imputed, wider interval
+    assert np.isfinite(unmeasured.mg_week[0]) and unmeasured.high[0] > unmeasured.low[0]
+
+
 def test_quick_benchmark_runs_on_a_synthetic_table(tmp_path, capsys):
     from benchmarks import rl_initiation as bench
     path = write_iwpc_csv(tmp_path / "iwpc.csv", synthetic_rows(200, seed=1))
@@ -95,4 +122,9 @@ def test_quick_benchmark_runs_on_a_synthetic_table(tmp_path, capsys):
         same = result["versus_iwpc_formula_start"][simulator]["iwpc_pg_titration"]["pttr"]
         assert same["mean"] == 0.0  # the shipped protocol is the IWPC-formula start
     assert 0.0 < result["dose_models"]["gradient_boosting"]["held_out_pw20"] <= 1.0
+    recommended = result["dose_models"]["recommended_recipe"]
+    assert recommended["recipe"] in recommended["inner_out_of_site_mae"]
+    assert 0.0 <= recommended["held_out_interval_coverage"] <= 1.0
+    assert {"recommended_recipe_start", "recommended_recipe_start_bounded14d"} <= set(
+        result["results"]["hamberg2010"])
     assert (tmp_path / "results.json").exists() and "dPTTR" in capsys.readouterr().out

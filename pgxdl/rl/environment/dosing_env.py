@@ -46,7 +46,8 @@ def draw_patients(config: EnvConfig, population: PopulationModel, n: int,
 
 
 class WarfarinDosingEnv(gym.Env):
-    """Dose one patient of the Hamberg 2007 model for ``episode_days`` days.
+    """Dose one patient of the configured simulator (``config.simulator``) for ``episode_days``
+    days.
 
     Parameters
     ----------

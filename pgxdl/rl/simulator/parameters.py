@@ -45,10 +45,8 @@ variability is taken as a coefficient of variation (``omega = sqrt(log(1 + CV**2
 ``reil`` takes the same numbers as variances, then truncates to the inter-quartile range),
 the residual INR error 0.0325 as a variance (``reil`` uses it as the SD), and the age effect
 is linear on both sides of 71 years (``reil`` applies it above 71 only). ``reil`` also sets
-F = 0.9; here CL is the apparent oral clearance and F = 1. For
-comparison, Hamberg et al. 2010 (Clin Pharmacol Ther 87:727) re-estimated a one-compartment
-model with per-allele clearances 0.174 (*1), 0.0879 (*2), 0.0422 (*3) L/h, age -0.571 %/year,
-EC50 4.1 mg/L (G/G) and gamma 1.15; those values are not used here.
+F = 0.9; here CL is the apparent oral clearance and F = 1. The Hamberg et al. 2010 model
+(another structure and other estimates) is :mod:`pgxdl.rl.simulator.hamberg2010`.
 """
 
 from __future__ import annotations
@@ -80,8 +78,31 @@ AGE_RANGE_YEARS = (18.0, 100.0)
 
 
 @dataclass(frozen=True)
-class PKPDParameters:
-    """Individual parameters of ``N`` patients, each field an array of shape ``(N,)``.
+class PatientArrays:
+    """Base of individual-parameter sets: every field an array of shape ``(N,)``, all > 0."""
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        shapes = {f.name: np.shape(getattr(self, f.name)) for f in fields(self)}
+        if len(set(shapes.values())) != 1 or len(next(iter(shapes.values()))) != 1:
+            raise ValueError(f"{name} fields must be 1-D arrays of one length: {shapes}")
+        for field_name in shapes:
+            values = getattr(self, field_name)
+            if not np.all(np.isfinite(values)) or np.any(values <= 0):
+                raise ValueError(f"{name}.{field_name} must be finite and positive")
+
+    def __len__(self) -> int:
+        return len(getattr(self, fields(self)[0].name))
+
+    def take(self, index: np.ndarray | int):
+        """The parameters of the patients at ``index`` (an int keeps a length-1 batch)."""
+        index = np.atleast_1d(index)
+        return type(self)(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+
+@dataclass(frozen=True)
+class PKPDParameters(PatientArrays):
+    """Individual Hamberg 2007 parameters of ``N`` patients, each field of shape ``(N,)``.
 
     Clearance and volumes in L/h and L, ``ka`` in 1/h, ``ec50`` in mg/L of S-warfarin,
     mean transit times in hours.
@@ -96,22 +117,61 @@ class PKPDParameters:
     mtt1: np.ndarray
     mtt2: np.ndarray
 
-    def __post_init__(self) -> None:
-        shapes = {f.name: np.shape(getattr(self, f.name)) for f in fields(self)}
-        if len(set(shapes.values())) != 1 or len(next(iter(shapes.values()))) != 1:
-            raise ValueError(f"PKPDParameters fields must be 1-D arrays of one length: {shapes}")
-        for name in shapes:
-            values = getattr(self, name)
-            if not np.all(np.isfinite(values)) or np.any(values <= 0):
-                raise ValueError(f"PKPDParameters.{name} must be finite and positive")
+    # The model structure, as :class:`pgxdl.rl.simulator.hamberg.HambergSimulator` asks it.
+    @property
+    def central_volume(self) -> np.ndarray:
+        """Volume (L) of the compartment whose concentration drives the effect, ``(N,)``."""
+        return self.v1
 
-    def __len__(self) -> int:
-        return len(self.cl)
+    def pk_rate_matrix(self) -> np.ndarray:
+        """Linear PK ``x' = K x``, x = (depot, central, peripheral): ``K`` of shape (N, 3, 3)."""
+        k = np.zeros((len(self), 3, 3))
+        k[:, 0, 0] = -self.ka
+        k[:, 1, 0] = self.ka
+        k[:, 1, 1] = -(self.cl + self.q) / self.v1
+        k[:, 1, 2] = self.q / self.v2
+        k[:, 2, 1] = self.q / self.v1
+        k[:, 2, 2] = -self.q / self.v2
+        return k
 
-    def take(self, index: np.ndarray | int) -> PKPDParameters:
-        """The parameters of the patients at ``index`` (an int keeps a length-1 batch)."""
-        index = np.atleast_1d(index)
-        return PKPDParameters(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+    def transit_rate_matrix(self) -> tuple[np.ndarray, np.ndarray]:
+        """Chains ``A' = K A + b u`` (6 compartments, then 1): K (N, 7, 7), b (N, 7)."""
+        return transit_chains(self.mtt1, self.mtt2, N_TRANSIT_CHAIN1, 1)
+
+    def synthesis_fraction(self, concentration: np.ndarray) -> np.ndarray:
+        """``u = 1 - Emax C^g / (EC50^g + C^g)`` of concentrations ``(N, S)``."""
+        return 1.0 - EMAX * hill(concentration, self.ec50[:, None], GAMMA)
+
+    def inr(self, chains: np.ndarray) -> np.ndarray:
+        """``INR = BASE + INRmax (1 - A6 A7)^lambda`` from chain states ``(N, 7)``, ``(N,)``."""
+        product = chains[:, N_TRANSIT_CHAIN1 - 1] * chains[:, -1]
+        return BASE_INR + INR_MAX * np.power(np.clip(1.0 - product, 0.0, 1.0), LAMBDA)
+
+
+def hill(concentration: np.ndarray, ec50: np.ndarray, gamma: float) -> np.ndarray:
+    """``C^g / (EC50^g + C^g)`` (negative concentrations read as 0); shapes broadcast."""
+    c_gamma = np.power(np.maximum(concentration, 0.0), gamma)
+    return c_gamma / (np.power(ec50, gamma) + c_gamma)
+
+
+def transit_chains(mtt1: np.ndarray, mtt2: np.ndarray, n1: int,
+                   n2: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two transit chains fed by the same input ``u``, ``n1`` then ``n2`` compartments.
+
+    Chain ``j`` has rate ``n_j / MTT_j`` per compartment; returns ``K`` of shape
+    ``(N, n1 + n2, n1 + n2)`` and ``b`` of ``(N, n1 + n2)`` for ``A' = K A + b u``.
+    """
+    size = n1 + n2
+    k = np.zeros((len(mtt1), size, size))
+    b = np.zeros((len(mtt1), size))
+    for start, count, mtt in ((0, n1, mtt1), (n1, n2, mtt2)):
+        rate = count / mtt
+        for i in range(start, start + count):
+            k[:, i, i] = -rate
+            if i > start:
+                k[:, i, i - 1] = rate
+        b[:, start] = rate
+    return k, b
 
 
 def genotype_indices(values, vocabulary: tuple[str, ...], gene: str) -> np.ndarray:
@@ -212,16 +272,21 @@ def individual_parameters(cyp2c9: np.ndarray, vkorc1: np.ndarray, age: np.ndarra
     model : TypicalValues or anything with its ``typical(cyp2c9, vkorc1, age, rng)``
         The simulator variant (default :data:`HAMBERG_2007`). The random effects are drawn
         before the model is asked, so every variant gets the same patients' random effects
-        from the same generator state.
+        from the same generator state. A model of another structure (e.g.
+        :class:`pgxdl.rl.simulator.hamberg2010.Hamberg2010Values`) has
+        ``individual(cyp2c9, vkorc1, age, z, iiv_scale)`` instead and gets the same clipped
+        standard-normal draws ``z`` (one ``(N,)`` array per name of :data:`IIV_CV`).
     """
     cyp2c9 = np.asarray(cyp2c9, dtype=np.int64)
     vkorc1 = np.asarray(vkorc1, dtype=np.int64)
     n = len(cyp2c9)
-    factors = {}
-    if rng is not None:
-        for name, cv in IIV_CV.items():
-            omega = iiv_scale * np.sqrt(np.log1p(cv**2))
-            eta = np.clip(rng.standard_normal(n), -eta_clip_sd, eta_clip_sd) * omega
-            factors[name] = np.exp(eta)
-    typical = (model or HAMBERG_2007).typical(cyp2c9, vkorc1, age, rng)
-    return PKPDParameters(**{k: v * factors.get(k, 1.0) for k, v in typical.items()})
+    z = {name: (np.zeros(n) if rng is None
+                else np.clip(rng.standard_normal(n), -eta_clip_sd, eta_clip_sd))
+         for name in IIV_CV}
+    model = model or HAMBERG_2007
+    if hasattr(model, "individual"):
+        return model.individual(cyp2c9, vkorc1, age, z, iiv_scale)
+    typical = model.typical(cyp2c9, vkorc1, age, rng)
+    omega = {name: iiv_scale * np.sqrt(np.log1p(cv**2)) for name, cv in IIV_CV.items()}
+    return PKPDParameters(**{k: v * np.exp(omega[k] * z[k]) if k in z else v
+                             for k, v in typical.items()})

@@ -1,7 +1,8 @@
 """Simulator variants selectable by config: ``env: simulator: {kind: ..., params: {...}}``.
 
-All variants share the Hamberg 2007 structure (:mod:`pgxdl.rl.simulator.hamberg`) and its
-inter-individual variability; they differ in typical values:
+All variants but ``hamberg2010`` share the Hamberg 2007 structure
+(:mod:`pgxdl.rl.simulator.hamberg`) and its inter-individual variability and differ in
+typical values; every variant draws the same patients' random effects from the same seed:
 
 ``hamberg2007``
     The published estimates (:data:`~pgxdl.rl.simulator.parameters.HAMBERG_2007`).
@@ -9,6 +10,10 @@ inter-individual variability; they differ in typical values:
     CYP2C9 clearance losses, VKORC1 EC50s and the age slope fitted to the stable doses of
     the shared IWPC table (:mod:`pgxdl.rl.simulator.recalibration`); the fitted values are
     the shipped ``configs/rl/simulators/iwpc_recalibrated.yaml``.
+``hamberg2010``
+    Another published model, of another structure: Hamberg et al. 2010 (one PK
+    compartment, per-allele CYP2C9 clearances and VKORC1 EC50s, two chains of three
+    compartments, INR linear in their mean), :mod:`pgxdl.rl.simulator.hamberg2010`.
 ``perturbed``
     An ensemble of ``n_members`` (default 16) variants of ``base`` (``hamberg2007`` or
     ``iwpc_recalibrated``), each typical value shifted once per member, seeded by ``seed``;
@@ -22,7 +27,9 @@ inter-individual variability; they differ in typical values:
 ``params`` of ``hamberg2007`` and ``iwpc_recalibrated`` override any field of
 :class:`~pgxdl.rl.simulator.parameters.TypicalValues` (``cl_wild_type``,
 ``cl_fraction_lost``, ``age_cl_slope``, ``ec50``, ``v1``, ``v2``, ``q``, ``ka``, ``mtt1``,
-``mtt2``).
+``mtt2``); those of ``hamberg2010`` override any field of
+:class:`~pgxdl.rl.simulator.hamberg2010.Hamberg2010Values` (``iiv_sd`` is merged into the
+published SDs).
 """
 
 from __future__ import annotations
@@ -35,9 +42,11 @@ import numpy as np
 import yaml
 
 from pgxdl.resources import config_path
+from pgxdl.rl.simulator.hamberg2010 import HAMBERG_2010
 from pgxdl.rl.simulator.parameters import HAMBERG_2007, TypicalValues
 
-SIMULATOR_KINDS = ("hamberg2007", "iwpc_recalibrated", "perturbed")
+SIMULATOR_KINDS = ("hamberg2007", "iwpc_recalibrated", "hamberg2010", "perturbed")
+PERTURBABLE = ("hamberg2007", "iwpc_recalibrated")
 RECALIBRATED_CONFIG = "rl/simulators/iwpc_recalibrated.yaml"
 #: Log-scale SD of each member's shift (``age_cl_slope``: additive, per year).
 PERTURBATION_SD = {"cl_wild_type": 0.10, "cl_fraction_remaining": 0.15, "age_cl_slope": 0.003,
@@ -96,12 +105,14 @@ def recalibrated_values() -> TypicalValues:
     return _with_overrides(HAMBERG_2007, {"name": "iwpc_recalibrated", **fitted}, str(path))
 
 
-def _with_overrides(base: TypicalValues, params: dict, where: str) -> TypicalValues:
-    known = {f.name for f in dataclasses.fields(TypicalValues)}
+def _with_overrides(base, params: dict, where: str):
+    known = {f.name for f in dataclasses.fields(base)}
     unknown = sorted(set(params) - known)
     if unknown:
         raise ValueError(f"{where}: unknown simulator parameter(s) {unknown}; known "
                          f"{sorted(known)}")
+    if isinstance(params.get("iiv_sd"), dict):
+        params = {**params, "iiv_sd": {**base.iiv_sd, **params["iiv_sd"]}}
     return dataclasses.replace(base, **params)
 
 
@@ -131,14 +142,17 @@ def _resolve(key: str):
         return _with_overrides(HAMBERG_2007, params, "env.simulator.params")
     if kind == "iwpc_recalibrated":
         return _with_overrides(recalibrated_values(), params, "env.simulator.params")
+    if kind == "hamberg2010":
+        return _with_overrides(HAMBERG_2010, params, "env.simulator.params")
     if kind == "perturbed":
         bad = sorted(set(params) - set(PERTURBED_DEFAULTS))
         if bad:
             raise ValueError(f"env.simulator.params: unknown perturbed setting(s) {bad}; known "
                              f"{sorted(PERTURBED_DEFAULTS)}")
         settings = {**PERTURBED_DEFAULTS, **params}
-        if settings["base"] == "perturbed":
-            raise ValueError("env.simulator.params.base must be hamberg2007 or iwpc_recalibrated")
+        if settings["base"] not in PERTURBABLE:
+            raise ValueError(f"env.simulator.params.base must be one of {list(PERTURBABLE)}, "
+                             f"got {settings['base']!r}")
         base = _resolve(json.dumps({"kind": settings["base"]}))
         rng = np.random.default_rng(int(settings["seed"]))
         members = [perturb(base, rng, float(settings["scale"]), f"perturbed_{i}")
