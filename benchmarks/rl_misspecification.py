@@ -12,9 +12,8 @@ For every seed and every training simulator (``hamberg2007``, ``iwpc_recalibrate
 with a continuous dose) is trained with the shipped config and ``--budget`` (``quick``: a
 few hundred steps; ``small``: the timesteps of :data:`BUDGETS`; ``full``: the configs'
 own). Every agent and the three protocols then dose a held-out cohort (seed 10000 + seed)
-under every
-simulator; the cohort has the same covariates and random-effect draws under each
-simulator; the typical values differ, and under ``hamberg2010`` the model structure too.
+under every simulator; the cohort has the same covariates and random-effect draws under
+each simulator; the typical values differ, and under ``hamberg2010`` the model structure too.
 Each policy also runs behind :class:`pgxdl.rl.policies.safety.SafeDecider` (``+safe``).
 Metrics per genotype group are means over seeds with 95 % t-intervals across seeds.
 ``goal`` per simulator compares every agent with the best protocol (paired by seed): the
