@@ -73,14 +73,17 @@ BUDGETS = {
 
 
 def train_agents(seed: int, budget: str, agents: tuple[str, ...], population: str,
-                 out: Path, reuse: bool = False) -> dict[tuple[str, str], tuple[object, EnvConfig]]:
-    """Every agent trained on every simulator with ``seed``: loaded models and env configs.
+                 out: Path, reuse: bool = False, train_on: tuple[str, ...] = tuple(SIMULATORS)
+                 ) -> dict[tuple[str, str], tuple[object, EnvConfig]]:
+    """Every agent trained on every simulator of ``train_on`` with ``seed``: loaded models
+    and env configs.
 
     With ``reuse``, a run folder that already holds a finished run (``summary.json``) of
     the same config is loaded instead of trained again.
     """
     trained = {}
-    for simulator, spec in SIMULATORS.items():
+    for simulator in train_on:
+        spec = SIMULATORS[simulator]
         for agent in agents:
             config = merge_config(load_config(REPO_ROOT / "configs" / "rl" / f"{agent}.yaml"),
                                   BUDGETS[budget].get(agent, {}))
@@ -218,6 +221,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--n-patients", type=int, default=500)
     parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=list(AGENTS))
+    parser.add_argument("--train-on", nargs="+", default=list(SIMULATORS),
+                        choices=list(SIMULATORS),
+                        help="simulators to train agents on (all are evaluated)")
     parser.add_argument("--population", default="iwpc_white")
     parser.add_argument("--reuse-runs", action="store_true",
                         help="load finished runs of the same config instead of training again")
@@ -231,7 +237,7 @@ def main(argv: list[str] | None = None) -> dict:
     per_seed: dict[str, dict[str, list]] = {s: {} for s in SIMULATORS}
     for seed in args.seeds:
         trained = train_agents(seed, args.budget, tuple(args.agents), args.population, args.out,
-                               args.reuse_runs)
+                               args.reuse_runs, tuple(args.train_on))
         for simulator, policies in evaluate_seed(seed, trained, args.population,
                                                  args.n_patients).items():
             for policy, groups in policies.items():

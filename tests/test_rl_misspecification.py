@@ -45,3 +45,15 @@ def test_quick_matrix_has_every_policy_under_every_simulator(tmp_path, capsys):
     assert [p.stat().st_mtime_ns for p in summaries] == stamps
     assert len(stamps) == 2 * len(bench.SIMULATORS)
     assert json.dumps(again["results"]) == json.dumps(result["results"])  # NaN-safe equality
+
+
+@pytest.mark.slow
+def test_train_on_limits_training_but_not_evaluation(tmp_path):
+    bench = rl_misspecification
+    result = bench.main(["--quick", "--agents", "ppo", "--train-on", "hamberg2007",
+                         "--out", str(tmp_path)])
+    assert set(result["results"]) == set(bench.SIMULATORS)
+    for policies in result["results"].values():
+        assert {p for p in policies if "@" in p} == {"ppo@hamberg2007", "ppo@hamberg2007+safe"}
+    assert [p.parent.parent.name for p in (tmp_path / "runs").glob("*/seed_0/summary.json")] \
+        == ["ppo_hamberg2007"]
