@@ -41,6 +41,7 @@ from pgxdl.genome.reference.fasta import ReferenceGenome
 from pgxdl.genome.reference.windows import WindowSpec
 from pgxdl.genome.variants.callset import CallSet, check_samples_present, string_array
 from pgxdl.genome.variants.vcf_genotypes import BATCH_BYTES, DiskRows, MemoryRows, convert_batch
+from pgxdl.genome.variants.vcf_prefetch import Prefetched, RecordCopy
 from pgxdl.genome.variants.vcf_report import (
     VcfReadReport,
     check_reference_alleles,
@@ -145,9 +146,10 @@ def _read(path: Path, samples, windows, reference, layout, indexed: bool,
         sink = DiskRows(len(names), spill_folder) if spill else MemoryRows(len(names))
         reader = _RecordReader(path, layout, len(names), windows, order, sink)
         records = _query_windows(vcf, windows) if indexed else _stream(vcf, windows)
-        if check_alleles:
-            records = _checked_alleles(path, records)
-        callset = reader.read(records, names)
+        with Prefetched(records, layout is None, reader.genotypes_wanted,
+                        len(names)) as decoded:  # htslib parses in a thread, GIL released
+            callset = reader.read(_checked_alleles(path, decoded) if check_alleles
+                                  else decoded, names)
         report = reader.report(_header_contigs(vcf))
         report.n_file_samples = n_file_samples
         if reference is not None:
@@ -351,7 +353,17 @@ class _RecordReader:
         self.counts.n_rows = self._n_rows
         return self.counts
 
-    def _add(self, number: int | None, record) -> None:
+    def genotypes_wanted(self, record: RecordCopy) -> bool:
+        """Whether :meth:`_add` reads the genotypes of this record inside the windows (it
+        has samples, an ALT with a sequence and a GT); called by the decoding thread."""
+        if not self.n_samples or not any(alt and set(alt.upper()) <= _SEQUENCE
+                                         for alt in record.ALT):
+            return False
+        if self.layout is not None:
+            return (record.CHROM, record.POS) not in self.layout.without_gt
+        return "GT" in record.FORMAT
+
+    def _add(self, number: int | None, record: RecordCopy) -> None:
         self.counts.n_in_windows += 1
         kept_alts = [(i, alt.upper()) for i, alt in enumerate(record.ALT, start=1)
                      if alt and set(alt.upper()) <= _SEQUENCE]
@@ -370,7 +382,7 @@ class _RecordReader:
                     f"{self.path}: {where} ({record.CHROM}:{record.POS}): field FORMAT has "
                     f"no GT, so this record's genotypes cannot be read; give every record in "
                     f"the windows a GT (bcftools +setGT, or drop the record)")
-            array = record.genotype.array()
+            array = record.genotypes  # read by the decoding thread (genotypes_wanted)
             self._arrays.append(array)
             self._where_kept.append((number, record.CHROM, record.POS, len(record.ALT)))
             self._pending_bytes += array.nbytes
