@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pgxdl.genome.ahead import Ahead
 from pgxdl.genome.encoding import N_CODE, reverse_complement
 from pgxdl.genome.errors import GenomeInputError
 from pgxdl.genome.personal.edits import site_selection, stored_codes, write_edits
@@ -104,8 +105,14 @@ class CarrierChunks(CodeChunks):
             yield start, codes
 
     def with_carriers(self) -> Iterator[tuple[int, np.ndarray, dict[str, np.ndarray]]]:
-        for start in range(0, self.shape[0], self.chunk_size):
-            yield start, *self.make(start, min(start + self.chunk_size, self.shape[0]))
+        """The chunks in order, each built in a background thread while the caller writes
+        the previous one (numpy releases the GIL; one chunk ahead at most)."""
+        def build(start: int) -> tuple[int, np.ndarray, dict[str, np.ndarray]]:
+            return start, *self.make(start, min(start + self.chunk_size, self.shape[0]))
+
+        with Ahead(range(0, self.shape[0], self.chunk_size), 1, build,
+                   name="pgxdl-chunks") as chunks:
+            yield from chunks
 
 
 @dataclass

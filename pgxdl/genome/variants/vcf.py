@@ -41,7 +41,7 @@ from pgxdl.genome.reference.fasta import ReferenceGenome
 from pgxdl.genome.reference.windows import WindowSpec
 from pgxdl.genome.variants.callset import CallSet, check_samples_present, string_array
 from pgxdl.genome.variants.vcf_genotypes import BATCH_BYTES, DiskRows, MemoryRows, convert_batch
-from pgxdl.genome.variants.vcf_prefetch import Prefetched, RecordCopy
+from pgxdl.genome.variants.vcf_prefetch import RecordCopy, decoded_ahead
 from pgxdl.genome.variants.vcf_report import (
     VcfReadReport,
     check_reference_alleles,
@@ -146,8 +146,8 @@ def _read(path: Path, samples, windows, reference, layout, indexed: bool,
         sink = DiskRows(len(names), spill_folder) if spill else MemoryRows(len(names))
         reader = _RecordReader(path, layout, len(names), windows, order, sink)
         records = _query_windows(vcf, windows) if indexed else _stream(vcf, windows)
-        with Prefetched(records, layout is None, reader.genotypes_wanted,
-                        len(names)) as decoded:  # htslib parses in a thread, GIL released
+        with decoded_ahead(records, layout is None, reader.genotypes_wanted,
+                           len(names)) as decoded:  # htslib parses in a thread, GIL released
             callset = reader.read(_checked_alleles(path, decoded) if check_alleles
                                   else decoded, names)
         report = reader.report(_header_contigs(vcf))
