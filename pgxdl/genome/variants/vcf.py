@@ -213,8 +213,9 @@ def _select_samples(vcf: VCF, path: Path, samples: Sequence[str] | None):
         return np.arange(len(file_samples)), file_samples
     requested = [str(s) for s in samples]
     check_samples_present(requested, file_samples, str(path))
-    vcf.set_samples(requested)
     wanted = set(requested)
+    if len(requested) != len(file_samples) or wanted != set(file_samples):
+        vcf.set_samples(requested)  # htslib then subsets every record as it parses it
     kept = [s for s in file_samples if s in wanted]
     position = {name: i for i, name in enumerate(kept)}
     return np.array([position[s] for s in requested], dtype=np.intp), requested

@@ -1,9 +1,11 @@
-"""cyvcf2 genotype arrays -> biallelic int8 rows, a batch of records at a time.
+"""htslib genotype arrays -> biallelic int8 rows, a batch of records at a time.
 
-:class:`~pgxdl.genome.variants.vcf._RecordReader` keeps cyvcf2's ``(S, ploidy + 1)`` int32
-array of each record only until a batch of about :data:`BATCH_BYTES` is pending; the batch
-is then split into biallelic rows and recoded (0 ref, 1 alt, -1 missing) in one vectorised
-step and handed to a sink, so the reader never holds more than one batch of int32 arrays:
+:class:`~pgxdl.genome.variants.vcf._RecordReader` keeps the ``(S, ploidy)`` int32 GT
+array of each record as htslib encodes it (``record.format("GT", int)``: ``(allele + 1)
+<< 1 | phased``, ``0``/``1`` for a missing allele, a vector-end value padding a haploid
+call) only until a batch of about :data:`BATCH_BYTES` is pending; the batch is then split
+into biallelic rows and recoded (0 ref, 1 alt, -1 missing) in one vectorised step and
+handed to a sink, so the reader never holds more than one batch of int32 arrays:
 
 - :class:`MemoryRows` joins the rows into the ``(S, V, 2)`` array of a
   :class:`~pgxdl.genome.variants.callset.CallSet` (small cohorts, tests);
@@ -25,9 +27,10 @@ import numpy as np
 
 from pgxdl.genome.errors import MalformedVCFError
 
-#: int32 bytes of cyvcf2 genotype arrays held before a batch is converted.
+#: int32 bytes of htslib GT arrays held before a batch is converted.
 BATCH_BYTES = 32 << 20
-_VECTOR_END = -2  # cyvcf2's padding for a missing second allele (haploid call)
+_HTS_VECTOR_END = np.iinfo(np.int32).min + 1  # htslib's padding after a haploid call
+_VECTOR_END = -2  # the padding's allele once decoded by ``(code >> 1) - 1``
 _SPILLED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # map -> its open file
 
 
@@ -38,7 +41,7 @@ def convert_batch(arrays: list[np.ndarray], n_alts: np.ndarray, row_record: np.n
 
     Parameters
     ----------
-    arrays : ``R`` cyvcf2 genotype arrays, each ``(S_file, ploidy + 1)`` int32.
+    arrays : ``R`` htslib GT arrays, each ``(S_file, ploidy)`` int32 (module doc).
     n_alts : ``(R,)`` ALT count of each record.
     row_record : ``(V,)`` record (into ``arrays``) of each biallelic row.
     row_allele : ``(V,)`` ALT index (1-based) of each row.
@@ -47,22 +50,28 @@ def convert_batch(arrays: list[np.ndarray], n_alts: np.ndarray, row_record: np.n
 
     Returns
     -------
-    genotypes ``(V, S, 2)`` int8 (0, 1, -1) and phased ``(V, S)`` bool, site-major.
+    genotypes ``(V, S, 2)`` int8 (0, 1, -1) and phased ``(V, S)`` bool, site-major; a
+    haploid call fills both slots and counts as phased.
     """
-    too_many = [i for i, a in enumerate(arrays) if a.shape[1] > 3]
+    too_many = [i for i, a in enumerate(arrays) if a.shape[1] > 2]
     if too_many:
         raise MalformedVCFError(f"{where(too_many[0])}: field GT has ploidy > 2; only haploid "
                                 f"and diploid calls work")
-    arrays = [a if a.shape[1] == 3 else np.concatenate([a[:, :1], a[:, :1], a[:, 1:]], axis=1)
-              for a in arrays]  # each (S_file, 3): two allele slots and the phase flag
-    top = np.array([a.max(initial=0) for a in arrays])  # (R,) (phase flags are 0/1)
+    top = np.array([(int(a.max(initial=0)) >> 1) - 1 for a in arrays])  # (R,) top allele
     if (top > n_alts).any():
         kept = int(np.flatnonzero(top > n_alts)[0])
-        sample = int(np.flatnonzero(arrays[kept][:, :2].max(axis=1) > n_alts[kept])[0])
+        named = (arrays[kept] >> 1) - 1
+        sample = int(np.flatnonzero(named.max(axis=1) > n_alts[kept])[0])
         raise MalformedVCFError(
             f"{where(kept)}: field GT of sample column {10 + sample} names allele "
-            f"{arrays[kept][sample, :2].max()} but ALT has {n_alts[kept]}")
-    alleles, phased = _split_slots(arrays, int(top.max(initial=0)))
+            f"{named[sample].max()} but ALT has {n_alts[kept]}")
+    codes = np.stack([a if a.shape[1] == 2 else np.concatenate(
+        [a, np.full_like(a, _HTS_VECTOR_END)], axis=1) for a in arrays])  # (R, S_file, 2)
+    np.maximum(codes, -1, out=codes)  # the vector end becomes -1, then decodes to -2
+    if top.max(initial=0) < 62:  # codes fit in int8: a quarter of the bytes to move
+        codes = codes.astype(np.int8)
+    alleles = (codes >> 1) - 1  # missing (0, 1) -> -1, vector end (-1) -> -2
+    phased = (codes[..., 1] & 1) != 0  # htslib keeps the phase on the second allele
     haploid = alleles[..., 1] == _VECTOR_END
     if haploid.any():
         alleles[..., 1][haploid] = alleles[..., 0][haploid]
@@ -78,23 +87,6 @@ def convert_batch(arrays: list[np.ndarray], n_alts: np.ndarray, row_record: np.n
     genotypes = (alleles == row_allele.astype(alleles.dtype)[:, None, None]).view(np.int8)
     genotypes[alleles < 0] = -1
     return genotypes, phased
-
-
-def _split_slots(arrays: list[np.ndarray], top: int) -> tuple[np.ndarray, np.ndarray]:
-    """Contiguous ``(R, S, 2)`` alleles (int8 when ``top < 127``, else int32) and
-    ``(R, S)`` phase flags of ``R`` cyvcf2 ``(S, 3)`` arrays.
-
-    Each array is cast whole to int8 (contiguous, fast), and the two allele bytes of each
-    call are packed as one little-endian uint16 (numpy's strided int8 copies are several
-    times slower than these casts).
-    """
-    if top >= 127:
-        stacked = np.stack(arrays)
-        return np.ascontiguousarray(stacked[..., :2]), stacked[..., 2] != 0
-    small = np.stack([a.astype(np.int8) for a in arrays]).view(np.uint8)  # (R, S, 3)
-    pairs = small[..., 0].astype("<u2")
-    pairs |= small[..., 1].astype("<u2") << 8
-    return pairs.view(np.int8).reshape(*pairs.shape, 2), small[..., 2] != 0
 
 
 class MemoryRows:

@@ -5,8 +5,8 @@ at biobank width: every sample's FORMAT fields), so a thread that only iterates 
 (:class:`~pgxdl.genome.ahead.Ahead`) runs in parallel with the reader's Python and numpy
 work on earlier records. The thread is the only one that touches htslib: it copies what
 the reader needs of each record into a :class:`RecordCopy` (plain Python values and the
-genotype array), so the reader never reads a header the parser may be extending (htslib
-adds undeclared tags and contigs as it goes).
+GT array as htslib encodes it), so the reader never reads a header the parser may be
+extending (htslib adds undeclared tags and contigs as it goes).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 
 from pgxdl.genome.ahead import Ahead
 
-#: Genotype bytes (cyvcf2 int16 ``(S, 3)`` arrays) decoded ahead of the reader at most.
+#: Genotype bytes (int32 ``(S, 2)`` GT arrays) decoded ahead of the reader at most.
 AHEAD_BYTES = 16 << 20
 
 
@@ -23,7 +23,8 @@ class RecordCopy:
     """What the VCF reader uses of one cyvcf2 record, copied in the decoding thread.
 
     ``FORMAT`` is ``None`` for a lazily parsed record (reading it would crash htslib when
-    the record has no ``GT``); ``genotypes`` is cyvcf2's ``(S, ploidy + 1)`` array, or
+    the record has no ``GT``); ``genotypes`` is the ``(S, ploidy)`` int32 GT array as htslib
+    encodes it (:mod:`~pgxdl.genome.variants.vcf_genotypes`), or
     ``None`` when the reader does not need it (outside the windows, no ALT with a
     sequence, no ``GT``, no samples).
     """
@@ -35,7 +36,7 @@ class RecordCopy:
         self.CHROM, self.POS, self.REF = record.CHROM, record.POS, record.REF
         self.ALT, self.ID, self.FILTER, self.end = record.ALT, record.ID, record.FILTER, record.end
         self.FORMAT = record.FORMAT if eager else None
-        self.genotypes = (record.genotype.array()
+        self.genotypes = (record.format("GT", int)
                           if genotypes_wanted is not None and genotypes_wanted(self) else None)
 
 
@@ -58,4 +59,4 @@ def decoded_ahead(items: Iterable, eager: bool, genotypes_wanted: Callable[[Reco
             return item
         return number, RecordCopy(record, eager, genotypes_wanted if keep else None), keep
 
-    return Ahead(items, AHEAD_BYTES // (6 * n_samples + 1), copy, name="pgxdl-vcf-decode")
+    return Ahead(items, AHEAD_BYTES // (8 * n_samples + 1), copy, name="pgxdl-vcf-decode")
