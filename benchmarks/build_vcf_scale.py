@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -197,7 +198,8 @@ def main(argv=None) -> None:
         args.sizes, args.sites, args.length, args.rounds = [300, 600], 40, 400, 1
     regions = ",".join(f"sim{w + 1}:1-{args.length}" for w in range(args.windows))
     n_sites = args.windows * args.sites
-    rows, notes = [], []
+    rows, notes, rounds = [], [], []
+    load_before = os.getloadavg()
     for n_people in args.sizes:
         with tempfile.TemporaryDirectory(prefix="pgxdl-vcf-scale-") as tmp:
             tmp = Path(tmp)
@@ -222,10 +224,12 @@ def main(argv=None) -> None:
                         [a["seconds"] / b["seconds"] for a, b in zip(anchors, builds[path],
                                                                      strict=True)]))
                 rows.append(row)
+            rounds.append({"people": n_people, "bcftools": anchors, **builds})
     if shutil.which("bcftools") is None:
         notes.append("bcftools not installed: no ratio (apt-get install -y bcftools)")
     streaming = [r["peak_rss_MB"] for r in rows if r["stage"] == "build (streaming)"]
-    extra = {"settings": vars(args), "notes": notes,
+    extra = {"settings": vars(args), "notes": notes, "rounds": rounds,
+             "load_average_before_after": [load_before, os.getloadavg()],
              "peak_rss_ratio_largest_to_smallest": streaming[-1] / streaming[0]}
     spread = extra["peak_rss_ratio_largest_to_smallest"]
     report(f"VCF builds: {args.windows} windows x {args.sites} sites ({n_sites} SNVs), "
