@@ -15,6 +15,8 @@
   a biobank file is decompressed once; with a ``reference`` the genome build is checked
   (:mod:`pgxdl.genome.reference.build_check`) over every record read, and the REF of every
   record inside a window (reference-only rows included) against the reference;
+- htslib reads and parses records in a background thread while the reader handles the
+  earlier ones (:mod:`pgxdl.genome.variants.vcf_prefetch`);
 - genotypes are recoded a batch of records at a time
   (:mod:`pgxdl.genome.variants.vcf_genotypes`); with ``spill=True`` they go to an unlinked
   memory-mapped file instead of memory, so reading holds one batch whatever the cohort;
