@@ -252,13 +252,19 @@ def _stream(vcf: VCF, windows: Sequence[WindowSpec] | None):
 
 
 def _query_windows(vcf: VCF, windows: Sequence[WindowSpec]):
-    """Yield ``(None, record, True)`` for the records inside each window (region queries)."""
+    """Yield ``(None, record, True)`` for the records inside each window (region queries).
+
+    A record whose POS lies in an earlier window of the same contig was yielded by that
+    window's query and is skipped (overlapping windows); a record repeated in the file is
+    yielded twice, so the reader reports it.
+    """
     names: dict[str, list[str]] = {}
     for name in vcf.seqnames:
         names.setdefault(normalise_chrom(name), []).append(name)
-    seen: set[tuple] = set()
+    queried: dict[str, list[tuple[int, int]]] = {}  # contig -> earlier windows' spans
     for window in windows:
         for name in names.get(normalise_chrom(window.chrom), ()):
+            earlier = queried.setdefault(name, [])
             with warnings.catch_warnings():  # a header contig without indexed records
                 warnings.filterwarnings("ignore", message="no intervals found")
                 records = iter(vcf(f"{name}:{window.start}-{window.end}"))
@@ -266,10 +272,11 @@ def _query_windows(vcf: VCF, windows: Sequence[WindowSpec]):
             # one record at a time: a window's records decoded at once would hold
             # every genotype of the window
             for record in itertools.chain([first] if first is not None else [], records):
-                key = (record.CHROM, record.POS, record.REF, tuple(record.ALT))
-                if window.start <= record.POS <= window.end and key not in seen:
-                    seen.add(key)
+                pos = record.POS
+                if window.start <= pos <= window.end and not any(
+                        start <= pos <= end for start, end in earlier):
                     yield None, record, True
+            earlier.append((window.start, window.end))
 
 
 def _append(columns: tuple[list, list, list], chrom: str, pos: int, ref: str) -> None:
