@@ -1,7 +1,8 @@
 """Biobank-scale builds from a bgzipped, indexed VCF: throughput and peak memory.
 
     python benchmarks/build_vcf_scale.py [--sizes 10000 50000 --windows 4 --length 2000
-        --sites 500 --memory-path-max 10000 --out benchmarks/results/build_vcf_scale.json]
+        --sites 500 --memory-path-max 10000 --shards 0 --rounds 3
+        --out benchmarks/results/build_vcf_scale.json]
     python benchmarks/build_vcf_scale.py --quick      # a few hundred people, for the tests
 
 For each cohort size (untimed): simulated people (Balding-Nichols genotypes from
@@ -22,15 +23,22 @@ EHR table and a ``vcf_ehr`` data config. Then, in the same run:
 
 Each build runs in its own subprocess, whose peak RSS (``VmHWM`` of /proc/self/status: a
 child's ``ru_maxrss`` starts at its parent's peak) is reported with the peak of the same
-interpreter after the imports alone. Throughput: people/s and decoded
-genotypes/s (people x sites / s), and its ratio to bcftools query (target >= 0.5);
-peak RSS target < 2 GB at every size, and within 1.5x between the smallest and largest.
+interpreter after the imports alone. bcftools and the builds run in turn ``--rounds``
+times per size, so a machine whose load drifts (shared cores) weighs on all of them; the
+table gives median wall seconds (a build's without its imports) and median CPU seconds
+(user + system, a build's with its imports and every thread: the build decodes in one
+thread and recodes in another). Throughput: people/s and decoded genotypes/s
+(people x sites / s), and its ratio to bcftools query, the median of the rounds' ratios
+(target >= 0.5); peak RSS target < 2 GB at every size (the highest round's), and within
+1.5x between the smallest and largest.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -137,19 +145,21 @@ def write_cohort(folder: Path, n_people: int, n_windows: int, length: int, sites
             "split": {"val_fraction": 0.15, "test_fraction": 0.15}, "seed": 0}
 
 
-def bcftools_seconds(vcf: Path, regions: str) -> float | None:
-    """Wall seconds of ``bcftools query`` decoding every genotype in ``regions``."""
+def bcftools_seconds(vcf: Path, regions: str) -> dict | None:
+    """Wall and CPU seconds of ``bcftools query`` decoding every genotype in ``regions``."""
     if shutil.which("bcftools") is None:
         return None
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _children_cpu()
     subprocess.run(["bcftools", "query", "-r", regions, "-f", "[%GT\t]\n", str(vcf)],
                    stdout=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - start
+    return {"seconds": time.perf_counter() - start, "cpu_seconds": _children_cpu() - cpu}
 
 
 def run_build(config: dict, out: Path, path: str) -> dict:
-    """Build in a fresh interpreter; its wall seconds and peak RSS."""
+    """Build in a fresh interpreter; its wall seconds (imports excluded), CPU seconds
+    (imports included) and peak RSS."""
     root = Path(__file__).resolve().parent.parent
+    cpu = _children_cpu()
     result = subprocess.run([sys.executable, "-c", _BUILD, json.dumps(config), str(out), path],
                             cwd=root, capture_output=True, text=True,
                             env={"PYTHONPATH": str(root), "OMP_NUM_THREADS": "1",
@@ -157,7 +167,14 @@ def run_build(config: dict, out: Path, path: str) -> dict:
     if result.returncode:
         raise RuntimeError(f"build ({path}) failed:\n{result.stderr[-3000:]}")
     out.unlink()
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return {**json.loads(result.stdout.strip().splitlines()[-1]),
+            "cpu_seconds": _children_cpu() - cpu}
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of this process's finished children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv=None) -> None:
@@ -171,37 +188,48 @@ def main(argv=None) -> None:
                         help="also time the in-memory path up to this many people")
     parser.add_argument("--shards", type=int, default=0,
                         help="also build as this many shards in as many processes")
-    parser.add_argument("--quick", action="store_true", help="300 and 600 people, 40 sites")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="bcftools and builds alternate this many times; medians")
+    parser.add_argument("--quick", action="store_true",
+                        help="300 and 600 people, 40 sites, one round")
     parser.add_argument("--out", default="benchmarks/results/build_vcf_scale.json")
     args = parser.parse_args(argv)
     if args.quick:
-        args.sizes, args.sites, args.length = [300, 600], 40, 400
+        args.sizes, args.sites, args.length, args.rounds = [300, 600], 40, 400, 1
     regions = ",".join(f"sim{w + 1}:1-{args.length}" for w in range(args.windows))
     n_sites = args.windows * args.sites
-    rows, notes = [], []
+    rows, notes, rounds = [], [], []
+    load_before = os.getloadavg()
     for n_people in args.sizes:
         with tempfile.TemporaryDirectory(prefix="pgxdl-vcf-scale-") as tmp:
             tmp = Path(tmp)
             config = write_cohort(tmp, n_people, args.windows, args.length, args.sites, 0)
             vcf_mb = Path(config["vcf"]).stat().st_size / 1e6
-            anchor = bcftools_seconds(Path(config["vcf"]), regions)
-            if anchor is not None:
-                rows.append(_row("bcftools query", n_people, n_sites, anchor, vcf_mb))
             paths = (["streaming"] + ([f"shards:{args.shards}"] if args.shards else [])
                      + (["memory"] if n_people <= args.memory_path_max else []))
+            anchors, builds = [], {path: [] for path in paths}
+            for _ in range(args.rounds):  # alternate, so drifting load hits every stage
+                anchors.append(bcftools_seconds(Path(config["vcf"]), regions))
+                for path in paths:
+                    builds[path].append(run_build(config, tmp / "store.h5", path))
+            if anchors[0] is not None:
+                rows.append(_row("bcftools query", n_people, n_sites, vcf_mb, anchors))
             for path in paths:
-                result = run_build(config, tmp / "store.h5", path)
                 label = path.replace("shards:", "") + " shards" if ":" in path else path
-                row = _row(f"build ({label})", n_people, n_sites, result["seconds"], vcf_mb)
-                row["peak_rss_MB"] = result["peak_rss_kb"] / 1024
-                row["imports_rss_MB"] = result["base_rss_kb"] / 1024
-                if anchor is not None:
-                    row["ratio_to_bcftools"] = anchor / result["seconds"]
+                row = _row(f"build ({label})", n_people, n_sites, vcf_mb, builds[path])
+                row["peak_rss_MB"] = max(r["peak_rss_kb"] for r in builds[path]) / 1024
+                row["imports_rss_MB"] = builds[path][0]["base_rss_kb"] / 1024
+                if anchors[0] is not None:
+                    row["ratio_to_bcftools"] = float(np.median(
+                        [a["seconds"] / b["seconds"] for a, b in zip(anchors, builds[path],
+                                                                     strict=True)]))
                 rows.append(row)
+            rounds.append({"people": n_people, "bcftools": anchors, **builds})
     if shutil.which("bcftools") is None:
         notes.append("bcftools not installed: no ratio (apt-get install -y bcftools)")
     streaming = [r["peak_rss_MB"] for r in rows if r["stage"] == "build (streaming)"]
-    extra = {"settings": vars(args), "notes": notes,
+    extra = {"settings": vars(args), "notes": notes, "rounds": rounds,
+             "load_average_before_after": [load_before, os.getloadavg()],
              "peak_rss_ratio_largest_to_smallest": streaming[-1] / streaming[0]}
     spread = extra["peak_rss_ratio_largest_to_smallest"]
     report(f"VCF builds: {args.windows} windows x {args.sites} sites ({n_sites} SNVs), "
@@ -212,10 +240,12 @@ def main(argv=None) -> None:
         print(note)
 
 
-def _row(stage: str, n_people: int, n_sites: int, seconds: float, vcf_mb: float) -> dict:
+def _row(stage: str, n_people: int, n_sites: int, vcf_mb: float, runs: list[dict]) -> dict:
+    """A table row: medians over the rounds' ``runs`` (each ``seconds``, ``cpu_seconds``)."""
+    seconds = float(np.median([r["seconds"] for r in runs]))
     return {"stage": stage, "people": n_people, "vcf_MB": vcf_mb, "seconds": seconds,
-            "people_per_s": n_people / seconds,
-            "genotypes_per_s": n_people * n_sites / seconds}
+            "cpu_seconds": float(np.median([r["cpu_seconds"] for r in runs])),
+            "people_per_s": n_people / seconds, "genotypes_per_s": n_people * n_sites / seconds}
 
 
 if __name__ == "__main__":

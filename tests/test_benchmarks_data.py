@@ -12,10 +12,11 @@ from benchmarks import build_store, loader, simulated_ablation
 def test_loader_benchmark(tmp_path):
     out = tmp_path / "loader.json"
     loader.main(["--subjects", "64", "--windows", "2", "--length", "100", "--batch", "16",
-                 "--workers", "0", "--batches", "2", "--out", str(out)])
+                 "--workers", "0", "--batches", "2", "--shards", "3", "--out", str(out)])
     result = json.loads(out.read_text())
-    assert [r["source"] for r in result["rows"]] == ["in-memory tensors", "cohort store"]
-    assert result["ratio"] > 0
+    assert [r["source"] for r in result["rows"]] == ["in-memory tensors", "cohort store",
+                                                     "shard index (3 shards)"]
+    assert result["ratio"] > 0 and all(r["ratio_to_store"] > 0 for r in result["rows"])
 
 
 def test_build_benchmark(tmp_path):

@@ -3,6 +3,8 @@ same call set and the same store as the in-memory path."""
 
 from __future__ import annotations
 
+import gzip
+
 import h5py
 import numpy as np
 import pytest
@@ -15,6 +17,7 @@ from pgxdl.genome.errors import GenomeInputError, MalformedVCFError
 from pgxdl.genome.personal.builder import PersonalWindowBuilder
 from pgxdl.genome.reference.fasta import ReferenceGenome
 from pgxdl.genome.variants import vcf as vcf_module
+from pgxdl.genome.variants import vcf_prefetch
 from pgxdl.genome.variants.vcf import read_vcf, read_vcf_with_report
 
 N_SAMPLES = 37
@@ -166,3 +169,32 @@ def test_scale_benchmark_quick_run_writes_rows(tmp_path, capsys):
     anchors = [r for r in result["rows"] if r["stage"] == "bcftools query"]
     assert len(anchors) == 2 or result["notes"]  # bcftools present, or said absent
     assert "VCF builds" in capsys.readouterr().out
+
+
+def test_records_are_decoded_off_the_calling_thread_and_an_error_stops_it(tmp_path):
+    import threading
+
+    records = _random_records(5)
+    path = write_vcf(tmp_path, records, SAMPLES, compress=True)
+    decoding = []
+    copy_init = vcf_prefetch.RecordCopy.__init__
+
+    def spying_init(self, *args, **kwargs):
+        decoding.append(threading.current_thread().name)
+        copy_init(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(vcf_prefetch.RecordCopy, "__init__", spying_init)
+        assert read_vcf(path, windows=WINDOWS, spill=True).n_variants > 0
+    assert set(decoding) == {"pgxdl-vcf-decode"}
+    lines = gzip.decompress(path.read_bytes()).decode().splitlines()
+    data = [i for i, line in enumerate(lines) if not line.startswith("#")]
+    lines.insert(data[1] + 1, lines[data[1]])  # the second record, twice
+    (tmp_path / "dup.vcf").write_text("\n".join(lines) + "\n")
+    pysam = pytest.importorskip("pysam")
+    duplicated = tmp_path / "dup.vcf.gz"  # indexed: read first, the reader meets the repeat
+    pysam.tabix_compress(str(tmp_path / "dup.vcf"), str(duplicated), force=True)
+    pysam.tabix_index(str(duplicated), preset="vcf", force=True)
+    with pytest.raises(MalformedVCFError, match="repeats the variant"):
+        read_vcf(duplicated, windows=WINDOWS)
+    assert not [t for t in threading.enumerate() if t.name == "pgxdl-vcf-decode"]

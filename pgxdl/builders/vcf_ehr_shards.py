@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pgxdl.builders import vcf_ehr
 from pgxdl.builders.config_schema import validate_config
+from pgxdl.builders.store_build import collector_spares_imports
 from pgxdl.data.ehr_table import read_ehr_table, subject_ids
 from pgxdl.data.shards import write_shard_index
 from pgxdl.data.store_writer import SALT_ENV, file_sha256, prepare_output, write_store
@@ -39,11 +40,12 @@ def build_one_shard(config: dict, path: str | Path, shard: dict, salt: str,
                     input_sha256: dict[str, str]) -> Path:
     """Build shard ``shard["index"]`` (subjects ``first_subject ...``) into ``path``."""
     start = shard["first_subject"]
-    cohort = vcf_ehr.build(config, shard=(start, start + shard["n_subjects"]))
-    cohort.provenance.pop("inputs", None)
-    cohort.provenance.update({"input_sha256": input_sha256, "shard": shard,
-                              "command": "pgxdl.builders.vcf_ehr_shards"})
-    return write_store(path, cohort, salt=salt, progress=False)
+    with collector_spares_imports():
+        cohort = vcf_ehr.build(config, shard=(start, start + shard["n_subjects"]))
+        cohort.provenance.pop("inputs", None)
+        cohort.provenance.update({"input_sha256": input_sha256, "shard": shard,
+                                  "command": "pgxdl.builders.vcf_ehr_shards"})
+        return write_store(path, cohort, salt=salt, progress=False)
 
 
 def build_shards(config: dict, folder: str | Path, n_shards: int, processes: int = 1,

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch is imported by one_hot only: builds never need it (2 s of startup)
+    import torch
 
 ALPHABET = "ACGT"
 CODE_LETTERS = "ACGTNMRWSYK"
@@ -43,9 +46,6 @@ for _code, _letter in enumerate(CODE_LETTERS):
         (_pair,) = [p for p, v in IUPAC_PAIRS.items() if v == _letter]
         for _base in _pair:
             ONE_HOT_TABLE[_code, ALPHABET.index(_base)] = 0.5
-
-#: (4, N_CODES) float32: the table by channel, for :func:`one_hot`'s gather.
-_ONE_HOT_BY_CHANNEL = torch.from_numpy(np.ascontiguousarray(ONE_HOT_TABLE.T))
 
 #: (256,) uint8: ASCII byte -> code; unknown letters map to N.
 _ASCII_TO_CODE = np.full(256, N_CODE, dtype=np.uint8)
@@ -85,8 +85,11 @@ def iupac_code(base_a: str, base_b: str) -> int:
 
 @functools.cache
 def _table_on(device: torch.device) -> torch.Tensor:
-    """:data:`_ONE_HOT_BY_CHANNEL` on ``device``, copied there once."""
-    return _ONE_HOT_BY_CHANNEL.to(device)
+    """The ``(4, N_CODES)`` float32 table by channel (:data:`ONE_HOT_TABLE` transposed) on
+    ``device``, made there once."""
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(ONE_HOT_TABLE.T)).to(device)
 
 
 def one_hot(codes: torch.Tensor | np.ndarray) -> torch.Tensor:
@@ -104,6 +107,8 @@ def one_hot(codes: torch.Tensor | np.ndarray) -> torch.Tensor:
     -------
     contiguous float32 tensor of shape ``(..., 4, L)``.
     """
+    import torch
+
     codes = torch.as_tensor(codes)
     *lead, length = codes.shape
     rows = codes.reshape(math.prod(lead), 1, length).long()  # (M, 1, L)

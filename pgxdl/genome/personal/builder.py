@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pgxdl.genome.ahead import Ahead
 from pgxdl.genome.encoding import N_CODE, reverse_complement
 from pgxdl.genome.errors import GenomeInputError
 from pgxdl.genome.personal.edits import site_selection, stored_codes, write_edits
@@ -104,8 +105,14 @@ class CarrierChunks(CodeChunks):
             yield start, codes
 
     def with_carriers(self) -> Iterator[tuple[int, np.ndarray, dict[str, np.ndarray]]]:
-        for start in range(0, self.shape[0], self.chunk_size):
-            yield start, *self.make(start, min(start + self.chunk_size, self.shape[0]))
+        """The chunks in order, each built in a background thread while the caller writes
+        the previous one (numpy releases the GIL; one chunk ahead at most)."""
+        def build(start: int) -> tuple[int, np.ndarray, dict[str, np.ndarray]]:
+            return start, *self.make(start, min(start + self.chunk_size, self.shape[0]))
+
+        with Ahead(range(0, self.shape[0], self.chunk_size), 1, build,
+                   name="pgxdl-chunks") as chunks:
+            yield from chunks
 
 
 @dataclass
@@ -234,22 +241,24 @@ class PersonalWindowBuilder:
         n_subjects = callset.n_samples
 
         def selections(start: int, stop: int):
-            genotypes = _subject_rows(callset.genotypes, start, stop, sites.variant)
-            return site_selection(genotypes == 1), site_selection(genotypes < 0)
+            genotypes = site_rows(callset.genotypes, start, stop, sites.variant)
+            missing = (site_selection(genotypes < 0, site_major=True)
+                       if self.missing_policy == "N" else None)  # only N writes them
+            return site_selection(genotypes == 1, site_major=True), missing
 
         n_indel = n_missing = n_unphased = 0
         first_unphased = np.zeros(sites.n_sites, dtype=bool)
         sweep = max(1, chunk_bytes // (3 * sites.n_sites + 1))  # counts need no codes
         for start in range(0, n_subjects, sweep):
             stop = min(start + sweep, n_subjects)
-            genotypes = _subject_rows(callset.genotypes, start, stop, sites.variant)
+            genotypes = site_rows(callset.genotypes, start, stop, sites.variant)
             n_missing += int(np.count_nonzero((genotypes[..., 0] < 0) | (genotypes[..., 1] < 0)))
-            n_indel += int(np.count_nonzero(genotypes[:, sites.is_indel] == 1))
+            n_indel += int(np.count_nonzero(genotypes[sites.is_indel] == 1))
             if self.phased:
                 unphased = self._unphased(
-                    _subject_rows(callset.phased, start, stop, sites.variant), genotypes)
+                    site_rows(callset.phased, start, stop, sites.variant), genotypes)
                 n_unphased += int(unphased.sum())
-                first_unphased |= unphased.any(axis=0)
+                first_unphased |= unphased.any(axis=1)
         if self.phased:
             self._check_phase(callset, sites, n_unphased, first_unphased)
         reference = self.reference_codes
@@ -269,12 +278,13 @@ class PersonalWindowBuilder:
         per_subject = len(self.windows) * self.haplotypes * self.length
         return self.build(callset, max(1, STREAM_CHUNK_BYTES // per_subject))
 
-    def _edited_tracks(self, sites: SiteTable, carried: np.ndarray, missing: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray]:
+    def _edited_tracks(self, sites: SiteTable, carried: np.ndarray,
+                       missing: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Stored codes of every subject at the ``P`` positions any site touches.
 
         ``carried`` and ``missing`` are ``(S, 2, K + 1)`` bool from
-        :func:`~pgxdl.genome.personal.edits.site_selection`. Returns ``columns (H * P,)``,
+        :func:`~pgxdl.genome.personal.edits.site_selection` (``missing`` is read only with
+        ``missing_policy='N'``). Returns ``columns (H * P,)``,
         the flat index of each (track, position) into a subject's ``(W, H, L)`` codes, and
         ``tracks (S, H * P)`` uint8, already oriented (complemented on ``-`` windows).
         """
@@ -337,7 +347,7 @@ class PersonalWindowBuilder:
     @staticmethod
     def _unphased(phased: np.ndarray, genotypes: np.ndarray) -> np.ndarray:
         """``(S, K)`` bool: heterozygous calls without phase (``phased (S, K)``,
-        ``genotypes (S, K, 2)``)."""
+        ``genotypes (S, K, 2)``; or all site-major, ``(K, S)`` out)."""
         het = (genotypes == 1).any(axis=2) & (genotypes[..., 0] != genotypes[..., 1])
         return het & ~phased
 
@@ -382,19 +392,6 @@ def _carriers(carried: np.ndarray, first_subject: int) -> dict[str, np.ndarray]:
         "allele_count": ((mask & 1) + (mask >> 1)).astype(np.int8),
         "hap_mask": mask,
     }
-
-
-def _subject_rows(array: np.ndarray, start: int, stop: int, columns: np.ndarray
-                  ) -> np.ndarray:
-    """``array[start:stop][:, columns]`` as a contiguous ``(s, K, ...)`` array.
-
-    ``array`` is ``(S, V, ...)``; the transposed view of a site-major spilled call set
-    (:class:`~pgxdl.genome.variants.vcf_genotypes.DiskRows`) is read from its file in its
-    own layout, ``s`` contiguous entries per site (:func:`site_rows`).
-    """
-    if array.flags.c_contiguous:
-        return np.take(array[start:stop], columns, axis=1)
-    return site_rows(array, start, stop, columns)
 
 
 def _call_counts(sites: SiteTable, carried: np.ndarray, missing: np.ndarray

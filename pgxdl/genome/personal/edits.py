@@ -38,15 +38,17 @@ ORIENTED_CODE = np.concatenate([np.arange(N_CODES, dtype=np.uint8), COMPLEMENT_C
 ORIENTED_PAIR_CODE = np.concatenate([PAIR_CODE.ravel(), COMPLEMENT_CODE[PAIR_CODE].ravel()])
 
 
-def site_selection(selected: np.ndarray) -> np.ndarray:
-    """``(S, 2, K + 1)`` bool of a ``(S, K, 2)`` bool genotype test (carries ALT, missing).
+def site_selection(selected: np.ndarray, site_major: bool = False) -> np.ndarray:
+    """``(S, 2, K + 1)`` bool of a ``(S, K, 2)`` bool genotype test (carries ALT, missing),
+    or of a ``(K, S, 2)`` one with ``site_major`` (one transposing copy either way).
 
     The haplotype axis moves before the site axis; the extra last site is never selected
     (positions without an edit point there in :func:`write_edits`).
     """
-    n_subjects, n_sites, _ = selected.shape
+    subject_major = selected.transpose(1, 0, 2) if site_major else selected
+    n_subjects, n_sites, _ = subject_major.shape
     out = np.zeros((n_subjects, 2, n_sites + 1), dtype=bool)
-    out[..., :n_sites] = selected.transpose(0, 2, 1)
+    out[..., :n_sites] = subject_major.transpose(0, 2, 1)
     return out
 
 

@@ -15,6 +15,8 @@
   a biobank file is decompressed once; with a ``reference`` the genome build is checked
   (:mod:`pgxdl.genome.reference.build_check`) over every record read, and the REF of every
   record inside a window (reference-only rows included) against the reference;
+- htslib reads and parses records in a background thread while the reader handles the
+  earlier ones (:mod:`pgxdl.genome.variants.vcf_prefetch`);
 - genotypes are recoded a batch of records at a time
   (:mod:`pgxdl.genome.variants.vcf_genotypes`); with ``spill=True`` they go to an unlinked
   memory-mapped file instead of memory, so reading holds one batch whatever the cohort;
@@ -41,6 +43,7 @@ from pgxdl.genome.reference.fasta import ReferenceGenome
 from pgxdl.genome.reference.windows import WindowSpec
 from pgxdl.genome.variants.callset import CallSet, check_samples_present, string_array
 from pgxdl.genome.variants.vcf_genotypes import BATCH_BYTES, DiskRows, MemoryRows, convert_batch
+from pgxdl.genome.variants.vcf_prefetch import RecordCopy, decoded_ahead
 from pgxdl.genome.variants.vcf_report import (
     VcfReadReport,
     check_reference_alleles,
@@ -145,9 +148,10 @@ def _read(path: Path, samples, windows, reference, layout, indexed: bool,
         sink = DiskRows(len(names), spill_folder) if spill else MemoryRows(len(names))
         reader = _RecordReader(path, layout, len(names), windows, order, sink)
         records = _query_windows(vcf, windows) if indexed else _stream(vcf, windows)
-        if check_alleles:
-            records = _checked_alleles(path, records)
-        callset = reader.read(records, names)
+        with decoded_ahead(records, layout is None, reader.genotypes_wanted,
+                           len(names)) as decoded:  # htslib parses in a thread, GIL released
+            callset = reader.read(_checked_alleles(path, decoded) if check_alleles
+                                  else decoded, names)
         report = reader.report(_header_contigs(vcf))
         report.n_file_samples = n_file_samples
         if reference is not None:
@@ -211,8 +215,9 @@ def _select_samples(vcf: VCF, path: Path, samples: Sequence[str] | None):
         return np.arange(len(file_samples)), file_samples
     requested = [str(s) for s in samples]
     check_samples_present(requested, file_samples, str(path))
-    vcf.set_samples(requested)
     wanted = set(requested)
+    if len(requested) != len(file_samples) or wanted != set(file_samples):
+        vcf.set_samples(requested)  # htslib then subsets every record as it parses it
     kept = [s for s in file_samples if s in wanted]
     position = {name: i for i, name in enumerate(kept)}
     return np.array([position[s] for s in requested], dtype=np.intp), requested
@@ -247,13 +252,19 @@ def _stream(vcf: VCF, windows: Sequence[WindowSpec] | None):
 
 
 def _query_windows(vcf: VCF, windows: Sequence[WindowSpec]):
-    """Yield ``(None, record, True)`` for the records inside each window (region queries)."""
+    """Yield ``(None, record, True)`` for the records inside each window (region queries).
+
+    A record whose POS lies in an earlier window of the same contig was yielded by that
+    window's query and is skipped (overlapping windows); a record repeated in the file is
+    yielded twice, so the reader reports it.
+    """
     names: dict[str, list[str]] = {}
     for name in vcf.seqnames:
         names.setdefault(normalise_chrom(name), []).append(name)
-    seen: set[tuple] = set()
+    queried: dict[str, list[tuple[int, int]]] = {}  # contig -> earlier windows' spans
     for window in windows:
         for name in names.get(normalise_chrom(window.chrom), ()):
+            earlier = queried.setdefault(name, [])
             with warnings.catch_warnings():  # a header contig without indexed records
                 warnings.filterwarnings("ignore", message="no intervals found")
                 records = iter(vcf(f"{name}:{window.start}-{window.end}"))
@@ -261,10 +272,11 @@ def _query_windows(vcf: VCF, windows: Sequence[WindowSpec]):
             # one record at a time: a window's records decoded at once would hold
             # every genotype of the window
             for record in itertools.chain([first] if first is not None else [], records):
-                key = (record.CHROM, record.POS, record.REF, tuple(record.ALT))
-                if window.start <= record.POS <= window.end and key not in seen:
-                    seen.add(key)
+                pos = record.POS
+                if window.start <= pos <= window.end and not any(
+                        start <= pos <= end for start, end in earlier):
                     yield None, record, True
+            earlier.append((window.start, window.end))
 
 
 def _append(columns: tuple[list, list, list], chrom: str, pos: int, ref: str) -> None:
@@ -351,7 +363,17 @@ class _RecordReader:
         self.counts.n_rows = self._n_rows
         return self.counts
 
-    def _add(self, number: int | None, record) -> None:
+    def genotypes_wanted(self, record: RecordCopy) -> bool:
+        """Whether :meth:`_add` reads the genotypes of this record inside the windows (it
+        has samples, an ALT with a sequence and a GT); called by the decoding thread."""
+        if not self.n_samples or not any(alt and set(alt.upper()) <= _SEQUENCE
+                                         for alt in record.ALT):
+            return False
+        if self.layout is not None:
+            return (record.CHROM, record.POS) not in self.layout.without_gt
+        return "GT" in record.FORMAT
+
+    def _add(self, number: int | None, record: RecordCopy) -> None:
         self.counts.n_in_windows += 1
         kept_alts = [(i, alt.upper()) for i, alt in enumerate(record.ALT, start=1)
                      if alt and set(alt.upper()) <= _SEQUENCE]
@@ -370,7 +392,7 @@ class _RecordReader:
                     f"{self.path}: {where} ({record.CHROM}:{record.POS}): field FORMAT has "
                     f"no GT, so this record's genotypes cannot be read; give every record in "
                     f"the windows a GT (bcftools +setGT, or drop the record)")
-            array = record.genotype.array()
+            array = record.genotypes  # read by the decoding thread (genotypes_wanted)
             self._arrays.append(array)
             self._where_kept.append((number, record.CHROM, record.POS, len(record.ALT)))
             self._pending_bytes += array.nbytes

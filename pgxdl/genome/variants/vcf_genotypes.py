@@ -1,9 +1,11 @@
-"""cyvcf2 genotype arrays -> biallelic int8 rows, a batch of records at a time.
+"""htslib genotype arrays -> biallelic int8 rows, a batch of records at a time.
 
-:class:`~pgxdl.genome.variants.vcf._RecordReader` keeps cyvcf2's ``(S, ploidy + 1)`` int32
-array of each record only until a batch of about :data:`BATCH_BYTES` is pending; the batch
-is then split into biallelic rows and recoded (0 ref, 1 alt, -1 missing) in one vectorised
-step and handed to a sink, so the reader never holds more than one batch of int32 arrays:
+:class:`~pgxdl.genome.variants.vcf._RecordReader` keeps the ``(S, ploidy)`` int32 GT
+array of each record as htslib encodes it (``record.format("GT", int)``: ``(allele + 1)
+<< 1 | phased``, ``0``/``1`` for a missing allele, a vector-end value padding a haploid
+call) only until a batch of about :data:`BATCH_BYTES` is pending; the batch is then split
+into biallelic rows and recoded (0 ref, 1 alt, -1 missing) in one vectorised step and
+handed to a sink, so the reader never holds more than one batch of int32 arrays:
 
 - :class:`MemoryRows` joins the rows into the ``(S, V, 2)`` array of a
   :class:`~pgxdl.genome.variants.callset.CallSet` (small cohorts, tests);
@@ -25,9 +27,10 @@ import numpy as np
 
 from pgxdl.genome.errors import MalformedVCFError
 
-#: int32 bytes of cyvcf2 genotype arrays held before a batch is converted.
+#: int32 bytes of htslib GT arrays held before a batch is converted.
 BATCH_BYTES = 32 << 20
-_VECTOR_END = -2  # cyvcf2's padding for a missing second allele (haploid call)
+_HTS_VECTOR_END = np.iinfo(np.int32).min + 1  # htslib's padding after a haploid call
+_VECTOR_END = -2  # the padding's allele once decoded by ``(code >> 1) - 1``
 _SPILLED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # map -> its open file
 
 
@@ -38,7 +41,7 @@ def convert_batch(arrays: list[np.ndarray], n_alts: np.ndarray, row_record: np.n
 
     Parameters
     ----------
-    arrays : ``R`` cyvcf2 genotype arrays, each ``(S_file, ploidy + 1)`` int32.
+    arrays : ``R`` htslib GT arrays, each ``(S_file, ploidy)`` int32 (module doc).
     n_alts : ``(R,)`` ALT count of each record.
     row_record : ``(V,)`` record (into ``arrays``) of each biallelic row.
     row_allele : ``(V,)`` ALT index (1-based) of each row.
@@ -47,33 +50,43 @@ def convert_batch(arrays: list[np.ndarray], n_alts: np.ndarray, row_record: np.n
 
     Returns
     -------
-    genotypes ``(V, S, 2)`` int8 (0, 1, -1) and phased ``(V, S)`` bool, site-major.
+    genotypes ``(V, S, 2)`` int8 (0, 1, -1) and phased ``(V, S)`` bool, site-major; a
+    haploid call fills both slots and counts as phased.
     """
-    too_many = [i for i, a in enumerate(arrays) if a.shape[1] > 3]
+    too_many = [i for i, a in enumerate(arrays) if a.shape[1] > 2]
     if too_many:
         raise MalformedVCFError(f"{where(too_many[0])}: field GT has ploidy > 2; only haploid "
                                 f"and diploid calls work")
-    stacked = np.stack([a if a.shape[1] == 3 else np.concatenate(
-        [a[:, :1], a[:, :1], a[:, 1:]], axis=1) for a in arrays])  # (R, S, 3)
-    if not np.array_equal(order, np.arange(len(order))):
-        stacked = stacked[:, order]
-    alleles = stacked[..., :2]  # (R, S, 2)
-    phased = stacked[..., 2] != 0  # (R, S)
+    top = np.array([(int(a.max(initial=0)) >> 1) - 1 for a in arrays])  # (R,) top allele
+    if (top > n_alts).any():
+        kept = int(np.flatnonzero(top > n_alts)[0])
+        named = (arrays[kept] >> 1) - 1
+        sample = int(np.flatnonzero(named.max(axis=1) > n_alts[kept])[0])
+        raise MalformedVCFError(
+            f"{where(kept)}: field GT of sample column {10 + sample} names allele "
+            f"{named[sample].max()} but ALT has {n_alts[kept]}")
+    codes = np.stack([a if a.shape[1] == 2 else np.concatenate(
+        [a, np.full_like(a, _HTS_VECTOR_END)], axis=1) for a in arrays])  # (R, S_file, 2)
+    np.maximum(codes, -1, out=codes)  # the vector end becomes -1, then decodes to -2
+    if top.max(initial=0) < 62:  # codes fit in int8: a quarter of the bytes to move
+        codes = codes.astype(np.int8)
+    alleles = (codes >> 1) - 1  # missing (0, 1) -> -1, vector end (-1) -> -2
+    phased = (codes[..., 1] & 1) != 0  # htslib keeps the phase on the second allele
     haploid = alleles[..., 1] == _VECTOR_END
     if haploid.any():
-        alleles = alleles.copy()
         alleles[..., 1][haploid] = alleles[..., 0][haploid]
-    bad = np.argwhere(np.maximum(alleles[..., 0], alleles[..., 1]) > n_alts[:, None])
-    if bad.size:
-        kept, sample = bad[0]
-        raise MalformedVCFError(
-            f"{where(int(kept))}: field GT of sample column {10 + int(order[sample])} names "
-            f"allele {alleles[kept, sample].max()} but ALT has {n_alts[kept]}")
+        phased |= haploid
+    if not np.array_equal(order, np.arange(len(order))):
+        alleles, phased = alleles[:, order], phased[:, order]
     if not np.array_equal(row_record, np.arange(len(arrays))):  # multi-allelic records
-        alleles, phased, haploid = alleles[row_record], phased[row_record], haploid[row_record]
+        alleles, phased = alleles[row_record], phased[row_record]
+    if alleles.dtype == np.int8 and (n_alts == 1).all():  # biallelic: alleles are the codes
+        if alleles.min(initial=0) < -1:
+            np.maximum(alleles, np.int8(-1), out=alleles)
+        return alleles, phased
     genotypes = (alleles == row_allele.astype(alleles.dtype)[:, None, None]).view(np.int8)
     genotypes[alleles < 0] = -1
-    return genotypes, phased | haploid
+    return genotypes, phased
 
 
 class MemoryRows:
@@ -132,26 +145,27 @@ class DiskRows:
 
 
 def site_rows(array: np.ndarray, start: int, stop: int, columns: np.ndarray) -> np.ndarray:
-    """``array[start:stop][:, columns]``, contiguous ``(s, K, ...)``, of a ``(S, V, ...)``
-    array; a :class:`DiskRows` view is read from its file (one ``pread`` per site).
+    """``array[start:stop][:, columns]`` site-major, contiguous ``(K, s, ...)``, of a
+    ``(S, V, ...)`` array; a :class:`DiskRows` view is read from its file (one ``pread``
+    per site).
 
     Reading a memory map would count every page it touches (and the neighbours the kernel
     maps with it) in the process's RSS; a read into a buffer leaves them in the page cache.
     """
-    site_major = np.swapaxes(array, 0, 1)  # (V, S, ...)
+    site_major_view = np.swapaxes(array, 0, 1)  # (V, S, ...)
     mapped = _mapping(array)
     handle = _SPILLED.get(mapped) if mapped is not None else None
-    if handle is None or site_major.nbytes != len(mapped) or not site_major.flags.c_contiguous:
-        rows = np.take(site_major[:, start:stop], columns, axis=0)
-        return np.ascontiguousarray(np.swapaxes(rows, 0, 1))
-    per_subject = site_major[0, 0].nbytes
-    rows = np.empty((len(columns), stop - start, *site_major.shape[2:]), dtype=array.dtype)
+    if (handle is None or site_major_view.nbytes != len(mapped)
+            or not site_major_view.flags.c_contiguous):
+        return np.take(site_major_view[:, start:stop], columns, axis=0)
+    per_subject = site_major_view[0, 0].nbytes
+    rows = np.empty((len(columns), stop - start, *site_major_view.shape[2:]), dtype=array.dtype)
     flat = rows.reshape(len(columns), -1).view(np.uint8)
     for k, site in enumerate(np.asarray(columns, dtype=np.int64)):
-        offset = (int(site) * site_major.shape[1] + start) * per_subject
+        offset = (int(site) * site_major_view.shape[1] + start) * per_subject
         if os.preadv(handle.fileno(), [flat[k]], offset) != flat[k].nbytes:
             raise OSError(f"short read from the spilled genotype file at byte {offset}")
-    return np.ascontiguousarray(np.swapaxes(rows, 0, 1))
+    return rows
 
 
 def _mapping(array: np.ndarray) -> mmap.mmap | None:
