@@ -6,10 +6,11 @@ Usage::
     python benchmarks/privacy_fedavg.py                       # IWPC table from $PGXDL_DATA
     python benchmarks/privacy_fedavg.py --quick               # tiny synthetic: runs?
 
-1. *Selection*: every candidate federation (rounds x local epochs x learning rate, and
-   FedProx's mu at the best FedAvg setting) trains on the ``default`` split's training
-   sites under Flower's simulation engine and is scored on the split's *validation* sites
-   (patients no model trains on). The held-out test sites are not looked at.
+1. *Selection*: the selection sites are the ``default`` split's validation sites plus
+   ``--select-holdout`` of its training sites (seeded draw); every candidate federation
+   (rounds x local epochs x learning rate, then FedProx's mu at the best FedAvg setting)
+   trains on the other training sites under Flower's simulation engine and is scored by
+   MAE on the selection sites' patients. The held-out test sites are never looked at.
 2. *Evaluation*: centralised training (the privacy benchmark's model and epochs), the
    chosen FedAvg and the chosen FedProx, each over ``--seeds`` seeds; MAE and PW20 on
    the test sites, mean and standard deviation over seeds, and the gap to centralised.
@@ -50,12 +51,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fed-lrs", type=float, nargs="+", default=[3e-3, 1e-2])
     parser.add_argument("--mus", type=float, nargs="+", default=[0.01, 0.1])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--select-holdout", type=int, default=3, help="training sites "
+                        "moved to the selection sites while choosing settings")
     parser.add_argument("--out", default=str(REPO_ROOT / "benchmarks/results/privacy_fedavg"))
     args = parser.parse_args(argv)
     if args.quick:
         args.patients, args.sites, args.epochs, args.hidden = 240, 4, 2, [8]
         args.rounds, args.local_epochs, args.fed_lrs, args.mus = [2], [1], [3e-3], [0.1]
-        args.seeds = [0, 1]
+        args.seeds, args.select_holdout = [0, 1], 1
     # what privacy.federation_settings / privacy.train read
     args.proximal_mu, args.fed_dp, args.noise_multiplier, args.clipping_norm = 0.1, "none", 1, 1
     args.seed = args.seeds[0]
@@ -82,37 +85,41 @@ def main(argv: list[str] | None = None) -> int:
     store = str(store)
     parts = store_sites(store)
     train_sites, val_sites, test_sites = parts["train"], parts["val"], parts["test"]
-    if not val_sites:
-        raise ValueError(f"{store}: split 'default' has no validation sites to choose "
-                         f"the federation's settings on")
-    central, _ = privacy.train(store, train_sites, args)
+    if args.select_holdout >= len(train_sites):
+        raise ValueError(f"--select-holdout {args.select_holdout}: only "
+                         f"{len(train_sites)} training sites; use fewer")
+    held = list(np.random.default_rng(args.seeds[0]).choice(
+        train_sites, args.select_holdout, replace=False))
+    select_sites = sorted(set(val_sites) | set(held))
+    fit_sites = [site for site in train_sites if site not in held]
+    central, _ = privacy.train(store, fit_sites, args)
 
-    def score(module, sites, part):
-        return privacy.utility(module, store, sites, part)["mae_mg_week"]
+    def score(module):  # every patient of the selection sites (a site is in one part)
+        return privacy.utility(module, store, select_sites, "all")["mae_mg_week"]
 
-    selection = [{"model": "centralised", "val_mae": score(central, val_sites, "val")}]
+    selection = [{"model": "centralised", "val_mae": score(central)}]
     best = {}
     grid = itertools.product(args.rounds, args.local_epochs, args.fed_lrs)
     candidates = [("fedavg", r, e, lr, 0.0) for r, e, lr in grid]
     for index, (strategy, rounds, epochs, lr, mu) in enumerate(candidates):
-        module, seconds = federated(args, store, train_sites, central, strategy, rounds,
+        module, seconds = federated(args, store, fit_sites, central, strategy, rounds,
                                     epochs, lr, mu, args.seeds[0], out / f"select_{index}")
         selection.append({"model": strategy, "rounds": rounds, "local_epochs": epochs,
-                          "lr": lr, "mu": mu, "val_mae": score(module, val_sites, "val"),
+                          "lr": lr, "mu": mu, "val_mae": score(module),
                           "s_per_round": round(seconds, 2)})
     best["fedavg"] = min(selection[1:], key=lambda row: row["val_mae"])
     for index, mu in enumerate(args.mus):
         chosen = best["fedavg"]
-        module, seconds = federated(args, store, train_sites, central, "fedprox",
+        module, seconds = federated(args, store, fit_sites, central, "fedprox",
                                     chosen["rounds"], chosen["local_epochs"], chosen["lr"],
                                     mu, args.seeds[0], out / f"select_prox_{index}")
         selection.append({**chosen, "model": "fedprox", "mu": mu,
-                          "val_mae": score(module, val_sites, "val"),
+                          "val_mae": score(module),
                           "s_per_round": round(seconds, 2)})
     best["fedprox"] = min((row for row in selection if row["model"] == "fedprox"),
                           key=lambda row: row["val_mae"])
-    report(f"Selection on validation sites {val_sites} ({source})", selection,
-           out / "selection.json")
+    report(f"Selection: trained on sites {fit_sites}, scored on {select_sites} ({source})",
+           selection, out / "selection.json")
 
     per_seed = {"centralised": [], "fedavg": [], "fedprox": []}
     for seed in args.seeds:
@@ -139,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     report(f"Held-out sites {test_sites}, seeds {args.seeds} ({source}); "
            f"target: FedAvg within 0.2 mg/week of centralised", rows, out / "fedavg.json",
            {"args": vars(args), "per_seed": per_seed, "selection": selection,
-            "train_sites": train_sites, "val_sites": val_sites, "test_sites": test_sites})
+            "train_sites": train_sites, "select_sites": select_sites, "test_sites": test_sites})
     return 0
 
 
