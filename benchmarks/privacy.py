@@ -169,6 +169,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dp-lr", type=float, default=1e-2)
     parser.add_argument("--strategies", nargs="*", default=["fedavg", "fedprox"],
                         choices=["fedavg", "fedprox"], help="federated strategies to run")
+    parser.add_argument("--parts", nargs="+", default=["dp", "federated", "sites"],
+                        choices=["dp", "federated", "sites"], help="what to run beside "
+                        "the centralised model (dp also runs the membership audits)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(REPO_ROOT / "benchmarks/results/privacy"))
     args = parser.parse_args(argv)
@@ -177,6 +180,51 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.deploy_rounds = 1
         args.shadows, args.hidden, args.audit_folds = 2, [8], 1
     return args
+
+
+def timed(function, *args):
+    """``function(*args)`` and its wall time in seconds."""
+    start = time.perf_counter()
+    value = function(*args)
+    return value, time.perf_counter() - start
+
+
+def private_models(store: str, train_sites: list[str], args, add) -> None:
+    """DP-SGD at each epsilon, with its membership audit."""
+    for epsilon in EPSILONS:
+        def private(epsilon=epsilon):
+            return DifferentialPrivacy(target_epsilon=epsilon, delta=DELTA, max_grad_norm=1.0,
+                                       seed=args.seed)
+        dp = private()
+        (module, _), seconds = timed(lambda dp=dp: train(store, train_sites, args, dp=dp))
+        attack = audit(store, train_sites, args, private, lira=not args.quick)
+        add(f"dp_eps{epsilon:g}", module, dp.epsilon, seconds,
+            noise_multiplier=round(dp.noise_multiplier, 3), **attack)
+
+
+def federations(store: str, train_sites: list[str], args, add, module, out: Path) -> dict:
+    """Each strategy under Flower's simulation engine, FedAvg with Flower's DP if asked,
+    and FedAvg under the deployment runtime; returns the seconds of each round."""
+    timing = {}
+    runs = [(f"simulation_{s}", s, federation_settings(args, s, dp="none"), run_simulation)
+            for s in args.strategies]
+    if args.fed_dp != "none":
+        runs.append((f"simulation_fedavg_dp_{args.fed_dp}", f"fedavg_dp_{args.fed_dp}",
+                     federation_settings(args, "fedavg"), run_simulation))
+    if args.deploy_rounds:
+        settings = federation_settings(args, "fedavg", dp="none")
+        settings.rounds = args.deploy_rounds
+        runs.append(("deployment_fedavg", "fedavg_deployment", settings, run_deployment))
+    for folder, name, settings, runtime in runs:
+        (weights, log), seconds = timed(runtime, store, train_sites, settings, out / folder)
+        set_weights(module, weights)
+        dp = {"noise_multiplier": settings.noise_multiplier,
+              "clipping_norm": settings.clipping_norm} if settings.dp != "none" else {}
+        add(name, module, None if dp else float("inf"), seconds, rounds=settings.rounds,
+            local_epochs=settings.epochs, s_per_round=round(float(np.mean(
+                log["round_seconds"])), 2), **dp)
+        timing[folder] = log["round_seconds"]
+    return timing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,47 +242,15 @@ def main(argv: list[str] | None = None) -> int:
         rows.append({"model": model, "epsilon": epsilon, **utility(module, store, test_sites),
                      "train_s": round(seconds, 1), **extra})
 
-    def timed(function):
-        start = time.perf_counter()
-        value = function()
-        return value, time.perf_counter() - start
-
     (central, _), seconds = timed(lambda: train(store, train_sites, args))
-    attack = audit(store, train_sites, args, lambda: None, lira=True)
+    attack = audit(store, train_sites, args, lambda: None, lira=True) if "dp" in args.parts \
+        else {}
     add("centralised", central, float("inf"), seconds, **attack)
-    for epsilon in EPSILONS:
-        def private(epsilon=epsilon):
-            return DifferentialPrivacy(target_epsilon=epsilon, delta=DELTA, max_grad_norm=1.0,
-                                       seed=args.seed)
-        dp = private()
-        (module, _), seconds = timed(lambda dp=dp: train(store, train_sites, args, dp=dp))
-        attack = audit(store, train_sites, args, private, lira=not args.quick)
-        add(f"dp_eps{epsilon:g}", module, dp.epsilon, seconds,
-            noise_multiplier=round(dp.noise_multiplier, 3), **attack)
-    for strategy in args.strategies:
-        (weights, log), seconds = timed(lambda s=strategy: run_simulation(
-            store, train_sites, federation_settings(args, s), out / f"simulation_{s}"))
-        set_weights(central, weights)
-        add(strategy, central, float("inf"), seconds, rounds=args.rounds,
-            local_epochs=args.local_epochs)
-        timing[f"simulation_{strategy}"] = log["round_seconds"]
-    if args.fed_dp != "none":
-        settings = federation_settings(args, "fedavg")
-        (weights, log), seconds = timed(lambda: run_simulation(
-            store, train_sites, settings, out / f"simulation_fedavg_dp_{args.fed_dp}"))
-        set_weights(central, weights)
-        add(f"fedavg_dp_{args.fed_dp}", central, None, seconds, rounds=args.rounds,
-            noise_multiplier=settings.noise_multiplier, clipping_norm=settings.clipping_norm)
-    if args.deploy_rounds:
-        settings = federation_settings(args, "fedavg", dp="none")
-        settings.rounds = args.deploy_rounds
-        (weights, log), seconds = timed(lambda: run_deployment(
-            store, train_sites, settings, out / "deployment_fedavg", timeout=3600))
-        set_weights(central, weights)
-        add("fedavg_deployment", central, float("inf"), seconds, rounds=args.deploy_rounds,
-            local_epochs=args.local_epochs)
-        timing["deployment_fedavg"] = log["round_seconds"]
-    for site in train_sites:
+    if "dp" in args.parts:
+        private_models(store, train_sites, args, add)
+    if "federated" in args.parts:
+        timing = federations(store, train_sites, args, add, central, out)
+    for site in train_sites if "sites" in args.parts else ():
         (module, data), seconds = timed(lambda site=site: train(store, [site], args))
         add(f"site_alone_{site}", module, float("inf"), seconds,
             site_patients=len(data.rows["train"]))

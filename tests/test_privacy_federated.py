@@ -97,16 +97,17 @@ def expected_round(store, sites, clipping_norm=None):
     initial = get_weights(local_model(store, sites[0])[0])
     trained = [local_model(store, site, initial) for site in sites]
     counts = [len(data.rows["train"]) for _, data in trained]
-    updates = []
+    updates, norms = [], []
     for module, _ in trained:
         delta = [w - w0 for w, w0 in zip(get_weights(module), initial, strict=True)]
+        norms.append(np.sqrt(sum(float((d.astype(np.float64) ** 2).sum()) for d in delta)))
         if clipping_norm is not None:
-            norm = np.sqrt(sum(float((d.astype(np.float64) ** 2).sum()) for d in delta))
-            delta = [d * min(1.0, clipping_norm / norm) for d in delta]
+            delta = [d * min(1.0, clipping_norm / norms[-1]) for d in delta]
         updates.append(delta)
     mean = [sum(n * d for n, d in zip(counts, arrays, strict=True)) / sum(counts)
             for arrays in zip(*updates, strict=True)]
-    return [w0 + d for w0, d in zip(initial, mean, strict=True)], counts, initial
+    expected = [w0 + d for w0, d in zip(initial, mean, strict=True)]
+    return expected, counts, initial, norms
 
 
 def assert_only_parameters_crossed(received, initial, counts, module):
@@ -157,7 +158,9 @@ def test_simulated_round_is_the_weighted_mean_and_only_weights_cross(store, tmp_
     sites = store_sites(store)["train"][:2]
     weights, log = run_simulation(store, sites, FederationSettings(TABULAR, rounds=1),
                                   tmp_path)
-    expected, counts, initial = expected_round(store, sites)
+    expected, counts, initial, norms = expected_round(store, sites)
+    np.testing.assert_allclose(sorted(r["update_norm"] for r in log["received"]),
+                               sorted(norms), rtol=1e-4)
     for got, want in zip(weights, expected, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
     assert_only_parameters_crossed(log["received"], initial, counts,
@@ -173,10 +176,12 @@ def test_deployment_runtime_with_client_clipping(store, tmp_path):
     settings = FederationSettings(TABULAR, rounds=1, dp="client", noise_multiplier=0.0,
                                   clipping_norm=1e-3)
     weights, log = run_deployment(store, sites, settings, tmp_path, timeout=600)
-    expected, counts, initial = expected_round(store, sites, clipping_norm=1e-3)
+    expected, counts, initial, norms = expected_round(store, sites, clipping_norm=1e-3)
+    assert min(norms) > 1e-3  # the clipping binds ...
+    assert max(r["update_norm"] for r in log["received"]) <= 1e-3 * (1 + 1e-4)  # at the site
     for got, want in zip(weights, expected, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
-    unclipped, _, _ = expected_round(store, sites)
+    unclipped = expected_round(store, sites)[0]
     assert not np.allclose(np.concatenate([w.ravel() for w in unclipped]),
                            np.concatenate([w.ravel() for w in expected]))
     assert_only_parameters_crossed(log["received"], initial, counts,

@@ -104,19 +104,29 @@ def build_client_app(settings: dict | None = None) -> ClientApp:
 
 
 # --------------------------------------------------------------------------- server side
+def update_norm(content: RecordDict, sent: list[np.ndarray]) -> float:
+    """L2 norm, over all arrays, of a reply's weights minus the weights sent (the quantity
+    Flower's fixed clipping bounds)."""
+    (record,) = content.array_records.values()
+    return float(np.sqrt(sum(float(np.sum((got.astype(np.float64) - ref) ** 2))
+                             for got, ref in zip(record.to_numpy_ndarrays(), sent,
+                                                 strict=True))))
+
+
 class Audited(Strategy):
     """A strategy that logs what each reply carries (record names, array names, shapes and
-    dtypes, metric keys, row count) before the wrapped ``strategy`` aggregates it, and
-    the wall time of each training round."""
+    dtypes, metric keys, row count, update norm) before the wrapped ``strategy``
+    aggregates it, and the wall time of each training round."""
 
     def __init__(self, strategy: Strategy):
         self.strategy = strategy
         self.received: list[dict] = []
         self.round_seconds: list[float] = []
-        self._started = 0.0
+        self._started, self._sent = 0.0, []
 
     def configure_train(self, server_round, arrays, config, grid) -> Iterable[Message]:
         self._started = time.perf_counter()
+        self._sent = arrays.to_numpy_ndarrays()
         return self.strategy.configure_train(server_round, arrays, config, grid)
 
     def aggregate_train(self, server_round, replies):
@@ -134,7 +144,8 @@ class Audited(Strategy):
                 "metrics": {key: value for record in content.metric_records.values()
                             for key, value in record.items() if key == "num-examples"},
                 "metric_keys": sorted(key for record in content.metric_records.values()
-                                      for key in record)})
+                                      for key in record),
+                "update_norm": update_norm(content, self._sent)})
         result = self.strategy.aggregate_train(server_round, replies)
         self.round_seconds.append(time.perf_counter() - self._started)
         return result
