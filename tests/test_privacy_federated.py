@@ -11,6 +11,7 @@ import pytest
 import pytorch_lightning as pl
 import tomllib
 import yaml
+from flwr.app import Context, RecordDict
 from flwr.serverapp.strategy import (
     DifferentialPrivacyClientSideFixedClipping,
     DifferentialPrivacyServerSideFixedClipping,
@@ -26,7 +27,7 @@ from pgxdl.privacy.federation import (
     run_deployment,
     run_simulation,
 )
-from pgxdl.privacy.flower_app import DEFAULTS, make_strategy
+from pgxdl.privacy.flower_app import DEFAULTS, make_strategy, site_module
 from pgxdl.privacy.sites import (
     SiteDataModule,
     get_weights,
@@ -140,6 +141,22 @@ def test_settings_choose_flowers_strategy_and_dp_wrapper():
         strategy(strategy="fedsgd")
     with pytest.raises(ValueError, match="dp 'local'"):
         strategy(dp="local")
+
+
+def test_a_node_that_names_no_site_is_refused(store):
+    def node(config):
+        return Context(run_id=1, node_id=1, node_config=config, state=RecordDict(),
+                       run_config={})
+
+    with pytest.raises(ValueError, match="names no site"):
+        site_module(node({}), DEFAULTS)
+    site = store_sites(store)["train"][1]
+    settings = {**DEFAULTS, "model": json.dumps(TABULAR)}
+    _, data = site_module(node({"store": store, "site": site}), settings)
+    simulated = {**settings, "store": store, "sites": ",".join(store_sites(store)["train"])}
+    _, same = site_module(node({"partition-id": 1}), simulated)
+    assert data.sites == same.sites == [site]
+    assert np.array_equal(data.rows["train"], same.rows["train"])
 
 
 def test_run_config_carries_every_setting(tmp_path):

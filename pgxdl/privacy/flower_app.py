@@ -57,9 +57,12 @@ def site_module(context: Context, settings: dict):
     node = context.node_config
     if "site" in node:  # a SuperNode of the deployment runtime names its own data
         store, site = str(node["store"]), str(node["site"])
-    else:  # a simulated node: partition i of the run's sites
+    elif "partition-id" in node and "sites" in settings:  # simulated: partition i of sites
         store = settings["store"]
         site = settings["sites"].split(",")[int(node["partition-id"])]
+    else:
+        raise ValueError(f"SuperNode node config {dict(node)} names no site: start it with "
+                         f"--node-config 'store=\"cohort.h5\" site=\"7\"'")
     pl.seed_everything(int(settings["seed"]), verbose=False)
     data = SiteDataModule(store, [site], with_sequence=False,
                           batch_size=int(settings["batch-size"]), seed=int(settings["seed"]))
