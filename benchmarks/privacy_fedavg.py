@@ -88,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.select_holdout >= len(train_sites):
         raise ValueError(f"--select-holdout {args.select_holdout}: only "
                          f"{len(train_sites)} training sites; use fewer")
-    held = list(np.random.default_rng(args.seeds[0]).choice(
-        train_sites, args.select_holdout, replace=False))
+    held = [str(site) for site in np.random.default_rng(args.seeds[0]).choice(
+        train_sites, args.select_holdout, replace=False)]
     select_sites = sorted(set(val_sites) | set(held))
     fit_sites = [site for site in train_sites if site not in held]
     central, _ = privacy.train(store, fit_sites, args)
