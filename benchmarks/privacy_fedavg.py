@@ -37,8 +37,8 @@ from pgxdl.privacy.sites import set_weights, store_sites  # noqa: E402
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny synthetic cohort, two "
-                        "candidates, two seeds")
+    parser.add_argument("--quick", action="store_true", help="tiny synthetic cohort, one "
+                        "FedAvg candidate, no FedProx, two seeds")
     parser.add_argument("--data", default=None, help="IWPC table (default: shared data)")
     parser.add_argument("--patients", type=int, default=2000)
     parser.add_argument("--sites", type=int, default=8)
@@ -49,7 +49,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, nargs="+", default=[8, 24])
     parser.add_argument("--local-epochs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--fed-lrs", type=float, nargs="+", default=[3e-3, 1e-2])
-    parser.add_argument("--mus", type=float, nargs="+", default=[0.01, 0.1])
+    parser.add_argument("--mus", type=float, nargs="*", default=[0.01, 0.1],
+                        help="FedProx mu candidates (none: no FedProx)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--select-holdout", type=int, default=3, help="training sites "
                         "moved to the selection sites while choosing settings")
@@ -57,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.patients, args.sites, args.epochs, args.hidden = 240, 4, 2, [8]
-        args.rounds, args.local_epochs, args.fed_lrs, args.mus = [2], [1], [3e-3], [0.1]
+        args.rounds, args.local_epochs, args.fed_lrs, args.mus = [2], [1], [3e-3], []
         args.seeds, args.select_holdout = [0, 1], 1
     # what privacy.federation_settings / privacy.train read
     args.proximal_mu, args.fed_dp, args.noise_multiplier, args.clipping_norm = 0.1, "none", 1, 1
@@ -116,18 +117,18 @@ def main(argv: list[str] | None = None) -> int:
         selection.append({**chosen, "model": "fedprox", "mu": mu,
                           "val_mae": score(module),
                           "s_per_round": round(seconds, 2)})
-    best["fedprox"] = min((row for row in selection if row["model"] == "fedprox"),
-                          key=lambda row: row["val_mae"])
+    if args.mus:
+        best["fedprox"] = min((row for row in selection if row["model"] == "fedprox"),
+                              key=lambda row: row["val_mae"])
     report(f"Selection: trained on sites {fit_sites}, scored on {select_sites} ({source})",
            selection, out / "selection.json")
 
-    per_seed = {"centralised": [], "fedavg": [], "fedprox": []}
+    per_seed = {"centralised": [], **{strategy: [] for strategy in best}}
     for seed in args.seeds:
         run = argparse.Namespace(**{**vars(args), "seed": seed})
         module, _ = privacy.train(store, train_sites, run)
         per_seed["centralised"].append(privacy.utility(module, store, test_sites))
-        for strategy in ("fedavg", "fedprox"):
-            chosen = best[strategy]
+        for strategy, chosen in best.items():
             module, _ = federated(args, store, train_sites, module, strategy,
                                   chosen["rounds"], chosen["local_epochs"], chosen["lr"],
                                   chosen["mu"], seed, out / f"{strategy}_seed{seed}")
