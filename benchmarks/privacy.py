@@ -68,19 +68,21 @@ def federation_settings(args: argparse.Namespace, strategy: str, dp: str | None 
 
 
 def make_store(args: argparse.Namespace, out: Path) -> tuple[Path, str]:
-    """The IWPC store to benchmark on, and where its patients came from."""
+    """The IWPC store to benchmark on, and where its patients came from (``--quick``
+    without ``--data``: always the tiny synthetic cohort)."""
     table = Path(args.data) if args.data else shared_data_dir() / "iwpc" / "iwpc.csv"
+    quick = args.quick and not args.data
     source = f"IWPC table {table}"
     config = yaml.safe_load((REPO_ROOT / "configs/data/iwpc.yaml").read_text())
     sys.path.insert(0, str(REPO_ROOT / "tests"))
     from iwpc_fixtures import synthetic_rows, write_fake_reference, write_iwpc_csv
 
-    if not table.exists():
+    if quick or not table.exists():
         table = write_iwpc_csv(out / "synthetic_iwpc.csv",
                                synthetic_rows(args.patients, seed=args.seed, n_sites=args.sites))
         config["reference"] = str(write_fake_reference(out / "fake_reference.fa"))
         source = (f"synthetic IWPC-shaped cohort ({args.patients} rows, {args.sites} sites; "
-                  f"real table absent)")
+                  f"{'--quick' if quick else 'real table absent'})")
     config.update(table=str(table), genotypes_in_tabular=True, protocol_seeds=[0])
     return build_store(config, out / "iwpc_privacy.h5"), source
 

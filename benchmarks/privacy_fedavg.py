@@ -37,8 +37,8 @@ from pgxdl.privacy.sites import set_weights, store_sites  # noqa: E402
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny synthetic cohort, one "
-                        "FedAvg candidate, no FedProx, two seeds")
+    parser.add_argument("--quick", action="store_true", help="tiny synthetic cohort, two "
+                        "FedAvg candidates, no FedProx, two seeds")
     parser.add_argument("--data", default=None, help="IWPC table (default: shared data)")
     parser.add_argument("--patients", type=int, default=2000)
     parser.add_argument("--sites", type=int, default=8)
@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.patients, args.sites, args.epochs, args.hidden = 240, 4, 2, [8]
-        args.rounds, args.local_epochs, args.fed_lrs, args.mus = [2], [1], [3e-3], []
+        args.rounds, args.local_epochs, args.fed_lrs, args.mus = [2], [1], [3e-3, 1e-2], []
         args.seeds, args.select_holdout = [0, 1], 1
     # what privacy.federation_settings / privacy.train read
     args.proximal_mu, args.fed_dp, args.noise_multiplier, args.clipping_norm = 0.1, "none", 1, 1

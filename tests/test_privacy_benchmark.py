@@ -34,7 +34,7 @@ def test_quick_benchmark_writes_utility_attacks_and_round_times(tmp_path, capsys
 
 @pytest.mark.slow
 def test_quick_fedavg_selection_reports_gaps_over_seeds(tmp_path):
-    assert privacy_fedavg.main(["--quick", "--fed-lrs", "3e-3", "1e-2", "--out",
+    assert privacy_fedavg.main(["--quick", "--out",
                                 str(tmp_path)]) == 0
     result = json.loads((tmp_path / "fedavg.json").read_text())
     selection = result["selection"]
