@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import sys
 from pathlib import Path
 
@@ -52,6 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--mus", type=float, nargs="*", default=[0.01, 0.1],
                         help="FedProx mu candidates (none: no FedProx)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--selection", default=None, help="reuse the choice of an earlier "
+                        "run (its selection.json) instead of selecting again")
     parser.add_argument("--select-holdout", type=int, default=3, help="training sites "
                         "moved to the selection sites while choosing settings")
     parser.add_argument("--out", default=str(REPO_ROOT / "benchmarks/results/privacy_fedavg"))
@@ -77,15 +80,10 @@ def federated(args, store: str, train_sites: list[str], module, strategy: str, r
     return module, float(np.mean(log["round_seconds"]))
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    torch.set_num_threads(1)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    store, source = privacy.make_store(args, out)
-    store = str(store)
-    parts = store_sites(store)
-    train_sites, val_sites, test_sites = parts["train"], parts["val"], parts["test"]
+def select(args, store: str, parts: dict, source: str, out: Path) -> tuple[list, list]:
+    """Score every candidate on the selection sites (never the test sites); returns the
+    selection rows and the selection sites."""
+    train_sites, val_sites = parts["train"], parts["val"]
     if args.select_holdout >= len(train_sites):
         raise ValueError(f"--select-holdout {args.select_holdout}: only "
                          f"{len(train_sites)} training sites; use fewer")
@@ -98,30 +96,49 @@ def main(argv: list[str] | None = None) -> int:
     def score(module):  # every patient of the selection sites (a site is in one part)
         return privacy.utility(module, store, select_sites, "all")["mae_mg_week"]
 
-    selection = [{"model": "centralised", "val_mae": score(central)}]
-    best = {}
-    grid = itertools.product(args.rounds, args.local_epochs, args.fed_lrs)
-    candidates = [("fedavg", r, e, lr, 0.0) for r, e, lr in grid]
-    for index, (strategy, rounds, epochs, lr, mu) in enumerate(candidates):
+    def candidate(strategy, rounds, epochs, lr, mu, folder) -> dict:
         module, seconds = federated(args, store, fit_sites, central, strategy, rounds,
-                                    epochs, lr, mu, args.seeds[0], out / f"select_{index}")
-        selection.append({"model": strategy, "rounds": rounds, "local_epochs": epochs,
-                          "lr": lr, "mu": mu, "val_mae": score(module),
-                          "s_per_round": round(seconds, 2)})
-    best["fedavg"] = min(selection[1:], key=lambda row: row["val_mae"])
-    for index, mu in enumerate(args.mus):
-        chosen = best["fedavg"]
-        module, seconds = federated(args, store, fit_sites, central, "fedprox",
-                                    chosen["rounds"], chosen["local_epochs"], chosen["lr"],
-                                    mu, args.seeds[0], out / f"select_prox_{index}")
-        selection.append({**chosen, "model": "fedprox", "mu": mu,
-                          "val_mae": score(module),
-                          "s_per_round": round(seconds, 2)})
-    if args.mus:
-        best["fedprox"] = min((row for row in selection if row["model"] == "fedprox"),
-                              key=lambda row: row["val_mae"])
+                                    epochs, lr, mu, args.seeds[0], out / folder)
+        return {"model": strategy, "rounds": rounds, "local_epochs": epochs, "lr": lr,
+                "mu": mu, "val_mae": score(module), "s_per_round": round(seconds, 2)}
+
+    selection = [{"model": "centralised", "val_mae": score(central)}]
+    grid = itertools.product(args.rounds, args.local_epochs, args.fed_lrs)
+    selection += [candidate("fedavg", *settings, 0.0, f"select_{index}")
+                  for index, settings in enumerate(grid)]
+    chosen = chosen_settings(selection)["fedavg"]
+    selection += [candidate("fedprox", chosen["rounds"], chosen["local_epochs"], chosen["lr"],
+                            mu, f"select_prox_{index}") for index, mu in enumerate(args.mus)]
     report(f"Selection: trained on sites {fit_sites}, scored on {select_sites} ({source})",
-           selection, out / "selection.json")
+           selection, out / "selection.json", {"select_sites": select_sites})
+    return selection, select_sites
+
+
+def chosen_settings(selection: list[dict]) -> dict[str, dict]:
+    """The selection row of least MAE for each strategy that has one."""
+    best = {}
+    for row in selection:
+        if row["model"] != "centralised" and (
+                row["model"] not in best or row["val_mae"] < best[row["model"]]["val_mae"]):
+            best[row["model"]] = row
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(1)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    store, source = privacy.make_store(args, out)
+    store = str(store)
+    parts = store_sites(store)
+    train_sites, test_sites = parts["train"], parts["test"]
+    if args.selection:
+        earlier = json.loads(Path(args.selection).read_text())
+        selection, select_sites = earlier["rows"], earlier["select_sites"]
+    else:
+        selection, select_sites = select(args, store, parts, source, out)
+    best = chosen_settings(selection)
 
     per_seed = {"centralised": [], **{strategy: [] for strategy in best}}
     for seed in args.seeds:

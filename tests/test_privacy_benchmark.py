@@ -49,3 +49,9 @@ def test_quick_fedavg_selection_reports_gaps_over_seeds(tmp_path):
     assert fedavg[0] != fedavg[1]
     np.testing.assert_allclose(rows["fedavg"]["gap_mean"], (fedavg - central).mean())
     np.testing.assert_allclose(rows["fedavg"]["gap_sd"], (fedavg - central).std(ddof=1))
+    again = tmp_path / "again"  # reusing the choice re-trains the same models, bit for bit
+    assert privacy_fedavg.main(["--quick", "--selection", str(tmp_path / "selection.json"),
+                                "--out", str(again)]) == 0
+    rerun = json.loads((again / "fedavg.json").read_text())
+    assert rerun["per_seed"] == result["per_seed"]
+    assert rerun["selection"] == selection
