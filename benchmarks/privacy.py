@@ -1,5 +1,6 @@
-"""Privacy benchmark: DP-SGD utility per epsilon, federated vs centralised vs site-alone,
-membership-inference AUC per model, wall time per federated round.
+"""Privacy benchmark: DP-SGD utility per epsilon, federated (Flower) vs centralised vs
+site-alone, membership-inference AUC per model, wall time per federated round under
+Flower's simulation engine and its deployment runtime.
 
 Usage::
 
@@ -33,7 +34,11 @@ from benchmarks.common import report  # noqa: E402
 from pgxdl.builders.store_build import build_store  # noqa: E402
 from pgxdl.paths import REPO_ROOT, shared_data_dir  # noqa: E402
 from pgxdl.privacy import DifferentialPrivacy  # noqa: E402
-from pgxdl.privacy.federation import flower_available, run_federation  # noqa: E402
+from pgxdl.privacy.federation import (  # noqa: E402
+    FederationSettings,
+    run_deployment,
+    run_simulation,
+)
 from pgxdl.privacy.membership import lira_attack, loss_threshold_attack, per_patient_loss  # noqa: E402
 from pgxdl.privacy.sites import SiteDataModule, evaluate, set_weights, store_sites, train_local  # noqa: E402
 from pgxdl.training import build_module  # noqa: E402
@@ -51,20 +56,33 @@ def model_config(hidden: list[int], lr: float) -> dict:
                       "init_args": {"lr": lr, "weight_decay": 0.0}}}
 
 
+def federation_settings(args: argparse.Namespace, strategy: str, dp: str | None = None
+                        ) -> FederationSettings:
+    """The benchmark's federation: ``args.rounds`` rounds of ``args.local_epochs`` local
+    epochs at ``args.fed_lr`` (``args.lr`` if unset)."""
+    return FederationSettings(
+        model_config(args.hidden, args.fed_lr or args.lr), rounds=args.rounds,
+        epochs=args.local_epochs, strategy=strategy, proximal_mu=args.proximal_mu,
+        batch_size=args.batch_size, seed=args.seed, dp=dp or args.fed_dp,
+        noise_multiplier=args.noise_multiplier, clipping_norm=args.clipping_norm)
+
+
 def make_store(args: argparse.Namespace, out: Path) -> tuple[Path, str]:
-    """The IWPC store to benchmark on, and where its patients came from."""
+    """The IWPC store to benchmark on, and where its patients came from (``--quick``
+    without ``--data``: always the tiny synthetic cohort)."""
     table = Path(args.data) if args.data else shared_data_dir() / "iwpc" / "iwpc.csv"
+    quick = args.quick and not args.data
     source = f"IWPC table {table}"
     config = yaml.safe_load((REPO_ROOT / "configs/data/iwpc.yaml").read_text())
     sys.path.insert(0, str(REPO_ROOT / "tests"))
     from iwpc_fixtures import synthetic_rows, write_fake_reference, write_iwpc_csv
 
-    if not table.exists():
+    if quick or not table.exists():
         table = write_iwpc_csv(out / "synthetic_iwpc.csv",
                                synthetic_rows(args.patients, seed=args.seed, n_sites=args.sites))
         config["reference"] = str(write_fake_reference(out / "fake_reference.fa"))
         source = (f"synthetic IWPC-shaped cohort ({args.patients} rows, {args.sites} sites; "
-                  f"real table absent)")
+                  f"{'--quick' if quick else 'real table absent'})")
     config.update(table=str(table), genotypes_in_tabular=True, protocol_seeds=[0])
     return build_store(config, out / "iwpc_privacy.h5"), source
 
@@ -83,10 +101,12 @@ def train(store: str, sites: list[str], args, split: str = "default",
     return module, data
 
 
-def utility(module, store: str, test_sites: list[str]) -> dict:
-    """MAE (mg/week) and PW20 on the held-out sites' patients."""
+def utility(module, store: str, test_sites: list[str], part: str = "test") -> dict:
+    """MAE (mg/week) and PW20 on the held-out sites' patients (of the ``default`` split's
+    ``part``: ``"test"``, or ``"val"`` to choose settings without the test sites)."""
     held_out = SiteDataModule(store, test_sites, "default", with_sequence=False,
                               batch_size=256, require_train=False)
+    held_out.rows["test"] = held_out.rows[part]
     metrics = evaluate(module, held_out)
     task = module.spec.tasks[0].name
     return {"mae_mg_week": metrics[f"{task}/mae"], "pw20": metrics[f"{task}/pw20"]}
@@ -129,7 +149,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--patients", type=int, default=2000)
     parser.add_argument("--sites", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=10, help="federated rounds")
+    parser.add_argument("--local-epochs", type=int, default=1, help="epochs per site "
+                        "and round")
+    parser.add_argument("--fed-lr", type=float, default=None, help="learning rate of the "
+                        "sites' optimizer (default: --lr)")
+    parser.add_argument("--proximal-mu", type=float, default=0.1, help="FedProx's mu")
+    parser.add_argument("--fed-dp", choices=["none", "client", "server"], default="none",
+                        help="also run FedAvg with Flower's fixed-clipping DP")
+    parser.add_argument("--noise-multiplier", type=float, default=0.5)
+    parser.add_argument("--clipping-norm", type=float, default=1.0, help="L2 bound of "
+                        "each site's update (all parameters)")
+    parser.add_argument("--deploy-rounds", type=int, default=2, help="rounds of FedAvg "
+                        "under the deployment runtime (SuperLink + SuperNodes; 0 skips)")
     parser.add_argument("--shadows", type=int, default=4)
     parser.add_argument("--audit-folds", type=int, default=5, help="cv folds the loss "
                         "attack pools (the store holds 5)")
@@ -139,13 +171,62 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dp-lr", type=float, default=1e-2)
     parser.add_argument("--strategies", nargs="*", default=["fedavg", "fedprox"],
                         choices=["fedavg", "fedprox"], help="federated strategies to run")
+    parser.add_argument("--parts", nargs="+", default=["dp", "federated", "sites"],
+                        choices=["dp", "federated", "sites"], help="what to run beside "
+                        "the centralised model (dp also runs the membership audits)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(REPO_ROOT / "benchmarks/results/privacy"))
     args = parser.parse_args(argv)
     if args.quick:
         args.patients, args.sites, args.epochs, args.rounds = 240, 4, 2, 2
+        args.deploy_rounds = 1
         args.shadows, args.hidden, args.audit_folds = 2, [8], 1
     return args
+
+
+def timed(function, *args):
+    """``function(*args)`` and its wall time in seconds."""
+    start = time.perf_counter()
+    value = function(*args)
+    return value, time.perf_counter() - start
+
+
+def private_models(store: str, train_sites: list[str], args, add) -> None:
+    """DP-SGD at each epsilon, with its membership audit."""
+    for epsilon in EPSILONS:
+        def private(epsilon=epsilon):
+            return DifferentialPrivacy(target_epsilon=epsilon, delta=DELTA, max_grad_norm=1.0,
+                                       seed=args.seed)
+        dp = private()
+        (module, _), seconds = timed(lambda dp=dp: train(store, train_sites, args, dp=dp))
+        attack = audit(store, train_sites, args, private, lira=not args.quick)
+        add(f"dp_eps{epsilon:g}", module, dp.epsilon, seconds,
+            noise_multiplier=round(dp.noise_multiplier, 3), **attack)
+
+
+def federations(store: str, train_sites: list[str], args, add, module, out: Path) -> dict:
+    """Each strategy under Flower's simulation engine, FedAvg with Flower's DP if asked,
+    and FedAvg under the deployment runtime; returns the seconds of each round."""
+    timing = {}
+    runs = [(f"simulation_{s}", s, federation_settings(args, s, dp="none"), run_simulation)
+            for s in args.strategies]
+    if args.fed_dp != "none":
+        runs.append((f"simulation_fedavg_dp_{args.fed_dp}", f"fedavg_dp_{args.fed_dp}",
+                     federation_settings(args, "fedavg"), run_simulation))
+    if args.deploy_rounds:
+        settings = federation_settings(args, "fedavg", dp="none")
+        settings.rounds = args.deploy_rounds
+        runs.append(("deployment_fedavg", "fedavg_deployment", settings, run_deployment))
+    for folder, name, settings, runtime in runs:
+        (weights, log), seconds = timed(runtime, store, train_sites, settings, out / folder)
+        set_weights(module, weights)
+        dp = {"noise_multiplier": settings.noise_multiplier,
+              "clipping_norm": settings.clipping_norm} if settings.dp != "none" else {}
+        add(name, module, None if dp else float("inf"), seconds, rounds=settings.rounds,
+            local_epochs=settings.epochs, s_per_round=round(float(np.mean(
+                log["round_seconds"])), 2), **dp)
+        timing[folder] = log["round_seconds"]
+    return timing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,39 +240,19 @@ def main(argv: list[str] | None = None) -> int:
     train_sites, test_sites = parts["train"], parts["test"]
     rows, timing = [], {}
 
-    def add(model: str, module, epsilon: float, seconds: float, **extra) -> None:
+    def add(model: str, module, epsilon: float | None, seconds: float, **extra) -> None:
         rows.append({"model": model, "epsilon": epsilon, **utility(module, store, test_sites),
                      "train_s": round(seconds, 1), **extra})
 
-    def timed(function):
-        start = time.perf_counter()
-        value = function()
-        return value, time.perf_counter() - start
-
     (central, _), seconds = timed(lambda: train(store, train_sites, args))
-    attack = audit(store, train_sites, args, lambda: None, lira=True)
+    attack = audit(store, train_sites, args, lambda: None, lira=True) if "dp" in args.parts \
+        else {}
     add("centralised", central, float("inf"), seconds, **attack)
-    for epsilon in EPSILONS:
-        def private(epsilon=epsilon):
-            return DifferentialPrivacy(target_epsilon=epsilon, delta=DELTA, max_grad_norm=1.0,
-                                       seed=args.seed)
-        dp = private()
-        (module, _), seconds = timed(lambda dp=dp: train(store, train_sites, args, dp=dp))
-        attack = audit(store, train_sites, args, private, lira=not args.quick)
-        add(f"dp_eps{epsilon:g}", module, dp.epsilon, seconds,
-            noise_multiplier=round(dp.noise_multiplier, 3), **attack)
-    if flower_available():
-        for strategy in args.strategies:
-            (weights, received), seconds = timed(lambda s=strategy: run_federation(
-                store, train_sites, model_config(args.hidden, args.lr), out / s, args.rounds,
-                max(1, args.epochs // args.rounds), s, batch_size=args.batch_size,
-                seed=args.seed))
-            set_weights(central, weights)
-            add(strategy, central, float("inf"), seconds, rounds=args.rounds)
-            timing[strategy] = received["round_seconds"]
-    else:
-        timing["federated"] = "skipped: no Flower environment (docs/privacy.md)"
-    for site in train_sites:
+    if "dp" in args.parts:
+        private_models(store, train_sites, args, add)
+    if "federated" in args.parts:
+        timing = federations(store, train_sites, args, add, central, out)
+    for site in train_sites if "sites" in args.parts else ():
         (module, data), seconds = timed(lambda site=site: train(store, [site], args))
         add(f"site_alone_{site}", module, float("inf"), seconds,
             site_patients=len(data.rows["train"]))

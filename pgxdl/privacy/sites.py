@@ -2,8 +2,9 @@
 
 Centralised, federated and site-alone training all go through :func:`train_local`, the
 same ``DrugResponseModule`` training step on a :class:`SiteDataModule` that holds only the
-named sites' patients. Federated learning moves :func:`get_weights` /
-:func:`set_weights` arrays, never rows.
+named sites' patients. Federated learning moves the module's ``state_dict`` arrays (a
+Flower ``ArrayRecord``), never rows; :func:`get_weights` / :func:`set_weights` are the
+same arrays as numpy, in ``state_dict`` order (the federation's ``weights.npz``).
 """
 
 from __future__ import annotations
