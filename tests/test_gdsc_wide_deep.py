@@ -156,3 +156,15 @@ def test_wide_init_errors_name_the_problem(store, spec):
         init_wide(module, str(store), "cell_blind", "ridge")
     with pytest.raises(ValueError, match="wide_l1 and wide_l2 must be >= 0"):
         model(spec, wide_l1=-1.0)
+
+
+def test_wide_term_has_its_own_learning_rate_in_the_optimizer(spec):
+    config = load_model_config("gdsc_wide_deep")
+    config["network"]["init_args"]["wide_lr"] = 1e-5
+    module = build_module(spec, config)
+    optimizer = module.configure_optimizers()["optimizer"]
+    deep, wide = optimizer.param_groups
+    assert wide["lr"] == 1e-5 and deep["lr"] == config["optimizer"]["init_args"]["lr"]
+    assert {id(p) for p in wide["params"]} == {id(p) for p in module.network.wide.parameters()}
+    n_params = len(list(module.network.parameters()))
+    assert len(deep["params"]) + len(wide["params"]) == n_params

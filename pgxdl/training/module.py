@@ -44,7 +44,9 @@ class DrugResponseModule(pl.LightningModule):
 
     A network with a ``penalty()`` method (a scalar tensor, e.g. the elastic net of
     :class:`~pgxdl.models.WideDeepCellDrugModel`) has it added to the training loss
-    (logged as ``train/penalty``); validation and test losses are the data loss alone.
+    (logged as ``train/penalty``); validation and test losses are the data loss alone. One
+    with ``parameter_groups()`` (a list of optimizer parameter groups) has its optimizer
+    built from them (e.g. a learning rate per part).
     """
 
     def __init__(self, spec: dict, network: NetworkFactory,
@@ -160,7 +162,8 @@ class DrugResponseModule(pl.LightningModule):
         return out
 
     def configure_optimizers(self):
-        optimizer = self.optimizer_factory(self.parameters())
+        groups = getattr(self.network, "parameter_groups", None)  # e.g. a per-part rate
+        optimizer = self.optimizer_factory(groups() if groups else self.parameters())
         if self.scheduler_factory is None:
             return optimizer
         scheduler = self.scheduler_factory(optimizer)
