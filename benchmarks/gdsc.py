@@ -56,7 +56,8 @@ DESIGNS = ("mixed", "cell_blind", "drug_blind")
 #: Pairs per batch of each deep model (others: 512). The multi-task network has no
 #: per-pair hidden layer, so large batches are cheap for it (distinct cells encoded once).
 EXPENSIVE = (PerDrugModels, GlobalBoosting)  # --cached-only skips these when not cached
-BATCH_SIZES = {"gdsc_fp_mlp_per_drug": 1024, "gdsc_multitask": 4096, "gdsc_wide_deep": 4096}
+BATCH_SIZES = {"gdsc_fp_mlp_per_drug": 1024, "gdsc_multitask": 4096, "gdsc_wide_deep": 4096,
+               "gdsc_fp_mlp_film": 2048}
 #: Other training arguments per model: the wide-and-deep network's wide term starts from
 #: the per-drug elastic net of the split's training part (pgxdl.gdsc.wide_init).
 TRAIN_ARGS = {"gdsc_wide_deep": {"wide_init": "elastic_net"}}
@@ -146,6 +147,8 @@ def parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--cache", default="runs/gdsc_bench")
     parser.add_argument("--out", default=None, help="JSON (default <cache>/gdsc.json)")
     parser.add_argument("--models", default=",".join(DEEP_MODELS))
+    parser.add_argument("--baselines", default=None,
+                        help="comma-separated baseline names (default: all that apply)")
     parser.add_argument("--splits", default=",".join(DESIGNS))
     parser.add_argument("--tissues", default="skin", help="leave-one-tissue-out splits")
     parser.add_argument("--max-epochs", type=int, default=30)
@@ -179,11 +182,13 @@ def main(argv=None) -> dict:
     splits = [s for s in args.splits.split(",") if s]
     splits += [tissue_split_name(t) for t in args.tissues.split(",") if t]
     models = [m for m in args.models.split(",") if m]
+    chosen = ({b.name for b in all_baselines()} if args.baselines is None
+              else set(args.baselines.split(",")))
     rows, detail, missing = [], {}, []
     for split in splits:
         deep_runs = []
         for baseline in all_baselines(args.seed):
-            if not applies(baseline, split):
+            if not applies(baseline, split) or baseline.name not in chosen:
                 continue
             if (args.cached_only and isinstance(baseline, EXPENSIVE)
                     and not run_paths(cache, baseline.name, split)[0].is_file()):
