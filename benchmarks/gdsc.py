@@ -5,6 +5,7 @@ Usage::
     python benchmarks/gdsc.py                       # full run on $PGXDL_DATA/gdsc
     python benchmarks/gdsc.py --quick --data-dir D  # 1 epoch, few resamples: completes?
     python benchmarks/gdsc.py --models gdsc_fp_mlp_concat --splits mixed,cell_blind
+    python benchmarks/gdsc.py --models "" --baselines drug_mean,per_drug_elastic_net
 
 Splits (stored by the ``gdsc`` builder, :mod:`pgxdl.gdsc.splits`): ``mixed`` (random
 pairs), ``cell_blind``, ``drug_blind`` and one leave-one-tissue-out split per
@@ -12,7 +13,9 @@ pairs), ``cell_blind``, ``drug_blind`` and one leave-one-tissue-out split per
 applies) and the deep models ``configs/model/<name>.yaml``. Metrics
 (:mod:`pgxdl.gdsc.metrics`), also of the deep models' mean prediction
 (``deep_ensemble``): global Pearson, Spearman, RMSE with cluster-bootstrap CIs,
-the median per-drug Pearson over drugs with >= 20 test cell lines, and per tissue (JSON).
+the median per-drug Pearson over drugs with >= 20 test cell lines, and per tissue (JSON);
+each deep model's per-drug Pearson is paired with the per-drug elastic net's (mean
+difference with a CI resampling drugs, share of drugs better).
 Runs are cached in ``--cache`` (one ``<model>__<split>.npz`` and checkpoint each), so a
 rerun only scores. Sanity checks (:mod:`pgxdl.gdsc.sanity`) explain ``--sanity-model``'s
 cell-blind checkpoint beside the per-drug elastic net.
