@@ -20,7 +20,7 @@ from pgxdl.gdsc.baselines import (
     ValidatedElasticNet,
     ValidatedForest,
 )
-from pgxdl.gdsc.metrics import per_drug_pearson, score_pairs
+from pgxdl.gdsc.metrics import paired_per_drug, per_drug_pearson, score_pairs
 from pgxdl.gdsc.pairs import GDSCPairs
 from pgxdl.gdsc.sanity import expected_drugs, feature_ranks, sanity_checks
 from pgxdl.gdsc.table import GDSCFormatError
@@ -70,6 +70,19 @@ def test_per_drug_pearson_matches_scipy_and_skips_small_drugs():
     assert g["ci"][0] < g["value"] < g["ci"][1]
     assert scores["per_tissue"]["t"]["rmse"]["value"] == pytest.approx(
         np.sqrt(np.mean((target - pred) ** 2)))
+
+
+def test_paired_per_drug_difference_over_common_drugs():
+    model = {0: 0.5, 1: 0.2, 2: 0.9, 7: 0.4}
+    reference = {0: 0.3, 1: 0.4, 2: 0.6, 5: 0.1}
+    out = paired_per_drug(model, reference, n_boot=2000, seed=1)
+    diff = np.array([0.2, -0.2, 0.3])  # drugs 0, 1, 2; 5 and 7 are not shared
+    assert out["n_drugs"] == 3
+    assert out["mean_diff"] == pytest.approx(diff.mean())
+    assert out["median_diff"] == pytest.approx(0.2)
+    assert out["share_better"] == pytest.approx(2 / 3)
+    assert diff.min() - 1e-9 <= out["ci"][0] < diff.mean() < out["ci"][1] <= diff.max() + 1e-9
+    assert paired_per_drug({1: 0.1}, {2: 0.1})["n_drugs"] == 0
 
 
 def test_drug_mean_and_additive_baselines(pairs):

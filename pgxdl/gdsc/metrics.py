@@ -83,5 +83,27 @@ def score_pairs(target: np.ndarray, pred: np.ndarray, drug: np.ndarray, cell: np
     return out
 
 
+def paired_per_drug(model: dict[int, float], reference: dict[int, float], n_boot: int = 200,
+                    seed: int = 0, level: float = 0.95) -> dict:
+    """Per-drug Pearson of ``model`` minus ``reference`` (``{drug: r}``, as in
+    :func:`score_pairs`' ``by_drug``) over the drugs both score.
+
+    Returns ``{"n_drugs", "mean_diff", "ci"`` (percentile CI of the mean difference,
+    resampling drugs), ``"median_diff", "share_better"`` (fraction of drugs where ``model``
+    is higher)``}``.
+    """
+    drugs = sorted(set(model) & set(reference))
+    diff = np.array([model[d] - reference[d] for d in drugs])
+    if not len(diff):
+        return {"n_drugs": 0, "mean_diff": float("nan"), "ci": [float("nan")] * 2,
+                "median_diff": float("nan"), "share_better": float("nan")}
+    rng = np.random.default_rng(seed)
+    draws = rng.choice(diff, size=(n_boot, len(diff))).mean(axis=1)
+    tail = 50 * (1 - level)
+    ci = np.percentile(draws, [tail, 100 - tail]).tolist() if n_boot else [float("nan")] * 2
+    return {"n_drugs": len(diff), "mean_diff": float(diff.mean()), "ci": ci,
+            "median_diff": float(np.median(diff)), "share_better": float((diff > 0).mean())}
+
+
 def _strip(result: dict) -> dict:
     return {name: {"value": r["value"], "ci": r["ci"]} for name, r in result.items()}

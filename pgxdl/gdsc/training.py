@@ -19,6 +19,7 @@ import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 
 from pgxdl.data.datamodule import CohortDataModule
+from pgxdl.gdsc.wide_init import init_wide
 from pgxdl.training import DrugResponseModule, build_module
 
 
@@ -46,16 +47,20 @@ def predict_test(module: DrugResponseModule, data: CohortDataModule
 
 def train_model(store: str | Path, split: str, model_config: dict, max_epochs: int = 20,
                 patience: int = 3, batch_size: int = 512, seed: int = 0,
-                max_minutes: float | None = None, checkpoint: str | Path | None = None
-                ) -> TrainedModel:
+                max_minutes: float | None = None, checkpoint: str | Path | None = None,
+                wide_init: str | None = None) -> TrainedModel:
     """Train on ``split``'s train part (validation for early stopping), predict its test.
 
     ``checkpoint``: where to keep the best checkpoint (a temporary folder otherwise).
+    ``wide_init``: start a wide-and-deep model's wide term from the training part
+    (:func:`~pgxdl.gdsc.wide_init.init_wide`: ``elastic_net``, ``drug_mean`` or ``zero``).
     """
     pl.seed_everything(seed, workers=True)
     data = CohortDataModule(str(store), split=split, batch_size=batch_size, seed=seed,
                             with_sequence=False)
     module = build_module(data.spec, model_config)
+    if wide_init is not None:
+        init_wide(module, str(store), split, wide_init, seed)
     with tempfile.TemporaryDirectory(prefix="pgxdl_gdsc_") as folder:
         best = ModelCheckpoint(dirpath=folder, filename="best", monitor="val/loss", mode="min",
                                save_top_k=1)

@@ -18,12 +18,13 @@ from pgxdl.models.sequence import SequenceEncoder, SequenceFeatures
 from pgxdl.models.sequence_cnn import CNNSequenceEncoder
 from pgxdl.models.sequence_rnn import RNNSequenceEncoder
 from pgxdl.models.tabular import TabularEncoder
+from pgxdl.models.wide_deep import PerDrugLinear, WideDeepCellDrugModel
 
 __all__ = [
     "CellCNNEncoder", "CellDrugModel", "CellMLPEncoder", "FingerprintEncoder",
     "SmilesCNNEncoder", "SmilesRNNEncoder",
     "CNNSequenceEncoder", "ConcatFusion", "CrossAttentionFusion", "DrugResponseNetwork",
     "FiLMFusion", "Fusion", "GatedFusion", "LateFusionModel", "ModalityDims",
-    "MultimodalModel", "RNNSequenceEncoder", "SequenceEncoder", "SequenceFeatures",
-    "TabularEncoder", "TaskHeads", "TaskOutput",
+    "MultimodalModel", "PerDrugLinear", "RNNSequenceEncoder", "SequenceEncoder", "SequenceFeatures",
+    "TabularEncoder", "TaskHeads", "TaskOutput", "WideDeepCellDrugModel",
 ]

@@ -41,6 +41,12 @@ class DrugResponseModule(pl.LightningModule):
     regression_loss : ``mse`` (default), ``l1`` (the conditional median: what MAE rewards)
         or ``huber``, for regression tasks with a point head.
     monitor : metric a ``ReduceLROnPlateau`` scheduler watches.
+
+    A network with a ``penalty()`` method (a scalar tensor, e.g. the elastic net of
+    :class:`~pgxdl.models.WideDeepCellDrugModel`) has it added to the training loss
+    (logged as ``train/penalty``); validation and test losses are the data loss alone. One
+    with ``parameter_groups()`` (a list of optimizer parameter groups) has its optimizer
+    built from them (e.g. a learning rate per part).
     """
 
     def __init__(self, spec: dict, network: NetworkFactory,
@@ -102,6 +108,11 @@ class DrugResponseModule(pl.LightningModule):
         outputs = self(*model_inputs(batch))
         target = self.scaler.scale_target(batch["target"])
         loss, per_task = self.loss(outputs, target, batch["target_mask"])
+        if stage == "train" and hasattr(self.network, "penalty"):  # e.g. an elastic net
+            penalty = self.network.penalty()
+            self.log("train/penalty", penalty, on_step=False, on_epoch=True, sync_dist=True,
+                     batch_size=batch["target"].shape[0])
+            loss = loss + penalty
         if not torch.isfinite(loss):
             raise FloatingPointError(
                 f"{stage} loss is {loss.item()} at batch {batch_idx} (epoch "
@@ -151,7 +162,8 @@ class DrugResponseModule(pl.LightningModule):
         return out
 
     def configure_optimizers(self):
-        optimizer = self.optimizer_factory(self.parameters())
+        groups = getattr(self.network, "parameter_groups", None)  # e.g. a per-part rate
+        optimizer = self.optimizer_factory(groups() if groups else self.parameters())
         if self.scheduler_factory is None:
             return optimizer
         scheduler = self.scheduler_factory(optimizer)
