@@ -229,14 +229,19 @@ def federations(store: str, train_sites: list[str], args, add, module, out: Path
     return timing
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def open_benchmark(args: argparse.Namespace) -> tuple[Path, str, str, dict[str, list]]:
+    """Single-threaded torch, the output folder, the store (made or given), its source and
+    its site parts (``train``, ``test``, ...)."""
     torch.set_num_threads(1)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     store, source = make_store(args, out)
-    store = str(store)
-    parts = store_sites(store)
+    return out, str(store), source, store_sites(str(store))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    out, store, source, parts = open_benchmark(args)
     train_sites, test_sites = parts["train"], parts["test"]
     rows, timing = [], {}
 

@@ -25,7 +25,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -33,7 +32,7 @@ from benchmarks import privacy  # noqa: E402
 from benchmarks.common import report  # noqa: E402
 from pgxdl.paths import REPO_ROOT  # noqa: E402
 from pgxdl.privacy.federation import run_simulation  # noqa: E402
-from pgxdl.privacy.sites import set_weights, store_sites  # noqa: E402
+from pgxdl.privacy.sites import set_weights  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -126,12 +125,7 @@ def chosen_settings(selection: list[dict]) -> dict[str, dict]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    torch.set_num_threads(1)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    store, source = privacy.make_store(args, out)
-    store = str(store)
-    parts = store_sites(store)
+    out, store, source, parts = privacy.open_benchmark(args)
     train_sites, test_sites = parts["train"], parts["test"]
     if args.selection:
         earlier = json.loads(Path(args.selection).read_text())

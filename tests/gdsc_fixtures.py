@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pgxdl.builders.gdsc import build
+from pgxdl.data.store_writer import write_store
+
 DRUGS = [  # drug_id, name, targets, pathway, smiles
     (1010, "Gefitinib", "EGFR", "EGFR signaling",
      "COc1cc2ncnc(Nc3ccc(F)c(Cl)c3)c2cc1OCCCN1CCOCC1"),
@@ -80,3 +83,11 @@ def write_gdsc_files(folder: Path, n_cells: int = 90, seed: int = 0) -> Path:
     drugs.insert(5, "pubchem_cid", 0)
     drugs.to_csv(folder / "drugs.csv", index=False)
     return folder
+
+
+def write_gdsc_store(folder: Path) -> Path:
+    """The release files of :func:`write_gdsc_files` under ``folder/files`` and the store
+    the GDSC builder makes of them, ``folder/gdsc.h5``."""
+    files = write_gdsc_files(folder / "files")
+    return write_store(folder / "gdsc.h5", build({"data_dir": str(files)}), salt="s",
+                       progress=False)

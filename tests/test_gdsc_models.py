@@ -5,11 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from gdsc_fixtures import write_gdsc_files
+from gdsc_fixtures import write_gdsc_store
 
-from pgxdl.builders.gdsc import build
 from pgxdl.data.store import CohortStore
-from pgxdl.data.store_writer import write_store
 from pgxdl.models import (
     CellCNNEncoder,
     CellMLPEncoder,
@@ -28,9 +26,7 @@ GDSC_MODELS = sorted((REPO_ROOT / "configs" / "model").glob("gdsc_*.yaml"))
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    folder = write_gdsc_files(tmp_path_factory.mktemp("gdsc"))
-    return write_store(tmp_path_factory.mktemp("store") / "gdsc.h5",
-                       build({"data_dir": str(folder)}), salt="s", progress=False)
+    return write_gdsc_store(tmp_path_factory.mktemp("gdsc"))
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from gdsc_fixtures import write_gdsc_files
+from gdsc_fixtures import write_gdsc_store
 from sklearn.linear_model import Ridge
 
 from pgxdl.baselines.deep_models import load_model_config
-from pgxdl.builders.gdsc import build
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.data.store import CohortStore
-from pgxdl.data.store_writer import write_store
 from pgxdl.gdsc.baselines import PerDrugModels, ValidatedElasticNet
 from pgxdl.gdsc.pairs import GDSCPairs
 from pgxdl.gdsc.training import predict_test
@@ -30,9 +28,7 @@ from pgxdl.training import build_module
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    folder = write_gdsc_files(tmp_path_factory.mktemp("gdsc"))
-    return write_store(tmp_path_factory.mktemp("store") / "gdsc.h5",
-                       build({"data_dir": str(folder)}), salt="s", progress=False)
+    return write_gdsc_store(tmp_path_factory.mktemp("gdsc"))
 
 
 @pytest.fixture(scope="module")
