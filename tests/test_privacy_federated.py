@@ -5,6 +5,7 @@ training step (clipped when DP asks), and only parameter arrays reach the server
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -173,8 +174,12 @@ def test_run_config_carries_every_setting(tmp_path):
 @pytest.mark.slow
 def test_simulated_round_is_the_weighted_mean_and_only_weights_cross(store, tmp_path):
     sites = store_sites(store)["train"][:2]
+    import flwr.simulation  # noqa: F401  (its import-time settings are Flower's, not the run's)
+
+    environment = dict(os.environ)
     weights, log = run_simulation(store, sites, FederationSettings(TABULAR, rounds=1),
                                   tmp_path)
+    assert dict(os.environ) == environment  # Ray's PYTHONPATH edit does not leak out
     expected, counts, initial, norms = expected_round(store, sites)
     np.testing.assert_allclose(sorted(r["update_norm"] for r in log["received"]),
                                sorted(norms), rtol=1e-4)

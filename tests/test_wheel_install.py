@@ -31,19 +31,21 @@ def installed(tmp_path_factory) -> tuple[Path, dict]:
     """A fresh venv holding only the pgxdl wheel; the dependencies come from this venv's
     site-packages by a path entry (its editable pgxdl finder is not activated that way)."""
     root = tmp_path_factory.mktemp("wheel")
+    # a PYTHONPATH left by another test would show pip this checkout's pgxdl as installed
+    clean = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     source = root / "source"  # setuptools builds in the source tree: build a copy
     shutil.copytree(REPO_ROOT / "pgxdl", source / "pgxdl",
                     ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO_ROOT / name, source)
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(root / "dist"), str(source)], cwd=root)
+         "-w", str(root / "dist"), str(source)], cwd=root, env=clean)
     wheel = next((root / "dist").glob("pgxdl-*.whl"))
     venv = root / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=root)
     python = venv / "bin" / "python"
     run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
-         str(wheel)], cwd=root)
+         str(wheel)], cwd=root, env=clean)
     site = Path(run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
                      "['purelib'])"], cwd=root).strip())
     (site / "pgxdl_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")

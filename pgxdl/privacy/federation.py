@@ -82,14 +82,21 @@ def run_simulation(store: str, sites: Sequence[str], settings: FederationSetting
     out.mkdir(parents=True, exist_ok=True)
     config = {**settings.run_config(sites, out), "store": str(store),
               "sites": ",".join(map(str, sites))}
+    # Flower's Ray backend rewrites os.environ (PYTHONPATH) in this process while running:
+    # the caller's environment is restored afterwards, so later subprocesses see their own
+    saved = dict(os.environ)
     # Ray's memory monitor kills actors when the *machine* is above 95 % memory, whoever
     # uses it; a site's ClientApp needs ~0.4 GB, so on a shared host it stays off unless set
     os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
-    flower_simulation(
-        build_server_app(config), build_client_app(config), num_supernodes=len(sites),
-        backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0},
-                        "init_args": {"num_cpus": len(sites), "num_gpus": 0,
-                                      "include_dashboard": False}})
+    try:
+        flower_simulation(
+            build_server_app(config), build_client_app(config), num_supernodes=len(sites),
+            backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0},
+                            "init_args": {"num_cpus": len(sites), "num_gpus": 0,
+                                          "include_dashboard": False}})
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     if not (out / "weights.npz").exists():
         raise RuntimeError(f"the simulated federation wrote no weights to {out} "
                            f"(see Flower's log above)")
