@@ -141,13 +141,18 @@ def audit(store: str, sites: list[str], args, dp_factory, lira: bool) -> dict:
     return result
 
 
+def add_cohort_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options :func:`make_store` reads: the IWPC table, or the synthetic cohort's size."""
+    parser.add_argument("--data", default=None, help="IWPC table (default: shared data)")
+    parser.add_argument("--patients", type=int, default=2000)
+    parser.add_argument("--sites", type=int, default=8)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny cohort, 2 rounds, 1 shadow "
                         "pair: checks that everything runs")
-    parser.add_argument("--data", default=None, help="IWPC table (default: shared data)")
-    parser.add_argument("--patients", type=int, default=2000)
-    parser.add_argument("--sites", type=int, default=8)
+    add_cohort_arguments(parser)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=10, help="federated rounds")
     parser.add_argument("--local-epochs", type=int, default=1, help="epochs per site "

@@ -39,9 +39,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny synthetic cohort, two "
                         "FedAvg candidates, no FedProx, two seeds")
-    parser.add_argument("--data", default=None, help="IWPC table (default: shared data)")
-    parser.add_argument("--patients", type=int, default=2000)
-    parser.add_argument("--sites", type=int, default=8)
+    privacy.add_cohort_arguments(parser)
     parser.add_argument("--epochs", type=int, default=8, help="centralised epochs")
     parser.add_argument("--lr", type=float, default=3e-3, help="centralised learning rate")
     parser.add_argument("--hidden", type=int, nargs="+", default=[32])
