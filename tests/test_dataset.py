@@ -17,8 +17,9 @@ from pgxdl.data import worker_batch
 from pgxdl.data.batch import codes_to_sequence, finalize_batch
 from pgxdl.data.datamodule import CohortDataModule
 from pgxdl.data.dataset import CohortDataset
+from pgxdl.data.mapped_codes import ShardedCodes, memory_map
 from pgxdl.data.store_writer import write_store
-from pgxdl.data.worker_batch import MappedRows, memory_map
+from pgxdl.data.worker_batch import MappedRows
 from pgxdl.genome.encoding import ONE_HOT_TABLE, one_hot
 
 
@@ -190,3 +191,15 @@ def test_pin_memory_follows_the_trainers_accelerator_unless_set(store):
     assert dm.pins_memory is True
     for pin in (True, False):
         assert CohortDataModule(str(store), pin_memory=pin).train_dataloader().pin_memory is pin
+
+
+def test_sharded_codes_gather_equals_the_concatenated_array():
+    """Uneven shards, any order, repeats and an empty request, against numpy indexing."""
+    rng = np.random.default_rng(3)
+    parts = [rng.integers(0, 11, (n, 2, 2, 5), dtype=np.uint8) for n in (4, 1, 7)]
+    whole, sharded = np.concatenate(parts), ShardedCodes(parts)
+    assert sharded.shape == whole.shape and len(sharded) == 12
+    for subjects in (rng.integers(0, 12, 30), np.arange(12)[::-1], np.array([], int)):
+        np.testing.assert_array_equal(sharded[subjects], whole[subjects])
+    with pytest.raises(IndexError, match="out of range"):
+        sharded[np.array([-1])]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import shutil
 
 import numpy as np
@@ -10,7 +11,10 @@ from test_vcf_ehr import make_inputs
 
 from pgxdl.builders.store_build import build_store
 from pgxdl.builders.vcf_ehr_shards import build_shards, shard_ranges
+from pgxdl.data import worker_batch
 from pgxdl.data.datamodule import CohortDataModule
+from pgxdl.data.dataset import CohortDataset
+from pgxdl.data.mapped_codes import ShardedCodes
 from pgxdl.data.shards import ShardError, write_shard_index
 from pgxdl.data.store import CohortStore
 
@@ -124,3 +128,36 @@ def test_build_command_writes_shards_and_index(built_once, tmp_path):
     path.write_text(yaml.safe_dump({**config, "builder": "simulated"}))
     with pytest.raises(ValueError, match="--shards needs builder vcf_ehr"):
         build.run(parser.parse_args([str(path), "--out", str(out), "--shards", "2"]))
+
+
+def test_shard_index_codes_are_mapped_per_shard_and_gathered_in_order(built, monkeypatch):
+    """A batch over several shards is gathered from each shard's memory map, in the asked
+    order, equal to the whole store's rows; a worker sends it as mapped rows."""
+    _, whole, index = built
+    with CohortStore(whole) as one:
+        expected = one.h5["sequence/codes"][:]
+    sharded = CohortDataset(index, np.arange(6))
+    assert isinstance(sharded._codes_source(), ShardedCodes)
+    assert len(sharded._codes_source().maps) == 3
+    subjects = np.array([5, 0, 3, 3, 1, 5])
+    np.testing.assert_array_equal(sharded.read_codes(subjects), expected[subjects])
+    with pytest.raises(IndexError, match="out of range for 6 subjects"):
+        sharded.read_codes(np.array([0, 6]))
+    monkeypatch.setattr(worker_batch, "get_worker_info", lambda: object())
+    batch = sharded.__getitems__([4, 1, 2])
+    assert batch.mapped_rows is not None
+    received = pickle.loads(pickle.dumps(batch))
+    np.testing.assert_array_equal(received["codes"].numpy(),
+                                  expected[sharded.subject[[4, 1, 2]]])
+
+
+def test_shard_replaced_under_a_dataset_is_an_error(built, tmp_path):
+    config, _, index = built
+    waiting = CohortDataset(index, np.arange(6))  # targets read, codes not yet
+    other = build_shards(config, tmp_path / "other", n_shards=3)
+    shutil.copy(other.parent / "cohort.shard-1-of-3.h5", index.parent)
+    with pytest.raises(RuntimeError, match="cohort.h5: the store was replaced after"):
+        waiting.read_codes(np.array([0]))
+    (index.parent / "cohort.shard-1-of-3.h5").unlink()
+    with pytest.raises(RuntimeError, match="shard cohort.shard-1-of-3.h5 went missing after"):
+        waiting.read_codes(np.array([0]))

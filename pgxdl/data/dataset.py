@@ -2,11 +2,12 @@
 
 Items are observation rows (subject x drug). The small parts (tabular block, targets)
 are held in memory; sequence codes stay on disk and are read per batch through
-``__getitems__``: from a read-only memory map when the codes are stored contiguous and
-uncompressed (the default; ~8x faster than h5py's selection), otherwise as one sorted
-HDF5 selection per batch (~10x faster than per-item reads). Sequences
-leave the dataset as uint8 codes ``(N, W, H, L)`` and are one-hot encoded late, on the
-batch's device, by :func:`pgxdl.data.batch.finalize_batch`.
+``__getitems__``: from a read-only memory map (one per shard for a shard index,
+:mod:`pgxdl.data.mapped_codes`) when the codes are stored contiguous and uncompressed
+(the default; ~8x faster than h5py's selection), otherwise as one sorted HDF5 selection
+per batch (~10x faster than per-item reads). Sequences leave the dataset as uint8 codes
+``(N, W, H, L)`` and are one-hot encoded late, on the batch's device, by
+:func:`pgxdl.data.batch.finalize_batch`.
 """
 
 from __future__ import annotations
@@ -19,14 +20,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from pgxdl.data.mapped_codes import ShardedCodes, open_codes, store_identity
 from pgxdl.data.store import CohortStore
-from pgxdl.data.worker_batch import (
-    MappedRows,
-    WorkerBatch,
-    file_identity,
-    memory_map,
-    open_same_store,
-)
+from pgxdl.data.worker_batch import MappedRows, WorkerBatch
 
 
 class CohortDataset(Dataset):
@@ -52,7 +48,7 @@ class CohortDataset(Dataset):
         self.path = str(store)
         self.rows = np.asarray(rows, dtype=np.int64)
         with CohortStore(self.path) as cohort:
-            self._identity = file_identity(cohort.h5)  # codes must come from this file
+            self._identity = store_identity(cohort.h5)  # codes must come from these files
             obs = cohort.observations()
             self.with_sequence = with_sequence and cohort.has_sequence
             n_subjects = cohort.n_subjects
@@ -72,25 +68,24 @@ class CohortDataset(Dataset):
         self.numeric = np.nan_to_num(numeric, nan=0.0).astype(np.float32)
         self.categorical = categorical.astype(np.int64)
         self._h5: h5py.File | None = None
-        self._codes: np.memmap | h5py.Dataset | None = None
+        self._codes: np.memmap | ShardedCodes | h5py.Dataset | None = None
         self._pid: int | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
 
-    def _codes_source(self) -> np.memmap | h5py.Dataset:
+    def _codes_source(self) -> np.memmap | ShardedCodes | h5py.Dataset:
         """The sequence codes, opened once per process (handles can't cross a fork)."""
         if self._codes is None or self._pid != os.getpid():
-            self._h5 = open_same_store(self.path, self._identity,
-                                       "after this dataset read its targets")
+            self._h5, self._codes = open_codes(self.path, self._identity,
+                                               "after this dataset read its targets")
             self._pid = os.getpid()
-            self._codes = memory_map(self._h5["sequence/codes"])
         return self._codes
 
     def read_codes(self, subjects: np.ndarray) -> np.ndarray:
         """Sequence codes of ``subjects`` ``(N,)`` in the given order, ``(N, W, H, L)`` uint8."""
         source = self._codes_source()
-        if isinstance(source, np.memmap):
+        if isinstance(source, np.memmap | ShardedCodes):
             return np.asarray(source[subjects])
         unique, inverse = np.unique(subjects, return_inverse=True)
         return source[unique][inverse]  # one sorted hyperslab read
@@ -110,7 +105,7 @@ class CohortDataset(Dataset):
         if not self.with_sequence:
             return WorkerBatch(batch)
         batch["codes"] = torch.from_numpy(self.read_codes(subjects))
-        mapped = isinstance(self._codes, np.memmap)
+        mapped = isinstance(self._codes, np.memmap | ShardedCodes)
         return WorkerBatch(batch, MappedRows(self.path, self._identity, subjects)
                            if mapped else None)
 
