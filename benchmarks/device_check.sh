@@ -55,7 +55,8 @@ step throughput 240 "$python" benchmarks/train_throughput.py --device cuda \
 step quickstart 240 "$python" -m pgxdl quickstart --out "$work/quickstart"
 step attribution_50kb 420 "$python" benchmarks/attribution_recovery.py --seeds 0 \
   --backgrounds random --window-length 50000 --windows 2 --sites-per-window 8 \
-  --methods ig saliency --internal-batch-size 32 --accelerator gpu --threads 8 \
+  --methods ig saliency --internal-batch-size 32 --subtract-reference --accelerator gpu \
+  --threads 8 \
   --out "$out/attribution_50kb"
 step cpu_suite 150 "$python" -m pytest -q -n 8 -m "not slow and not gpu" -p no:cacheprovider
 echo "device check: $failed step(s) failed; logs and JSON in $out"

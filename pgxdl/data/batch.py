@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from pgxdl.genome.encoding import one_hot
@@ -22,6 +23,20 @@ def codes_to_sequence(codes: torch.Tensor, haplotypes: str = "dosage") -> torch.
         n, w, h, c, length = hot.shape
         return hot.reshape(n, w, h * c, length)
     raise ValueError(f"haplotypes must be 'dosage' or 'concat', got {haplotypes!r}")
+
+
+def reference_sequence(store, haplotypes: str = "dosage") -> torch.Tensor:
+    """The reference windows of ``store`` (an open CohortStore) as model input,
+    ``(W, C, L)`` float32.
+
+    Every haplotype track is the reference, so ``concat`` inputs (C = 8) repeat it.
+    """
+    if not store.has_sequence:
+        raise ValueError(f"{store.path}: the store has no sequence windows")
+    codes = store.h5["windows/reference"][:]  # (W, L)
+    tracks = store.h5["sequence/codes"].shape[2]
+    tiled = np.repeat(codes[None, :, None, :], tracks, axis=2)  # (1, W, H, L)
+    return codes_to_sequence(torch.from_numpy(tiled), haplotypes)[0]
 
 
 def finalize_batch(batch: dict[str, torch.Tensor], haplotypes: str = "dosage"

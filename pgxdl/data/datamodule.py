@@ -10,7 +10,7 @@ import torch
 from pytorch_lightning.accelerators import CUDAAccelerator
 from torch.utils.data import DataLoader, Sampler
 
-from pgxdl.data.batch import finalize_batch
+from pgxdl.data.batch import finalize_batch, reference_sequence
 from pgxdl.data.dataset import CohortDataset, collate_batch
 from pgxdl.data.spec import DataSpec
 from pgxdl.data.splits import PART_NAMES, TEST, TRAIN, VAL
@@ -152,6 +152,12 @@ class CohortDataModule(pl.LightningDataModule):
 
     def predict_dataloader(self) -> DataLoader:
         return self.dataloader("test")
+
+    def reference_sequence(self) -> torch.Tensor:
+        """The store's reference windows as model input ``(W, C, L)``, in this module's
+        haplotype encoding."""
+        with CohortStore(self.store) as cohort:
+            return reference_sequence(cohort, self.haplotypes)
 
     def on_after_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
         """One-hot the codes on the batch's device (late: 16x less to move than floats)."""

@@ -5,11 +5,12 @@ per-observation variant, gene and feature scores) or the command line
 ``pgxdl attribute``; see docs/interpretation.md.
 """
 
+from pgxdl.data.batch import reference_sequence
 from pgxdl.interpret.aggregate import VariantTable, cohort_summary, variant_label
 from pgxdl.interpret.explain import Explanation, explain_part
 from pgxdl.interpret.ism import InSilicoMutagenesis, introduce_over_loader, parse_variant
 from pgxdl.interpret.methods import METHODS, BatchAttribution, attribute_batch
-from pgxdl.interpret.reference_inputs import Baselines, make_baselines, reference_sequence
+from pgxdl.interpret.reference_inputs import Baselines, make_baselines
 
 __all__ = [
     "METHODS", "BatchAttribution", "Baselines", "Explanation", "InSilicoMutagenesis",

@@ -21,7 +21,6 @@ import torch
 
 from pgxdl.data.batch import codes_to_sequence
 from pgxdl.data.datamodule import CohortDataModule
-from pgxdl.data.store import CohortStore
 
 #: Names of the baseline kinds :func:`make_baselines` builds.
 BASELINE_KINDS = ("reference", "cohort")
@@ -54,25 +53,11 @@ class Baselines:
         return Baselines(*(getattr(self, f.name).to(device) for f in fields(self)))
 
 
-def reference_sequence(store: CohortStore, haplotypes: str = "dosage") -> torch.Tensor:
-    """The store's reference windows as model input, ``(W, C, L)`` float32.
-
-    Every haplotype track is the reference, so ``concat`` inputs (C = 8) repeat it.
-    """
-    if not store.has_sequence:
-        raise ValueError(f"{store.path}: the store has no sequence windows")
-    codes = store.h5["windows/reference"][:]  # (W, L)
-    tracks = store.h5["sequence/codes"].shape[2]
-    tiled = np.repeat(codes[None, :, None, :], tracks, axis=2)  # (1, W, H, L)
-    return codes_to_sequence(torch.from_numpy(tiled), haplotypes)[0]
-
-
 def reference_baselines(datamodule: CohortDataModule) -> Baselines:
     """One baseline row: the reference sequence and the training means of every feature."""
     spec = datamodule.spec
     if datamodule.with_sequence:
-        with CohortStore(datamodule.store) as store:
-            sequence = reference_sequence(store, datamodule.haplotypes)[None]
+        sequence = datamodule.reference_sequence()[None]
     else:  # tabular-only models see an empty sequence (N, 0, C, 0)
         sequence = torch.zeros(1, 0, spec.channels, 0)
     return Baselines(

@@ -3,6 +3,11 @@
 A *trunk* maps one window ``(B, C, L)`` to tokens ``(B, T, D)`` and exposes
 ``token_dim`` (D) and ``n_tokens`` (T). :class:`SequenceEncoder` applies trunks to every
 selected window of ``(N, W, C, L)``, pools each window's tokens and concatenates them.
+
+With ``subtract_reference`` the tokens are the person's minus the reference window's
+(computed in the same trunk call, so batch normalisation sees both): zero wherever the
+receptive field holds no variant. In a whole-gene window a max pool then picks a variant's
+response instead of the strongest background motif, and gradients reach the variants.
 """
 
 from __future__ import annotations
@@ -57,6 +62,9 @@ class SequenceEncoder(nn.Module):
     pooling : how a window's tokens become one vector: ``attention``, ``mean``, ``max``
         (one pooling per trunk) or ``flatten`` (a dense layer over positions, one per
         window: position-specific variant effects).
+    subtract_reference : use the person's tokens minus the reference's (see the module
+        docstring). The reference windows are a buffer, saved with the model; the training
+        module sets them from the store (:meth:`set_reference`).
 
     Attributes
     ----------
@@ -67,7 +75,7 @@ class SequenceEncoder(nn.Module):
 
     def __init__(self, spec: DataSpec, make_trunk: Callable[[], nn.Module],
                  windows: list[str] | None = None, shared_windows: bool = True,
-                 pooling: str = "attention"):
+                 pooling: str = "attention", subtract_reference: bool = False):
         super().__init__()
         self.spec = spec
         self.window_indices = select_windows(spec, windows)
@@ -87,6 +95,40 @@ class SequenceEncoder(nn.Module):
                                  if shared_windows else None)
         self.out_dim = n_used * self.token_dim
         self.n_tokens = n_used * tokens_per_window
+        self.subtract_reference = subtract_reference
+        if subtract_reference:
+            self.register_buffer("reference", torch.zeros(n_used, spec.channels,
+                                                          spec.window_length))
+            self.register_buffer("reference_set", torch.tensor(False))
+
+    def set_reference(self, reference: torch.Tensor) -> None:
+        """Set the reference windows from ``reference`` ``(W, C, L)``, every window of the
+        data (see :func:`pgxdl.data.batch.reference_sequence`)."""
+        expected = (self.spec.n_windows, self.spec.channels, self.spec.window_length)
+        if tuple(reference.shape) != expected:
+            raise ValueError(f"reference has shape {tuple(reference.shape)}, the encoder "
+                             f"expects {expected}")
+        self.reference.copy_(reference[self.window_indices])
+        self.reference_set.fill_(True)
+
+    def _reference(self) -> torch.Tensor:
+        """The selected reference windows ``(W', C, L)``; an error when none was set."""
+        if not bool(self.reference_set):
+            raise RuntimeError(
+                "this sequence encoder subtracts the reference but none was set: train "
+                "through CohortDataModule (the training module sets it from the store) or "
+                "call set_reference(pgxdl.data.batch.reference_sequence(store))")
+        return self.reference
+
+    def _tokens(self, trunk: nn.Module, x: torch.Tensor, reference: torch.Tensor | None
+                ) -> torch.Tensor:
+        """``trunk(x)`` ``(B, T, D)`` for ``x`` ``(B, C, L)``, minus the tokens of
+        ``reference`` ``(R, C, L)`` (row ``b`` minus row ``b % R``) when given."""
+        if reference is None:
+            return trunk(x)
+        both = trunk(torch.cat([x, reference]))
+        n_reference = len(reference)
+        return both[:-n_reference] - both[-n_reference:].repeat(len(x) // n_reference, 1, 1)
 
     def check_input(self, sequence: torch.Tensor) -> None:
         """Raise ``ValueError`` when ``sequence`` is not ``(N, W, C, L)`` of the spec."""
@@ -103,8 +145,10 @@ class SequenceEncoder(nn.Module):
         self.check_input(sequence)
         windows = sequence[:, self.window_indices]  # (N, W', C, L)
         n, n_used, channels, length = windows.shape
+        reference = self._reference() if self.subtract_reference else None
         if self.shared_windows:
-            tokens = self.trunks[0](windows.reshape(n * n_used, channels, length))
+            tokens = self._tokens(self.trunks[0], windows.reshape(n * n_used, channels, length),
+                                  reference)
             tokens = tokens.reshape(n, n_used, -1, self.token_dim)
             tokens = tokens + self.window_embedding[None, :, None, :]
             if len(self.pools) == 1:
@@ -114,7 +158,9 @@ class SequenceEncoder(nn.Module):
                 pooled = torch.cat([pool(tokens[:, i]) for i, pool in enumerate(self.pools)],
                                    dim=1)
             return SequenceFeatures(pooled, tokens.reshape(n, -1, self.token_dim))
-        per_window = [trunk(windows[:, i]) for i, trunk in enumerate(self.trunks)]
+        per_window = [self._tokens(trunk, windows[:, i],
+                                   None if reference is None else reference[i:i + 1])
+                      for i, trunk in enumerate(self.trunks)]
         pooled = torch.cat([pool(t) for pool, t in zip(self.pools, per_window, strict=True)],
                            dim=1)
         return SequenceFeatures(pooled, torch.cat(per_window, dim=1))

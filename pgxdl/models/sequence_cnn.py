@@ -71,6 +71,8 @@ class CNNSequenceEncoder(SequenceEncoder):
         where a mean or attention average dilutes it: on the simulated cohort (2,000 people,
         quickstart model, 20 epochs) validation R^2 of dose was 0.54 with max pooling and
         0.43 with attention pooling (a ridge model on the true genotypes: 0.53).
+    subtract_reference : encode the person's tokens minus the reference's (see
+        :class:`~pgxdl.models.sequence.SequenceEncoder`); for whole-gene windows.
     """
 
     def __init__(self, spec: DataSpec, widths: list[int] | None = None, depth: int = 2,
@@ -78,14 +80,15 @@ class CNNSequenceEncoder(SequenceEncoder):
                  stem_pool: int = 4, stage_pool: int = 4, dropout: float = 0.1,
                  norm: Literal["batch", "group"] = "batch", windows: list[str] | None = None,
                  shared_windows: bool = True,
-                 pooling: Literal["attention", "mean", "max", "flatten"] = "max"):
+                 pooling: Literal["attention", "mean", "max", "flatten"] = "max",
+                 subtract_reference: bool = False):
         widths = list(widths) if widths is not None else [32, 64]
 
         def make_trunk() -> CNNTrunk:
             return CNNTrunk(spec.channels, spec.window_length, widths, depth, kernel_size,
                             dilation_growth, stem_kernel, stem_pool, stage_pool, dropout, norm)
 
-        super().__init__(spec, make_trunk, windows, shared_windows, pooling)
+        super().__init__(spec, make_trunk, windows, shared_windows, pooling, subtract_reference)
 
     @property
     def receptive_field(self) -> tuple[int, int]:

@@ -53,7 +53,8 @@ class RNNSequenceEncoder(SequenceEncoder):
     cell : ``lstm`` or ``gru``.
     dropout : dropout between recurrent layers.
     norm : ``batch`` or ``group`` normalisation in the stem.
-    windows, shared_windows, pooling : as in :class:`~pgxdl.models.sequence.SequenceEncoder`.
+    windows, shared_windows, pooling, subtract_reference : as in
+        :class:`~pgxdl.models.sequence.SequenceEncoder`.
     """
 
     def __init__(self, spec: DataSpec, conv_channels: int = 32, conv_kernel: int = 15,
@@ -61,9 +62,10 @@ class RNNSequenceEncoder(SequenceEncoder):
                  cell: Literal["lstm", "gru"] = "lstm", dropout: float = 0.0,
                  norm: Literal["batch", "group"] = "batch", windows: list[str] | None = None,
                  shared_windows: bool = True,
-                 pooling: Literal["attention", "mean", "max", "flatten"] = "attention"):
+                 pooling: Literal["attention", "mean", "max", "flatten"] = "attention",
+                 subtract_reference: bool = False):
         def make_trunk() -> RNNTrunk:
             return RNNTrunk(spec.channels, spec.window_length, conv_channels, conv_kernel,
                             conv_pool, hidden, layers, cell, dropout, norm)
 
-        super().__init__(spec, make_trunk, windows, shared_windows, pooling)
+        super().__init__(spec, make_trunk, windows, shared_windows, pooling, subtract_reference)

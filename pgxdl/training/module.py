@@ -174,6 +174,18 @@ class DrugResponseModule(pl.LightningModule):
         datamodule = getattr(self.trainer, "datamodule", None) if self._trainer else None
         if datamodule is not None and hasattr(datamodule, "spec"):
             self.check_data(datamodule.spec)
+        if stage == "fit" and hasattr(datamodule, "reference_sequence"):
+            self._set_references(datamodule)
+
+    def _set_references(self, datamodule) -> None:
+        """Give every encoder that subtracts the reference the store's reference windows
+        (kept in the state dict, so a checkpoint predicts without the store)."""
+        encoders = [m for m in self.network.modules()
+                    if getattr(m, "subtract_reference", False) and not bool(m.reference_set)]
+        if encoders:
+            reference = datamodule.reference_sequence()
+            for encoder in encoders:
+                encoder.set_reference(reference.to(encoder.reference.device))
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         problem = first_unplain(dict(self.hparams))
