@@ -14,12 +14,13 @@ come from the same bytes.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import h5py
 import numpy as np
+
+from pgxdl.data.shards import shard_files
 
 #: ``(device, inode, size, mtime_ns)`` per file: the store's, then each shard's in order.
 Identity = tuple[int, ...]
@@ -88,7 +89,7 @@ class ShardedCodes:
 def store_identity(h5: h5py.File) -> Identity:
     """:func:`file_identity` of the store, followed by its shards' for a shard index."""
     identity = file_identity(h5)
-    for shard in _shard_paths(h5):
+    for shard in shard_files(h5.filename, h5):
         with _open_shard(shard, h5.filename, "while it was opened") as part:
             identity += file_identity(part)
     return identity
@@ -103,7 +104,7 @@ def open_codes(path: str, identity: Identity, since: str
     h5 = h5py.File(path, "r")
     try:
         seen, maps = file_identity(h5), []
-        for shard in _shard_paths(h5):
+        for shard in shard_files(path, h5):
             with _open_shard(shard, path, since) as part:
                 seen += file_identity(part)
                 if "sequence/codes" in part:
@@ -124,11 +125,3 @@ def _open_shard(shard: Path, index: str, since: str) -> h5py.File:
         raise RuntimeError(f"{index}: shard {shard.name} went missing {since}; put it back "
                            f"in {shard.parent} and make a new CohortDataModule")
     return h5py.File(shard, "r")
-
-
-def _shard_paths(h5: h5py.File) -> list[Path]:
-    """The shard files a shard index names (none for an ordinary store)."""
-    if "shards" not in h5.attrs:
-        return []
-    folder = Path(h5.filename).parent
-    return [folder / entry["file"] for entry in json.loads(h5.attrs["shards"])]

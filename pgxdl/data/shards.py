@@ -79,11 +79,18 @@ def write_shard_index(index: str | Path, shards: list[str | Path]) -> Path:
     return index
 
 
+def shard_files(index: str | Path, h5: h5py.File) -> list[Path]:
+    """The shard files the open index ``h5`` at ``index`` names, in order (none for an
+    ordinary store)."""
+    if "shards" not in h5.attrs:
+        return []
+    return [Path(index).parent / entry["file"] for entry in json.loads(h5.attrs["shards"])]
+
+
 def check_shards(path: Path, h5: h5py.File) -> None:
     """Raise :class:`ShardError` unless every shard an index names is there, of its build."""
     entries = json.loads(h5.attrs["shards"])
-    for number, entry in enumerate(entries):
-        shard = path.parent / entry["file"]
+    for number, (entry, shard) in enumerate(zip(entries, shard_files(path, h5), strict=True)):
         where = f"{path}: shard {number + 1} of {len(entries)} ({shard.name})"
         if not shard.exists():
             raise ShardError(f"{where} is missing; put it back in {path.parent} or rebuild "

@@ -123,12 +123,14 @@ class SequenceEncoder(nn.Module):
     def _tokens(self, trunk: nn.Module, x: torch.Tensor, reference: torch.Tensor | None
                 ) -> torch.Tensor:
         """``trunk(x)`` ``(B, T, D)`` for ``x`` ``(B, C, L)``, minus the tokens of
-        ``reference`` ``(R, C, L)`` (row ``b`` minus row ``b % R``) when given."""
+        ``reference`` ``(R, C, L)`` (row ``b`` minus row ``b % R``; broadcast, not
+        repeated) when given."""
         if reference is None:
             return trunk(x)
         both = trunk(torch.cat([x, reference]))
         n_reference = len(reference)
-        return both[:-n_reference] - both[-n_reference:].repeat(len(x) // n_reference, 1, 1)
+        people = both[:-n_reference].unflatten(0, (-1, n_reference))  # (B / R, R, T, D)
+        return (people - both[-n_reference:]).flatten(0, 1)
 
     def check_input(self, sequence: torch.Tensor) -> None:
         """Raise ``ValueError`` when ``sequence`` is not ``(N, W, C, L)`` of the spec."""
