@@ -217,6 +217,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--subtract-reference", action="store_true",
                         help="the CNN encodes each window minus the reference window "
                              "(subtract_reference; for whole-gene windows)")
+    parser.add_argument("--pooling", default="max", choices=["max", "sum", "mean", "attention"],
+                        help="how the CNN pools each window's tokens (sum: with "
+                             "--subtract-reference, an additive burden over variants)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     settings = copy.deepcopy(SETTINGS["tiny" if args.tiny else "full"])
@@ -235,6 +238,7 @@ def main(argv: list[str] | None = None) -> dict:
     settings["network"] = copy.deepcopy(NETWORK)
     encoder = settings["network"]["network"]["init_args"]["sequence_encoder"]["init_args"]
     encoder["subtract_reference"] = args.subtract_reference
+    encoder["pooling"] = args.pooling
     backgrounds = list(args.backgrounds)
     if "1kgp" in backgrounds and not (shared_data_dir() / "1kgp").exists():
         print(f"1kgp background skipped: no 1000 Genomes data at {shared_data_dir()}")

@@ -46,6 +46,7 @@ from pgxdl.gdsc.baselines import (  # noqa: E402
     ValidatedElasticNet,
     all_baselines,
 )
+from pgxdl.gdsc.marker_evidence import marker_evidence  # noqa: E402
 from pgxdl.gdsc.metrics import paired_per_drug, score_pairs  # noqa: E402
 from pgxdl.gdsc.pairs import GDSCPairs  # noqa: E402
 from pgxdl.gdsc.runs import baseline_run, deep_run, run_paths  # noqa: E402
@@ -131,13 +132,18 @@ def deep_row(detail: dict, pairs: GDSCPairs, model: str, split: str, run: dict, 
     return table_row(model, split, scores, run, paired)
 
 
-def sanity_table(results: dict) -> list[dict]:
+def sanity_table(results: dict, evidence: dict) -> list[dict]:
+    """One row per drug: each method's best rank of an expected call, and what the data
+    says of the call (its tissue-adjusted effect on ln IC50, p-value and carriers)."""
     rows = []
     for drug, methods in results.items():
         row = {"drug": drug}
         for method, r in methods.items():
             sign = "" if r["features"][r["best_feature"]]["direction_ok"] else " (wrong sign)"
             row[method] = f"{r['best_feature']} #{r['best_rank']}{sign}"
+        row["data_effect"] = "; ".join(
+            f"{feature} {e['effect']:+.2f} (p {e['p']:.2g}, {e['carriers']} carriers)"
+            for feature, e in evidence[drug].items())
         rows.append(row)
     return rows
 
@@ -215,15 +221,16 @@ def main(argv=None) -> dict:
             rows.append(deep_row(detail, pairs, "deep_ensemble", split, ensemble(deep_runs),
                                  args))
     sanity = {} if args.no_sanity else run_sanity(args, cache, store, pairs)
+    evidence = marker_evidence(str(store)) if sanity else {}
     out = args.out or cache / "gdsc.json"
     extra = {"command": " ".join(sys.argv), "store": str(store), "scores": detail,
-             "sanity": sanity, "not_run": missing}
+             "sanity": sanity, "marker_evidence": evidence, "not_run": missing}
     report("GDSC ln IC50: test pairs of each split", rows, out, extra)
     if missing:
         print(f"not run (--cached-only): {', '.join(missing)}")
     if sanity:
         report("Sanity: best rank of the expected feature (of "
-               f"{len(pairs.feature_names)}) per drug", sanity_table(sanity),
+               f"{len(pairs.feature_names)}) per drug", sanity_table(sanity, evidence),
                Path(out).with_name("gdsc_sanity.json"))
     return {"rows": rows, "scores": detail, "sanity": sanity}
 

@@ -34,6 +34,8 @@ def test_gdsc_benchmark_quick(tmp_path, monkeypatch):
         [(r["split"], r["model"]) for r in result["rows"]]
     assert {"Gefitinib", "Nutlin-3a (-)"} <= set(saved["sanity"])
     assert (tmp_path / "gdsc_sanity.json").is_file()
+    assert set(saved["marker_evidence"]) == set(saved["sanity"])
+    assert saved["marker_evidence"]["Gefitinib"]["EGFR_mut"]["direction_ok"]
     paired = saved["scores"]["gdsc_wide_deep/cell_blind"]["vs_elastic_net"]
     en = saved["scores"]["per_drug_elastic_net/cell_blind"]["per_drug_pearson"]["by_drug"]
     deep = saved["scores"]["gdsc_wide_deep/cell_blind"]["per_drug_pearson"]["by_drug"]

@@ -28,7 +28,7 @@ from pgxdl.data.tabular import FeatureSpec, TabularBlock, TabularSchema
 from pgxdl.gdsc import chemistry
 from pgxdl.gdsc.policy import select
 from pgxdl.gdsc.splits import gdsc_splits
-from pgxdl.gdsc.table import CELL_ID, MSI, TISSUE, genomic_columns, read_gdsc
+from pgxdl.gdsc.table import CELL_ID, MSI, TISSUE, TISSUE_GROUP, genomic_columns, read_gdsc
 
 TASK = TaskSpec("ln_ic50", "regression", "ln(uM)")
 TISSUE_FEATURE = "tissue"
@@ -83,7 +83,7 @@ def build(config: dict) -> Cohort:
     return Cohort(
         subject_ids=cells[CELL_ID].astype(str).tolist(), sequence=None,
         tabular=cell_block(cells, schema, tables.paths["genomic_features_v17.csv.gz"]),
-        observations=observations, groups={"tissue": tissues}, splits=subject_splits,
+        observations=observations, groups={TISSUE_GROUP: tissues}, splits=subject_splits,
         provenance={"builder": "gdsc", "config": config, "inputs": list(tables.paths.values()),
                     "drug_policy": report, "fingerprint": fp,
                     "descriptor_names": list(chemistry.DESCRIPTORS)})

@@ -26,6 +26,8 @@ FEATURES_FILE = "genomic_features_v17.csv.gz"
 DRUGS_FILE = "drugs.csv"
 CELL_ID = "COSMIC_ID"
 TISSUE = "TISSUE_FACTOR"
+#: The cohort store's group key of each cell line's tissue.
+TISSUE_GROUP = "tissue"
 MSI = "MSI_FACTOR"
 DRUG_COLUMNS = ("drug_id", "name", "targets", "pathway", "smiles")
 _DRUG_COLUMN = re.compile(r"^Drug_(\d+)_IC50$")
