@@ -68,10 +68,11 @@ class CNNSequenceEncoder(SequenceEncoder):
     shared_windows : one trunk for all windows plus a window embedding, or one per window.
     pooling : ``max`` (default), ``attention``, ``mean``, ``sum`` (with
         ``subtract_reference``: an additive burden over the window's variants) or
-        ``flatten`` (position-aware) pooling of each window's tokens. Max keeps a single strong variant detection intact
-        where a mean or attention average dilutes it: on the simulated cohort (2,000 people,
-        quickstart model, 20 epochs) validation R^2 of dose was 0.54 with max pooling and
-        0.43 with attention pooling (a ridge model on the true genotypes: 0.53).
+        ``flatten`` (position-aware) pooling of each window's tokens. Max keeps a single
+        strong variant detection intact where a mean or attention average dilutes it: on
+        the simulated cohort (2,000 people, quickstart model, 20 epochs) validation R^2 of
+        dose was 0.54 with max pooling and 0.43 with attention pooling (a ridge model on
+        the true genotypes: 0.53).
     subtract_reference : encode the person's tokens minus the reference's (see
         :class:`~pgxdl.models.sequence.SequenceEncoder`); for whole-gene windows.
     """
