@@ -13,7 +13,9 @@ method and with in-silico mutagenesis (revert each carried variant), and rank ev
 variant site carried in the test part by its cohort mean |score| (non-carriers count as
 0). Reported per method: AUROC and AUPRC of that ranking against the truth (mean and SD
 over seeds), and the Spearman agreement of IG and ISM (site rankings, and per person and
-variant). ``random`` draws random reference windows and Balding-Nichols genotypes;
+variant); the JSON keeps every site's score under every method beside its true role and
+effect (``runs[i]["sites"]``), to see which sites a method misranks. ``random`` draws
+random reference windows and Balding-Nichols genotypes;
 ``1kgp`` uses the real 1000 Genomes haplotypes in GRCh38 windows around the key
 pharmacogenetic variants (configs/data/windows/grch38_pgx_2kb.yaml, shortened to 512 bp
 for CPU; real LD: a causal variant's tags compete with it) and is skipped when
@@ -120,8 +122,11 @@ def one_run(background: str, seed: int, settings: dict, folder: Path) -> dict:
     module, data = train(store, settings, seed)
     with CohortStore(store) as cohort:
         truth = cohort.truth()
-    causal = set(variant_label(truth["ids"], truth["chrom"], truth["pos"], truth["ref"],
-                               truth["alt"]))
+    labels = variant_label(truth["ids"], truth["chrom"], truth["pos"], truth["ref"],
+                           truth["alt"])
+    causal = set(labels)
+    sites = pd.DataFrame({"variant": labels, "role": truth["role"].astype(str),
+                          "effect": truth["effect"]})
     out = {"background": background, "seed": seed, "train_seconds": time.perf_counter() - start,
            "methods": {}}
     for method in settings["methods"]:
@@ -134,9 +139,11 @@ def one_run(background: str, seed: int, settings: dict, folder: Path) -> dict:
         summary = found.summary("variants")
         out["methods"][method] = {**rank_scores(summary, causal),
                                   "seconds": time.perf_counter() - start}
+        sites = site_scores(sites, summary, method)
         if method == "ig":
             ism = found.summary("variants", value="ism")
             out["methods"]["ism"] = rank_scores(ism, causal)
+            sites = site_scores(sites, ism, "ism")
             both = summary.merge(ism, on=VARIANT_KEY, suffixes=("_ig", "_ism"))
             out["spearman_ig_ism_sites"] = float(spearmanr(both["mean_abs_all_ig"],
                                                            both["mean_abs_all_ism"])[0])
@@ -149,7 +156,16 @@ def one_run(background: str, seed: int, settings: dict, folder: Path) -> dict:
             out["test_rmse"] = float(np.sqrt((residual ** 2).mean()))
             out["n_sites"], out["n_causal_carried"] = len(summary), int(
                 summary["variant"].isin(causal).sum())
+    out["sites"] = sites.sort_values("ig", ascending=False).to_dict("records")
     return out
+
+
+def site_scores(sites: pd.DataFrame, summary: pd.DataFrame, method: str) -> pd.DataFrame:
+    """``sites`` (one row per causal site: variant, role, effect) joined with every carried
+    site's ``mean_abs_all`` score under ``method`` (neutral sites get role ``neutral``)."""
+    scores = summary[["variant", "mean_abs_all"]].rename(columns={"mean_abs_all": method})
+    merged = sites.merge(scores, on="variant", how="outer")
+    return merged.fillna({"role": "neutral", "effect": 0.0})
 
 
 def table_rows(runs: list[dict]) -> list[dict]:

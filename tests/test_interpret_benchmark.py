@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import sys
 
+import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from pgxdl.paths import REPO_ROOT
 
@@ -15,8 +17,6 @@ from benchmarks.attribution_recovery import main, rank_scores  # noqa: E402
 
 
 def test_rank_scores_against_sklearn_free_cases():
-    import pandas as pd
-
     perfect = pd.DataFrame({"variant": ["a", "b", "c", "d"], "mean_abs_all": [4, 3, 2, 1]})
     assert rank_scores(perfect, {"a", "b"}) == {"auroc": 1.0, "auprc": 1.0}
     reversed_ = perfect.assign(mean_abs_all=[1, 2, 3, 4])
@@ -42,12 +42,21 @@ def test_window_options_reach_the_cohort_and_methods_can_be_chosen(tmp_path):
     out = tmp_path / "long"
     result = main(["--tiny", "--backgrounds", "random", "--seeds", "0", "--window-length", "96",
                    "--windows", "2", "--sites-per-window", "6", "--methods", "saliency",
-                   "--internal-batch-size", "2", "--subtract-reference", "--out", str(out)])
+                   "--internal-batch-size", "2", "--subtract-reference", "--pooling", "sum",
+                   "--out", str(out)])
     assert {row["method"] for row in result["rows"]} == {"ig", "saliency", "ism"}
     settings = json.loads((out / "results_random.json").read_text())["settings"]
     assert settings["random"] == {"n_subjects": 160, "n_windows": 2, "window_length": 96,
                                   "sites_per_window": 6}
     assert settings["internal_batch_size"] == 2 and settings["accelerator"] == "cpu"
     encoder = settings["network"]["network"]["init_args"]["sequence_encoder"]["init_args"]
-    assert encoder["subtract_reference"] is True
-    assert result["runs"][0]["n_sites"] <= 12
+    assert encoder["subtract_reference"] is True and encoder["pooling"] == "sum"
+    run = result["runs"][0]
+    assert run["n_sites"] <= 12
+    sites = pd.DataFrame(run["sites"])  # every site's score, its role and true effect
+    assert (sites["role"] != "neutral").sum() == 7 and set(sites.columns) >= {"ig", "ism"}
+    for method in ("ig", "saliency", "ism"):
+        carried = sites.dropna(subset=[method])
+        assert len(carried) == run["n_sites"]
+        assert roc_auc_score(carried["role"] != "neutral", carried[method]) == pytest.approx(
+            run["methods"][method]["auroc"])
