@@ -233,9 +233,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--subtract-reference", action="store_true",
                         help="the CNN encodes each window minus the reference window "
                              "(subtract_reference; for whole-gene windows)")
-    parser.add_argument("--pooling", default="max", choices=["max", "sum", "mean", "attention"],
-                        help="how the CNN pools each window's tokens (sum: with "
-                             "--subtract-reference, an additive burden over variants)")
+    parser.add_argument("--pooling", default="max", choices=["max", "mean", "attention"],
+                        help="how the CNN pools each window's tokens")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     settings = copy.deepcopy(SETTINGS["tiny" if args.tiny else "full"])

@@ -42,7 +42,7 @@ def test_window_options_reach_the_cohort_and_methods_can_be_chosen(tmp_path):
     out = tmp_path / "long"
     result = main(["--tiny", "--backgrounds", "random", "--seeds", "0", "--window-length", "96",
                    "--windows", "2", "--sites-per-window", "6", "--methods", "saliency",
-                   "--internal-batch-size", "2", "--subtract-reference", "--pooling", "sum",
+                   "--internal-batch-size", "2", "--subtract-reference", "--pooling", "mean",
                    "--out", str(out)])
     assert {row["method"] for row in result["rows"]} == {"ig", "saliency", "ism"}
     settings = json.loads((out / "results_random.json").read_text())["settings"]
@@ -50,7 +50,7 @@ def test_window_options_reach_the_cohort_and_methods_can_be_chosen(tmp_path):
                                   "sites_per_window": 6}
     assert settings["internal_batch_size"] == 2 and settings["accelerator"] == "cpu"
     encoder = settings["network"]["network"]["init_args"]["sequence_encoder"]["init_args"]
-    assert encoder["subtract_reference"] is True and encoder["pooling"] == "sum"
+    assert encoder["subtract_reference"] is True and encoder["pooling"] == "mean"
     run = result["runs"][0]
     assert run["n_sites"] <= 12
     sites = pd.DataFrame(run["sites"])  # every site's score, its role and true effect

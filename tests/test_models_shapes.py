@@ -72,11 +72,10 @@ def test_flatten_pooling_knows_token_positions_and_max_does_not():
     flatten, maximum = make_token_pool("flatten", 8, 16), make_token_pool("max", 8, 16)
     torch.testing.assert_close(maximum(shuffled), tokens.amax(dim=1))
     torch.testing.assert_close(maximum(shuffled), maximum(tokens))
-    torch.testing.assert_close(make_token_pool("sum", 8, 16)(shuffled), tokens.sum(dim=1))
     assert not torch.allclose(flatten(shuffled), flatten(tokens))
     torch.testing.assert_close(flatten(tokens), flatten.dense(tokens.reshape(4, -1)))
     with pytest.raises(ValueError, match="pooling must be one of"):
-        make_token_pool("median", 8, 16)
+        make_token_pool("sum", 8, 16)
 
 
 def test_window_selection_uses_only_the_named_windows(batch):

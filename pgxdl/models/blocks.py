@@ -94,19 +94,6 @@ class MeanPool(nn.Module):
         return tokens.mean(dim=1)
 
 
-class SumPool(nn.Module):
-    """Sum over tokens: ``(B, T, D) -> (B, D)``.
-
-    Meant for reference-subtracted tokens (``subtract_reference``), which are zero wherever
-    the receptive field holds no variant: the sum is then a learned burden over the
-    window's variants, additive where their receptive fields do not overlap, and unlike a
-    mean it does not shrink as the window grows.
-    """
-
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        return tokens.sum(dim=1)
-
-
 class MaxPool(nn.Module):
     """Max over tokens: ``(B, T, D) -> (B, D)``."""
 
@@ -131,7 +118,7 @@ class FlattenPool(nn.Module):
 
 
 #: Token pooling modules by name, for the encoders' ``pooling`` option.
-TOKEN_POOLS = {"attention": AttentionPool, "mean": MeanPool, "sum": SumPool, "max": MaxPool,
+TOKEN_POOLS = {"attention": AttentionPool, "mean": MeanPool, "max": MaxPool,
                "flatten": FlattenPool}
 #: Poolings whose weights depend on the token position (one module per window).
 POSITIONAL_POOLS = ("flatten",)

@@ -59,11 +59,9 @@ class SequenceEncoder(nn.Module):
     windows : names of the windows to use (all when ``None``).
     shared_windows : one trunk for every window plus a learned window embedding added to
         its tokens (``True``), or a separate trunk per window (``False``).
-    pooling : how a window's tokens become one vector: ``attention``, ``mean``, ``sum``,
-        ``max`` (one pooling per trunk) or ``flatten`` (a dense layer over positions, one per
-        window: position-specific variant effects). A ``sum`` pools the tokens before the
-        window embedding is added (after a sum it would be the constant ``T * e``, and the
-        pooled windows' order already names them).
+    pooling : how a window's tokens become one vector: ``attention``, ``mean``, ``max``
+        (one pooling per trunk) or ``flatten`` (a dense layer over positions, one per
+        window: position-specific variant effects).
     subtract_reference : use the person's tokens minus the reference's (see the module
         docstring). The reference windows are a buffer, saved with the model; the training
         module sets them from the store (:meth:`set_reference`).
@@ -97,7 +95,6 @@ class SequenceEncoder(nn.Module):
                                  if shared_windows else None)
         self.out_dim = n_used * self.token_dim
         self.n_tokens = n_used * tokens_per_window
-        self.pooling = pooling
         self.subtract_reference = subtract_reference
         if subtract_reference:
             self.register_buffer("reference", torch.zeros(n_used, spec.channels,
@@ -155,15 +152,14 @@ class SequenceEncoder(nn.Module):
             tokens = self._tokens(self.trunks[0], windows.reshape(n * n_used, channels, length),
                                   reference)
             tokens = tokens.reshape(n, n_used, -1, self.token_dim)
-            embedded = tokens + self.window_embedding[None, :, None, :]
-            pool_input = tokens if self.pooling == "sum" else embedded
+            tokens = tokens + self.window_embedding[None, :, None, :]
             if len(self.pools) == 1:
-                flat = pool_input.reshape(n * n_used, -1, self.token_dim)
+                flat = tokens.reshape(n * n_used, -1, self.token_dim)
                 pooled = self.pools[0](flat).reshape(n, n_used * self.token_dim)
             else:
-                pooled = torch.cat([pool(pool_input[:, i]) for i, pool in enumerate(self.pools)],
+                pooled = torch.cat([pool(tokens[:, i]) for i, pool in enumerate(self.pools)],
                                    dim=1)
-            return SequenceFeatures(pooled, embedded.reshape(n, -1, self.token_dim))
+            return SequenceFeatures(pooled, tokens.reshape(n, -1, self.token_dim))
         per_window = [self._tokens(trunk, windows[:, i],
                                    None if reference is None else reference[i:i + 1])
                       for i, trunk in enumerate(self.trunks)]

@@ -66,13 +66,11 @@ class CNNSequenceEncoder(SequenceEncoder):
     norm : ``batch`` or ``group`` normalisation (group: batch-independent).
     windows : names of the windows to encode (all when ``None``).
     shared_windows : one trunk for all windows plus a window embedding, or one per window.
-    pooling : ``max`` (default), ``attention``, ``mean``, ``sum`` (with
-        ``subtract_reference``: an additive burden over the window's variants) or
-        ``flatten`` (position-aware) pooling of each window's tokens. Max keeps a single
-        strong variant detection intact where a mean or attention average dilutes it: on
-        the simulated cohort (2,000 people, quickstart model, 20 epochs) validation R^2 of
-        dose was 0.54 with max pooling and 0.43 with attention pooling (a ridge model on
-        the true genotypes: 0.53).
+    pooling : ``max`` (default), ``attention``, ``mean`` or ``flatten`` (position-aware)
+        pooling of each window's tokens. Max keeps a single strong variant detection intact
+        where a mean or attention average dilutes it: on the simulated cohort (2,000 people,
+        quickstart model, 20 epochs) validation R^2 of dose was 0.54 with max pooling and
+        0.43 with attention pooling (a ridge model on the true genotypes: 0.53).
     subtract_reference : encode the person's tokens minus the reference's (see
         :class:`~pgxdl.models.sequence.SequenceEncoder`); for whole-gene windows.
     """
@@ -82,7 +80,7 @@ class CNNSequenceEncoder(SequenceEncoder):
                  stem_pool: int = 4, stage_pool: int = 4, dropout: float = 0.1,
                  norm: Literal["batch", "group"] = "batch", windows: list[str] | None = None,
                  shared_windows: bool = True,
-                 pooling: Literal["attention", "mean", "sum", "max", "flatten"] = "max",
+                 pooling: Literal["attention", "mean", "max", "flatten"] = "max",
                  subtract_reference: bool = False):
         widths = list(widths) if widths is not None else [32, 64]
 

@@ -62,7 +62,7 @@ class RNNSequenceEncoder(SequenceEncoder):
                  cell: Literal["lstm", "gru"] = "lstm", dropout: float = 0.0,
                  norm: Literal["batch", "group"] = "batch", windows: list[str] | None = None,
                  shared_windows: bool = True,
-                 pooling: Literal["attention", "mean", "sum", "max", "flatten"] = "attention",
+                 pooling: Literal["attention", "mean", "max", "flatten"] = "attention",
                  subtract_reference: bool = False):
         def make_trunk() -> RNNTrunk:
             return RNNTrunk(spec.channels, spec.window_length, conv_channels, conv_kernel,
