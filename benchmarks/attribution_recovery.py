@@ -235,11 +235,14 @@ def main(argv: list[str] | None = None) -> dict:
                              "(subtract_reference; for whole-gene windows)")
     parser.add_argument("--pooling", default="max", choices=["max", "mean", "attention"],
                         help="how the CNN pools each window's tokens")
+    parser.add_argument("--ig-steps", type=int, help="IG integration steps (default: setting's)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     settings = copy.deepcopy(SETTINGS["tiny" if args.tiny else "full"])
     if args.epochs:
         settings["epochs"] = args.epochs
+    if args.ig_steps:
+        settings["n_steps"] = args.ig_steps
     for background in ("random", "1kgp"):
         if args.subjects:
             settings[background]["n_subjects"] = args.subjects

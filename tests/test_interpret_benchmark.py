@@ -43,12 +43,13 @@ def test_window_options_reach_the_cohort_and_methods_can_be_chosen(tmp_path):
     result = main(["--tiny", "--backgrounds", "random", "--seeds", "0", "--window-length", "96",
                    "--windows", "2", "--sites-per-window", "6", "--methods", "saliency",
                    "--internal-batch-size", "2", "--subtract-reference", "--pooling", "mean",
-                   "--out", str(out)])
+                   "--ig-steps", "3", "--out", str(out)])
     assert {row["method"] for row in result["rows"]} == {"ig", "saliency", "ism"}
     settings = json.loads((out / "results_random.json").read_text())["settings"]
     assert settings["random"] == {"n_subjects": 160, "n_windows": 2, "window_length": 96,
                                   "sites_per_window": 6}
     assert settings["internal_batch_size"] == 2 and settings["accelerator"] == "cpu"
+    assert settings["n_steps"] == 3
     encoder = settings["network"]["network"]["init_args"]["sequence_encoder"]["init_args"]
     assert encoder["subtract_reference"] is True and encoder["pooling"] == "mean"
     run = result["runs"][0]
