@@ -221,7 +221,7 @@ def main(argv=None) -> dict:
             rows.append(deep_row(detail, pairs, "deep_ensemble", split, ensemble(deep_runs),
                                  args))
     sanity = {} if args.no_sanity else run_sanity(args, cache, store, pairs)
-    evidence = marker_evidence(str(store)) if sanity else {}
+    evidence = marker_evidence(pairs) if sanity else {}
     out = args.out or cache / "gdsc.json"
     extra = {"command": " ".join(sys.argv), "store": str(store), "scores": detail,
              "sanity": sanity, "marker_evidence": evidence, "not_run": missing}

@@ -10,6 +10,7 @@ from scipy import stats
 from pgxdl.builders.gdsc import build
 from pgxdl.data.store_writer import write_store
 from pgxdl.gdsc.marker_evidence import marker_effect, marker_evidence
+from pgxdl.gdsc.pairs import GDSCPairs
 
 
 def test_one_tissue_is_the_pooled_two_sample_t_test():
@@ -57,7 +58,7 @@ def test_store_evidence_finds_the_planted_markers(tmp_path):
     folder = write_gdsc_files(tmp_path / "gdsc", n_cells=150)
     store = write_store(tmp_path / "gdsc.h5", build({"data_dir": str(folder)}), salt="s",
                         progress=False)
-    evidence = marker_evidence(str(store))
+    evidence = marker_evidence(GDSCPairs.read(store))
     assert {"Gefitinib", "Nutlin-3a (-)"} <= set(evidence)
     for drug, features in evidence.items():
         for feature, found in features.items():

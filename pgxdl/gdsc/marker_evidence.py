@@ -14,9 +14,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from pgxdl.data.store import CohortStore
+from pgxdl.gdsc.pairs import GDSCPairs
 from pgxdl.gdsc.sanity import EXPECTED, expected_drugs
-from pgxdl.gdsc.table import TISSUE_GROUP
 
 
 def marker_effect(ln_ic50: np.ndarray, carrier: np.ndarray, tissue: np.ndarray) -> dict:
@@ -61,29 +60,24 @@ def marker_effect(ln_ic50: np.ndarray, carrier: np.ndarray, tissue: np.ndarray) 
     return out
 
 
-def marker_evidence(store: str) -> dict[str, dict[str, dict]]:
+def marker_evidence(pairs: GDSCPairs) -> dict[str, dict[str, dict]]:
     """:func:`marker_effect` of each expected call (:data:`~pgxdl.gdsc.sanity.EXPECTED`)
     for every drug the sanity checks rank, over all of the drug's measured cell lines.
 
     Returns ``{drug label: {feature: marker_effect(...) plus "direction_ok"}}``; the
     direction is that of the tissue-adjusted effect (``None`` where it is undefined).
     """
-    with CohortStore(store) as cohort:
-        labels = cohort.drug_names
-        names = [f.name for f in cohort.schema.numeric_features]
-        numeric = cohort.h5["tabular/numeric"][:]
-        tissue = cohort.groups(TISSUE_GROUP)
-        obs = cohort.observations()
     out = {}
-    for drug, key in expected_drugs(labels).items():
+    for drug, key in expected_drugs(pairs.drug_names).items():
         features, sign = EXPECTED[key]
-        rows = (obs["drug_index"] == drug) & ~np.isnan(obs["values"][:, 0])
-        cells, ln_ic50 = obs["subject_index"][rows], obs["values"][rows, 0]
-        out[labels[drug]] = {}
+        rows = (pairs.drug == drug) & ~np.isnan(pairs.ln_ic50)
+        cells = pairs.cell[rows]
+        out[pairs.drug_names[drug]] = {}
         for feature in features:
-            effect = marker_effect(ln_ic50, numeric[cells, names.index(feature)],
-                                   tissue[cells])
+            effect = marker_effect(pairs.ln_ic50[rows],
+                                   pairs.features[cells, pairs.feature_names.index(feature)],
+                                   pairs.tissue[cells])
             direction = None if np.isnan(effect["effect"]) else bool(
                 np.sign(effect["effect"]) == sign)
-            out[labels[drug]][feature] = {**effect, "direction_ok": direction}
+            out[pairs.drug_names[drug]][feature] = {**effect, "direction_ok": direction}
     return out

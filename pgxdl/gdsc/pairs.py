@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from pgxdl.data.store import CohortStore
+from pgxdl.gdsc.table import TISSUE_GROUP
 
 
 @dataclass
@@ -39,7 +40,7 @@ class GDSCPairs:
             return cls(obs["values"][:, 0].astype(float), obs["subject_index"],
                        obs["drug_index"], cohort.h5["tabular/numeric"][:].astype(float),
                        [f.name for f in cohort.schema.numeric_features],
-                       cohort.groups("tissue"), drugs["features"], drugs["descriptors"],
+                       cohort.groups(TISSUE_GROUP), drugs["features"], drugs["descriptors"],
                        list(drugs["name"]), drugs["drug_id"], str(store))
 
     def parts(self, split: str) -> np.ndarray:
